@@ -1,0 +1,95 @@
+/** @module Typed configuration parsed from the environment; the only module that reads it. */
+import { z } from "zod";
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const hostList = z.string().transform((s) =>
+  s.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0)
+);
+
+/** The environment variables PiCloud reads, with their defaults. */
+export const configSchema = z.object({
+  PORT: intFrom(0, 65535).default(8000),
+  HOSTNAME: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z.string().url().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/data"),
+  PICLOUD_CONSOLE_HOSTS: hostList.default([]),
+  PICLOUD_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  PICLOUD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  PICLOUD_TIMEOUT_MS: intFrom(10, 15 * 60_000).default(30_000),
+  PICLOUD_MEMORY_LIMIT_MB: intFrom(32, 16_384).default(128),
+  PICLOUD_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(10 * 1024 * 1024),
+  PICLOUD_MAX_CONCURRENCY: intFrom(1, 100_000).default(64),
+  PICLOUD_EXECUTOR_IDLE_MS: intFrom(100, 86_400_000).default(300_000),
+  PICLOUD_MAX_EXECUTORS: intFrom(1, 4096).default(16),
+  PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
+  PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
+});
+
+/** Limits applied to every script unless its policy narrows them. */
+export interface LimitDefaults {
+  timeoutMs: number;
+  memoryLimitMb: number;
+  maxBodyBytes: number;
+  maxConcurrency: number;
+}
+
+/** The typed configuration handed down from `main.ts`. */
+export interface Config {
+  port: number;
+  hostname: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  consoleHosts: string[];
+  adminToken: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error";
+  limits: LimitDefaults;
+  executorIdleMs: number;
+  maxExecutors: number;
+  logFlushMs: number;
+  logBatchSize: number;
+}
+
+/** A configuration value that failed validation; names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(
+      "Invalid configuration: " + issues.map((i) => `${i.variable}: ${i.message}`).join("; "),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an environment map (e.g. `Deno.env.toObject()`) into a `Config`, or throws `ConfigError`. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== undefined && v !== ""),
+  );
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => ({ variable: String(i.path[0]), message: i.message })),
+    );
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    hostname: e.HOSTNAME,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.PICLOUD_DATA_DIR,
+    consoleHosts: e.PICLOUD_CONSOLE_HOSTS,
+    adminToken: e.PICLOUD_ADMIN_TOKEN,
+    logLevel: e.PICLOUD_LOG_LEVEL,
+    limits: {
+      timeoutMs: e.PICLOUD_TIMEOUT_MS,
+      memoryLimitMb: e.PICLOUD_MEMORY_LIMIT_MB,
+      maxBodyBytes: e.PICLOUD_MAX_BODY_BYTES,
+      maxConcurrency: e.PICLOUD_MAX_CONCURRENCY,
+    },
+    executorIdleMs: e.PICLOUD_EXECUTOR_IDLE_MS,
+    maxExecutors: e.PICLOUD_MAX_EXECUTORS,
+    logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
+    logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
+  };
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { ConfigError, parseConfig } from "./config.ts";
+
+Deno.test("parseConfig() - defaults with an empty environment", () => {
+  const c = parseConfig({});
+  assert.equal(c.port, 8000);
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.dataDir, "./.picloud/data");
+  assert.equal(c.limits.timeoutMs, 30_000);
+  assert.deepEqual(c.consoleHosts, []);
+});
+
+Deno.test("parseConfig() - reads and coerces values", () => {
+  const c = parseConfig({
+    PORT: "9001",
+    DATABASE_URL: "postgres://u@127.0.0.1:5432/db",
+    PICLOUD_CONSOLE_HOSTS: "Admin.Example.com, console.local",
+    PICLOUD_TIMEOUT_MS: "1500",
+    UNRELATED: "x",
+  });
+  assert.equal(c.port, 9001);
+  assert.equal(c.databaseUrl, "postgres://u@127.0.0.1:5432/db");
+  assert.deepEqual(c.consoleHosts, ["admin.example.com", "console.local"]);
+  assert.equal(c.limits.timeoutMs, 1500);
+});
+
+Deno.test("parseConfig() - a bad value names the variable", async (t) => {
+  const cases: [string, Record<string, string>][] = [
+    ["PORT", { PORT: "eighty" }],
+    ["PORT", { PORT: "70000" }],
+    ["DATABASE_URL", { DATABASE_URL: "mysql://x" }],
+    ["PICLOUD_TIMEOUT_MS", { PICLOUD_TIMEOUT_MS: "-1" }],
+    ["PICLOUD_ADMIN_TOKEN", { PICLOUD_ADMIN_TOKEN: "short" }],
+    ["PICLOUD_LOG_LEVEL", { PICLOUD_LOG_LEVEL: "loud" }],
+  ];
+  for (const [variable, env] of cases) {
+    await t.step(variable, () => {
+      assert.throws(() => parseConfig(env), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.issues[0].variable, variable);
+        assert.match(e.message, new RegExp(variable));
+        return true;
+      });
+    });
+  }
+});

@@ -1,0 +1,73 @@
+/** @module Builds the command line of an executor child process (deno run, or the compiled binary re-executing itself). */
+
+/** A ready-to-spawn executor command. */
+export interface ChildCommand {
+  execPath: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/** True when running from a `deno compile`d binary rather than the `deno` CLI. */
+export function isCompiledBinary(): boolean {
+  const base = Deno.execPath().split("/").pop() ?? "";
+  return !/^deno(\.exe)?$/.test(base);
+}
+
+/** The executor child command for one socket and memory cap. */
+export function childCommand(
+  opts: { socketPath: string; memoryLimitMb: number; netGrant: string[] },
+): ChildCommand {
+  const heapFlags = `--max-old-space-size=${opts.memoryLimitMb},--max-semi-space-size=4`;
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_PACKAGE_JSON: "1" };
+  // Deno needs its cache directory (transpiled loader); nothing else of the parent's environment.
+  for (const key of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(key);
+    if (value) env[key] = value;
+  }
+  const dir = new URL(".", import.meta.url);
+  if (isCompiledBinary()) {
+    env.DENO_V8_FLAGS = heapFlags;
+    return {
+      execPath: Deno.execPath(),
+      args: [
+        "executor",
+        "--socket",
+        opts.socketPath,
+        "--compiled",
+        ...(opts.netGrant.some(isHost) ? [] : ["--no-net"]),
+      ],
+      env,
+      cwd: "/",
+    };
+  }
+  const childPath = new URL("child.ts", dir).pathname;
+  const loaderPath = new URL("loader.ts", dir).pathname;
+  return {
+    execPath: Deno.execPath(),
+    args: [
+      "run",
+      "--no-config",
+      "--no-prompt",
+      "--cached-only",
+      "--no-remote",
+      "--no-npm",
+      "--unstable-worker-options",
+      `--allow-read=${loaderPath},${opts.socketPath}`,
+      // The child may only pass to its Workers the outbound hosts its app's scripts declare.
+      `--allow-net=${[`unix:${opts.socketPath}`, ...opts.netGrant.filter(isHost)].join(",")}`,
+      `--allow-write=${opts.socketPath}`,
+      `--v8-flags=${heapFlags}`,
+      childPath,
+      "--socket",
+      opts.socketPath,
+    ],
+    env,
+    cwd: dir.pathname,
+  };
+}
+
+/** A `host` or `host:port` entry safe to put in a flag (no commas, no schemes, no paths). */
+export function isHost(entry: string): boolean {
+  return /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(entry);
+}

@@ -1,0 +1,100 @@
+/** @module Maps invocation outcomes to the platform's JSON error responses (one place). */
+
+import type { Outcome } from "./types.ts";
+
+/** Stable error codes an invocation can answer with. */
+export type ErrorCode =
+  | "timeout"
+  | "memory_limit"
+  | "body_too_large"
+  | "response_too_large"
+  | "concurrency_limit"
+  | "script_error"
+  | "executor_crashed"
+  | "executor_restarted";
+
+const STATUS: Record<ErrorCode, number> = {
+  timeout: 504,
+  memory_limit: 503,
+  body_too_large: 413,
+  response_too_large: 502,
+  concurrency_limit: 429,
+  script_error: 500,
+  executor_crashed: 502,
+  executor_restarted: 503,
+};
+
+/** The code an outcome answers with when no more specific one is given. */
+export function defaultCode(outcome: Outcome): ErrorCode {
+  switch (outcome.kind) {
+    case "timeout":
+      return "timeout";
+    case "memory":
+      return "memory_limit";
+    case "body_too_large":
+      return "body_too_large";
+    case "response_too_large":
+      return "response_too_large";
+    case "concurrency":
+      return "concurrency_limit";
+    case "rejected":
+      return "script_error";
+    default:
+      return "executor_crashed";
+  }
+}
+
+function describe(outcome: Outcome, code: ErrorCode): [string, Record<string, number>] {
+  switch (outcome.kind) {
+    case "timeout":
+      return ["Script exceeded its time limit", {
+        limit_ms: outcome.limitMs,
+        elapsed_ms: outcome.elapsedMs,
+      }];
+    case "memory":
+      return ["Script exceeded its memory limit", {
+        limit_mb: outcome.limitMb,
+        used_mb: outcome.usedMb,
+      }];
+    case "body_too_large":
+      return ["Request body exceeds the limit", {
+        limit_bytes: outcome.limitBytes,
+        received_bytes: outcome.receivedBytes,
+      }];
+    case "response_too_large":
+      return ["Response body exceeds the limit", {
+        limit_bytes: outcome.limitBytes,
+        produced_bytes: outcome.producedBytes,
+      }];
+    case "concurrency":
+      return ["Too many concurrent requests for this script", {
+        limit: outcome.limit,
+        in_flight: outcome.inFlight,
+      }];
+    case "rejected":
+      // The script's error text may contain secrets: it goes to the execution log only.
+      return ["The script failed; see the execution log", {}];
+    case "crashed":
+      return [
+        code === "executor_restarted"
+          ? "The app's executor was restarted; retry the request"
+          : "The app's executor crashed",
+        {},
+      ];
+    default:
+      return ["Unexpected outcome", {}];
+  }
+}
+
+/** The JSON error response for a non-ok outcome. */
+export function errorResponse(
+  outcome: Outcome,
+  requestId: string,
+  code = defaultCode(outcome),
+): Response {
+  const [message, fields] = describe(outcome, code);
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (code === "concurrency_limit" || code === "executor_restarted") headers["retry-after"] = "1";
+  const body = { error: { code, message, ...fields, request_id: requestId } };
+  return new Response(JSON.stringify(body), { status: STATUS[code], headers });
+}

@@ -1,0 +1,290 @@
+/** @module Platform-owned blank loader Worker: neuters shared globals, imports user source from a blob URL, runs invocations. */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { FailCode, InvokeMessage, WorkerReply } from "./_protocol.ts";
+import type { LogLine } from "./types.ts";
+
+const MAX_LOG_LINES = 200;
+const MAX_LINE_CHARS = 2_000;
+const MAX_ERROR_CHARS = 4_000;
+const LEVELS = ["debug", "info", "log", "warn", "error"] as const;
+
+interface WorkerScope {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: string, listener: (event: Event) => void): void;
+}
+interface Capture {
+  logs: LogLine[];
+}
+type Handler = (...args: unknown[]) => unknown;
+interface Loaded {
+  target: Record<string, unknown> | Handler | null;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+const post = scope.postMessage.bind(globalThis);
+const inspect = Deno.inspect;
+const capture = new AsyncLocalStorage<Capture>();
+
+/** Thrown by the replaced `Deno.exit` / `process.exit`: ends the invocation, never the process. */
+class ExitCalled extends Error {
+  constructor(code: unknown) {
+    super(`Script called exit(${String(code ?? 0)})`);
+  }
+}
+
+function exitThrows(code?: unknown): never {
+  throw new ExitCalled(code);
+}
+
+function deleteFromChain(target: object, key: PropertyKey): void {
+  let obj: object | null = target;
+  for (let depth = 0; obj && depth < 6; depth++) {
+    try {
+      Reflect.deleteProperty(obj, key);
+    } catch { /* non-configurable: left alone */ }
+    obj = Object.getPrototypeOf(obj);
+  }
+}
+
+/** Removes process-wide or escalating globals before any user code runs. */
+function neuterGlobals(): void {
+  const g = globalThis as Record<string, unknown>;
+  for (
+    const key of ["caches", "CacheStorage", "Cache", "BroadcastChannel", "close", "postMessage"]
+  ) {
+    deleteFromChain(globalThis, key);
+  }
+  const deno = Deno as unknown as Record<PropertyKey, unknown>;
+  const internal = deno.internal;
+  if (typeof internal === "symbol") delete deno[internal];
+  for (
+    const key of [
+      "internal",
+      "addSignalListener",
+      "removeSignalListener",
+      "memoryUsage",
+      "stdin",
+      "stdout",
+      "stderr",
+      "kill",
+    ]
+  ) delete deno[key];
+  Object.defineProperty(Deno, "exit", { value: exitThrows, configurable: false, writable: false });
+  Object.defineProperty(Deno, "args", { value: Object.freeze([]), configurable: false });
+  const proc = g.process as Record<string, unknown> | undefined;
+  if (proc) {
+    for (const key of ["exit", "reallyExit", "abort"]) {
+      try {
+        Object.defineProperty(proc, key, { value: exitThrows, configurable: false });
+      } catch { /* best effort */ }
+    }
+    for (
+      const key of ["cpuUsage", "memoryUsage", "resourceUsage", "kill", "binding", "_rawDebug"]
+    ) {
+      try {
+        delete proc[key];
+      } catch { /* best effort */ }
+    }
+  }
+}
+
+function format(args: unknown[]): string {
+  let line = "";
+  for (let i = 0; i < args.length && line.length < MAX_LINE_CHARS; i++) {
+    const arg = args[i];
+    let text: string;
+    try {
+      text = typeof arg === "string" ? arg : inspect(arg, { depth: 4, colors: false });
+    } catch {
+      text = "[uninspectable]";
+    }
+    line += (i > 0 ? " " : "") + text;
+  }
+  return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) + "…" : line;
+}
+
+function captureConsole(): void {
+  const con = console as unknown as Record<string, unknown>;
+  const record = (level: LogLine["level"]) => (...args: unknown[]) => {
+    const cap = capture.getStore();
+    if (!cap || cap.logs.length >= MAX_LOG_LINES) return;
+    cap.logs.push({ level, message: format(args), at: Date.now() });
+  };
+  for (const level of LEVELS) con[level] = record(level);
+  con.trace = record("debug");
+  con.dir = record("log");
+  con.table = record("log");
+}
+
+function errorText(err: unknown): string {
+  let text: string;
+  try {
+    text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+  } catch {
+    text = "Unprintable error";
+  }
+  return text.slice(0, MAX_ERROR_CHARS);
+}
+
+class ScriptFault extends Error {}
+
+let loaded: Promise<Loaded> | null = null;
+let ctxBase: { env: Readonly<Record<string, string>>; app: Readonly<{ id: string; slug: string }> };
+
+function load(
+  msg: { source: string; env: Record<string, string>; app: { id: string; slug: string } },
+) {
+  if (loaded) return;
+  ctxBase = { env: Object.freeze({ ...msg.env }), app: Object.freeze({ ...msg.app }) };
+  const url = URL.createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
+  loaded = import(url).then(
+    (mod: Record<string, unknown>) => {
+      const target = mod.default;
+      const ok = typeof target === "function" || (typeof target === "object" && target !== null);
+      return { target: ok ? target as Loaded["target"] : null };
+    },
+    (err) => {
+      throw new ScriptFault(`Module failed to load: ${errorText(err)}`);
+    },
+  ).finally(() => URL.revokeObjectURL(url));
+  loaded.catch(() => {});
+}
+
+function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
+  if (typeof target === "function" && name === "fetch") return target;
+  const obj = target as Record<string, unknown> | null;
+  const fn = obj && typeof obj === "object" ? obj[name] : undefined;
+  if (typeof fn !== "function") {
+    throw new ScriptFault(
+      name === "fetch"
+        ? "Script has no fetch handler: export default { fetch(req, ctx) } or a fetch function"
+        : "Script has no scheduled handler: export default { scheduled(event, ctx) }",
+    );
+  }
+  return (...args: unknown[]) => Reflect.apply(fn, obj, args);
+}
+
+async function readBody(res: Response, limit: number): Promise<ArrayBuffer | number | null> {
+  if (!res.body) return null;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      reader.cancel().catch(() => {});
+      return total;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out.buffer;
+}
+
+async function run(msg: InvokeMessage & { body: ArrayBuffer | null }, cap: Capture) {
+  const { target } = await loaded!;
+  let markCompleted = () => {};
+  const completed = new Promise<void>((resolve) => markCompleted = resolve);
+  const ctx = Object.freeze({
+    ...ctxBase,
+    params: Object.freeze({ ...msg.params }),
+    requestId: msg.requestId,
+    remoteAddr: Object.freeze({ ...msg.remoteAddr }),
+    completed,
+    waitUntil(promise: unknown) {
+      Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)));
+    },
+  });
+  if (msg.kind === "scheduled") {
+    const event = Object.freeze({ cron: msg.cron, scheduledTime: msg.scheduledTime });
+    await pick(target, "scheduled")(event, ctx);
+    return {
+      reply: {
+        t: "result",
+        id: msg.id,
+        status: 204,
+        statusText: "",
+        headers: [],
+        body: null,
+        logs: cap.logs,
+      } as WorkerReply,
+      markCompleted,
+    };
+  }
+  const hasBody = msg.body !== null && msg.method !== "GET" && msg.method !== "HEAD";
+  const req = new Request(msg.url, {
+    method: msg.method,
+    headers: msg.headers,
+    body: hasBody ? msg.body : null,
+  });
+  const res = await pick(target, "fetch")(req, ctx);
+  if (!(res instanceof Response)) {
+    throw new ScriptFault(
+      `fetch handler returned ${res === null ? "null" : typeof res}, not a Response`,
+    );
+  }
+  const body = await readBody(res, msg.maxBodyBytes);
+  if (typeof body === "number") {
+    return {
+      reply: fail(msg.id, "response_too_large", "Response body over limit", cap, body),
+      markCompleted,
+    };
+  }
+  const headers = [...res.headers];
+  return {
+    reply: {
+      t: "result",
+      id: msg.id,
+      status: res.status,
+      statusText: res.statusText,
+      headers,
+      body,
+      logs: cap.logs,
+    } as WorkerReply,
+    markCompleted,
+  };
+}
+
+function fail(
+  id: number,
+  code: FailCode,
+  message: string,
+  cap: Capture,
+  producedBytes = 0,
+): WorkerReply {
+  return { t: "fail", id, code, message, logs: cap.logs, producedBytes };
+}
+
+async function invoke(msg: InvokeMessage & { body: ArrayBuffer | null }): Promise<void> {
+  const cap: Capture = { logs: [] };
+  let reply: WorkerReply;
+  let markCompleted = () => {};
+  try {
+    ({ reply, markCompleted } = await capture.run(cap, () => run(msg, cap)));
+  } catch (err) {
+    reply = err instanceof ExitCalled
+      ? fail(msg.id, "exit", err.message, cap)
+      : fail(msg.id, "script_error", errorText(err), cap);
+  }
+  const body = reply.t === "result" ? reply.body : null;
+  post(reply, body ? [body] : []);
+  markCompleted();
+}
+
+neuterGlobals();
+captureConsole();
+scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
+scope.addEventListener("error", (e) => e.preventDefault());
+scope.addEventListener("message", (event) => {
+  const msg = (event as MessageEvent).data;
+  if (msg?.t === "load") load(msg);
+  else if (msg?.t === "invoke" && loaded) invoke(msg);
+});

@@ -1,0 +1,100 @@
+/** @module Tests that user code in an executor cannot escape its sandbox (real processes, real Workers). */
+
+import assert from "node:assert/strict";
+import { fixture, get, opts, script, testPool } from "./_test_util.ts";
+
+async function probe(
+  pool: ReturnType<typeof testPool>,
+  appId: string,
+  name: string,
+  port: number,
+): Promise<{ ok: boolean; value?: string; error?: string }> {
+  const source = fixture("probe.js").replace("__PORT__", String(port))
+    .replace("__LOADER__", new URL("./loader.ts", import.meta.url).href);
+  const inv = await pool.fetch(script(appId, source), get(`/?probe=${name}`), opts());
+  assert.equal(inv.response.status, 200, `probe ${name} answered ${inv.response.status}`);
+  return await inv.response.json();
+}
+
+Deno.test("sandbox - forbidden capabilities fail closed", async (t) => {
+  const pool = testPool();
+  // A real local listener: any accepted connection is an escape.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let accepted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })();
+  const { port } = listener.addr;
+  try {
+    const blocked = [
+      "read",
+      "nodeRead",
+      "env",
+      "processEnv",
+      "run",
+      "connect",
+      "fetchLocal",
+      "importRemote",
+      "importNpm",
+      "importFile",
+      "importLoader",
+      "cachePut",
+      "broadcast",
+      "signal",
+      "memoryUsage",
+      "cpuUsage",
+      "args",
+      "internal",
+      "close",
+      "permissionRequest",
+    ];
+    for (const name of blocked) {
+      await t.step(`${name} is blocked`, async () => {
+        const result = await probe(pool, "app-sandbox", name, port);
+        assert.equal(result.ok, false, `${name} succeeded: ${result.value}`);
+      });
+    }
+    await t.step("no connection reached the local listener", () => assert.equal(accepted, 0));
+    await t.step("the executor survived every probe", () => {
+      assert.equal(pool.stats().length, 1);
+    });
+  } finally {
+    listener.close();
+    await accepting;
+    await pool.close();
+  }
+});
+
+Deno.test("sandbox - a static file: import makes the module fail to load, without leaking", async () => {
+  const pool = testPool();
+  try {
+    const inv = await pool.fetch(script("app-static", fixture("static_import.js")), get(), opts());
+    assert.equal(inv.response.status, 500);
+    const body = await inv.response.json();
+    assert.equal(body.error.code, "script_error");
+    assert.equal(JSON.stringify(body).includes("hostname"), false);
+    assert.equal(inv.outcome.kind, "rejected");
+    assert.match(inv.outcome.kind === "rejected" ? inv.outcome.error : "", /Module failed to load/);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("sandbox - Cache API and BroadcastChannel data do not cross apps", async () => {
+  const pool = testPool();
+  try {
+    const a = await probe(pool, "app-cache-a", "cachePut", 1);
+    const b = await probe(pool, "app-cache-b", "cacheGet", 1);
+    // Both are blocked outright: nothing can be put by A, nothing read by B.
+    assert.equal(a.ok, false);
+    assert.equal(b.ok, false);
+    assert.equal(b.value, undefined);
+    const [sa, sb] = pool.stats().sort((x, y) => x.appId.localeCompare(y.appId));
+    assert.notEqual(sa.pid, sb.pid);
+  } finally {
+    await pool.close();
+  }
+});

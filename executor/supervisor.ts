@@ -1,0 +1,329 @@
+/** @module One executor child process per app: spawn, Unix-socket framing, RSS watch, kill and death classification. */
+
+import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
+import { childCommand } from "./_command.ts";
+import type { FailMessage, InvokeMessage, ResultMessage } from "./_protocol.ts";
+import type { Outcome } from "./types.ts";
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const RSS_POLL_MS = 25;
+const SOCKET_CLOSE_GRACE_MS = 2_000;
+const STDERR_KEEP_CHARS = 8_192;
+const OOM_PATTERN = /out of memory|heap limit|allocation failed/i;
+
+/** How an invocation that never got a reply ended, with the HTTP error code to answer. */
+export interface Death {
+  outcome: Outcome;
+  code: "memory_limit" | "executor_restarted" | "executor_crashed";
+}
+
+/** What `invoke()` settles with. */
+export type Reply =
+  | { t: "result"; msg: ResultMessage; body: Uint8Array | null }
+  | { t: "fail"; msg: FailMessage }
+  | { t: "died"; death: Death };
+
+/** Options for one executor process. */
+export interface ExecutorProcessOptions {
+  appId: string;
+  memoryLimitMb: number;
+  /** Outbound hosts the process may hand to its Workers (the union of its scripts' `netAllow`). */
+  netGrant: string[];
+  socketDir: string;
+  log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Pending {
+  w: number;
+  resolve: (reply: Reply) => void;
+}
+
+/** A live executor child process and its socket; user code runs only inside it. */
+export class ExecutorProcess {
+  readonly appId: string;
+  readonly memoryLimitMb: number;
+  readonly netGrant: ReadonlySet<string>;
+  /** Set when replaced by a fresh executor: it finishes its in-flight work, then stops. */
+  retiring = false;
+  readonly startedAt = Date.now();
+  pid = 0;
+  lastUsedAt = Date.now();
+  /** Settles once the process is reaped and every pipe and socket is closed. */
+  readonly closed: Promise<void>;
+  /** Worker ids by script fingerprint, in least-recently-used order. */
+  readonly versions = new Map<string, number>();
+
+  #opts: ExecutorProcessOptions;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #nextWorker = 1;
+  #writer: FrameWriter | null = null;
+  #ready: Promise<void>;
+  #death: Death | null = null;
+  #stderr = "";
+  #child: Deno.ChildProcess | null = null;
+  #rssTimer: ReturnType<typeof setInterval> | undefined;
+  #lastRssMb = 0;
+
+  constructor(opts: ExecutorProcessOptions) {
+    this.appId = opts.appId;
+    this.memoryLimitMb = opts.memoryLimitMb;
+    this.netGrant = new Set(opts.netGrant);
+    this.#opts = opts;
+    let markClosed = () => {};
+    this.closed = new Promise((resolve) => markClosed = resolve);
+    this.#ready = this.#start().catch((err) => {
+      this.kill({
+        outcome: { kind: "crashed", reason: `Executor failed to start: ${err}` },
+        code: "executor_crashed",
+      });
+      throw err;
+    });
+    this.#ready.catch(() => {});
+    this.#lifecycle = markClosed;
+  }
+  #lifecycle: () => void;
+
+  /** Resolves when the child has connected; rejects if it could not start. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** True once killed or exited; a dead executor is replaced, never reused. */
+  get dead(): boolean {
+    return this.#death !== null;
+  }
+
+  /** Invocations awaiting a reply. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  async #start(): Promise<void> {
+    const path = `${this.#opts.socketDir}/${crypto.randomUUID().slice(0, 12)}.sock`;
+    const listener = Deno.listen({ transport: "unix", path });
+    let connTimer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const cmd = childCommand({
+        socketPath: path,
+        memoryLimitMb: this.memoryLimitMb,
+        netGrant: [...this.netGrant],
+      });
+      this.#child = new Deno.Command(cmd.execPath, {
+        args: cmd.args,
+        env: cmd.env,
+        clearEnv: true,
+        cwd: cmd.cwd,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      this.pid = this.#child.pid;
+      this.#watch(this.#child);
+      const timeout = new Promise<never>((_, reject) => {
+        connTimer = setTimeout(
+          () => reject(new Error("Executor did not connect in time")),
+          CONNECT_TIMEOUT_MS,
+        );
+      });
+      const exited = this.#child.status.then(() =>
+        Promise.reject(new Error(`Executor exited early: ${this.#stderr.slice(-500)}`))
+      );
+      exited.catch(() => {});
+      // Exactly one connection is accepted; the socket file is removed right after.
+      const conn = await Promise.race([listener.accept(), timeout, exited]);
+      if (this.#death) {
+        conn.close();
+        return;
+      }
+      this.#writer = new FrameWriter(conn.writable);
+      this.#read(conn);
+    } finally {
+      clearTimeout(connTimer);
+      listener.close();
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+
+  async #watch(child: Deno.ChildProcess): Promise<void> {
+    const drainErr = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of child.stderr) {
+        this.#stderr = (this.#stderr + decoder.decode(chunk, { stream: true })).slice(
+          -STDERR_KEEP_CHARS,
+        );
+      }
+    })();
+    const drainOut = (async () => {
+      for await (const _ of child.stdout) { /* discarded: user code may write here */ }
+    })();
+    const status = await child.status;
+    await Promise.allSettled([drainErr, drainOut]);
+    if (!this.#death) {
+      const oom = OOM_PATTERN.test(this.#stderr);
+      this.#opts.log(oom ? "warn" : "error", "Executor exited", {
+        appId: this.appId,
+        pid: this.pid,
+        code: status.code,
+        signal: status.signal,
+        stderr: this.#stderr.slice(-1_000),
+      });
+      this.kill(
+        oom
+          ? {
+            outcome: {
+              kind: "memory",
+              limitMb: this.memoryLimitMb,
+              usedMb: Math.max(this.#lastRssMb, this.memoryLimitMb),
+            },
+            code: "memory_limit",
+          }
+          : {
+            outcome: {
+              kind: "crashed",
+              reason: `Executor exited (code ${status.code}, signal ${status.signal ?? "none"})`,
+            },
+            code: "executor_crashed",
+          },
+      );
+    }
+    this.#lifecycle();
+  }
+
+  async #read(conn: Deno.UnixConn): Promise<void> {
+    const crashed: Death = {
+      outcome: { kind: "crashed", reason: "Executor socket closed" },
+      code: "executor_crashed",
+    };
+    try {
+      for await (const frame of readFrames(conn.readable)) this.#onFrame(frame);
+    } catch (err) {
+      this.#opts.log("error", "Executor protocol violation", {
+        appId: this.appId,
+        error: String(err),
+      });
+      this.kill(crashed);
+    } finally {
+      await this.#writer?.close();
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      // Usually the process is exiting: let #watch classify the death (OOM or crash) from stderr first.
+      const grace = setTimeout(() => this.kill(crashed), SOCKET_CLOSE_GRACE_MS);
+      this.closed.then(() => clearTimeout(grace));
+    }
+  }
+
+  #onFrame({ header, body }: Frame): void {
+    const id = header.id;
+    if (header.t !== "result" && header.t !== "fail") return;
+    const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
+    // A Worker may only answer requests sent to it: no cross-version forgery.
+    if (!pending || pending.w !== header.w) return;
+    this.#pending.delete(id as number);
+    this.#settled();
+    if (header.t === "result") {
+      pending.resolve({ t: "result", msg: header as unknown as ResultMessage, body });
+    } else pending.resolve({ t: "fail", msg: header as unknown as FailMessage });
+  }
+
+  /** Sends a script version's source once and returns its Worker id. */
+  load(
+    fingerprint: string,
+    msg: { appId: string; appSlug: string; env: Record<string, string>; netAllow: string[] },
+    source: string,
+  ): number {
+    const existing = this.versions.get(fingerprint);
+    if (existing !== undefined) {
+      this.versions.delete(fingerprint);
+      this.versions.set(fingerprint, existing);
+      return existing;
+    }
+    const w = this.#nextWorker++;
+    this.versions.set(fingerprint, w);
+    this.#writer?.send({ t: "load", w, ...msg }, new TextEncoder().encode(source));
+    return w;
+  }
+
+  /** Tells the child to drop a Worker. */
+  unload(fingerprint: string): void {
+    const w = this.versions.get(fingerprint);
+    if (w === undefined) return;
+    this.versions.delete(fingerprint);
+    this.#writer?.send({ t: "unload", w });
+  }
+
+  /** Whether Worker `w` has invocations in flight. */
+  busy(w: number): boolean {
+    for (const p of this.#pending.values()) if (p.w === w) return true;
+    return false;
+  }
+
+  /** Runs one invocation; settles with the reply or with how the executor died. */
+  invoke(
+    msg: Omit<InvokeMessage, "t" | "id">,
+    body: Uint8Array | null,
+  ): { id: number; reply: Promise<Reply> } {
+    const id = this.#nextId++;
+    this.lastUsedAt = Date.now();
+    if (this.#death) return { id, reply: Promise.resolve({ t: "died", death: this.#death }) };
+    const reply = new Promise<Reply>((resolve) => this.#pending.set(id, { w: msg.w, resolve }));
+    if (this.#pending.size === 1) this.#armRss();
+    this.#writer!.send({ t: "invoke", id, ...msg }, body);
+    return { id, reply };
+  }
+
+  /** Forgets an invocation (after a timeout answered it). */
+  forget(id: number): void {
+    if (this.#pending.delete(id)) this.#settled();
+  }
+
+  #settled(): void {
+    this.lastUsedAt = Date.now();
+    if (this.#pending.size === 0) {
+      clearInterval(this.#rssTimer);
+      this.#rssTimer = undefined;
+    }
+  }
+
+  /** Polls RSS only while invocations are in flight: no timers when idle. */
+  #armRss(): void {
+    if (this.#rssTimer !== undefined || !this.pid) return;
+    this.#rssTimer = setInterval(() => {
+      const mb = this.rssMb();
+      this.#lastRssMb = Math.max(this.#lastRssMb, mb);
+      if (mb > this.memoryLimitMb) {
+        this.kill({
+          outcome: { kind: "memory", limitMb: this.memoryLimitMb, usedMb: mb },
+          code: "memory_limit",
+        });
+      }
+    }, RSS_POLL_MS);
+  }
+
+  /** Resident set size of the child in MiB (0 once gone). */
+  rssMb(): number {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round(kb / 1024);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** SIGKILLs the child (only ever this process) and settles every pending invocation with `death`. */
+  kill(death: Death): void {
+    if (this.#death) return;
+    this.#death = death;
+    clearInterval(this.#rssTimer);
+    this.#rssTimer = undefined;
+    try {
+      this.#child?.kill("SIGKILL");
+    } catch { /* already exited */ }
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.resolve({ t: "died", death });
+    if (!this.#child) this.#lifecycle();
+  }
+}

@@ -1,0 +1,20 @@
+export default {
+  async fetch(req) {
+    const mode = new URL(req.url).searchParams.get("mode");
+    if (mode === "exit") Deno.exit(7);
+    if (mode === "process-exit") globalThis.process.exit(3);
+    if (mode === "throw") throw new Error("secret-token-123 leaked?");
+    if (mode === "non-response") return { status: 200 };
+    if (mode === "big") return new Response(new Uint8Array(200 * 1024));
+    if (mode === "uncaught") {
+      setTimeout(() => {
+        throw new Error("async boom");
+      }, 0);
+    }
+    if (mode === "reject") Promise.reject(new Error("unhandled"));
+    if (mode === "slow") await new Promise((r) => setTimeout(r, 300));
+    if (mode === "hang") await new Promise((r) => setTimeout(r, 3_000));
+    if (mode === "echo") return new Response(await req.arrayBuffer());
+    return new Response("fine");
+  },
+};

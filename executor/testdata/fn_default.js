@@ -1,0 +1,1 @@
+export default (req, ctx) => new Response(`fn ${ctx.app.slug} ${new URL(req.url).pathname}`);

@@ -1,0 +1,2 @@
+import "file:///etc/hostname";
+export default { fetch: () => new Response("should not load") };

@@ -1,0 +1,101 @@
+/** @module The contract between the trusted orchestrator and the executor pool that runs user code. */
+
+/** Per-script limits, enforced by the trusted side. Units are in the names. */
+export interface ScriptLimits {
+  /** Wall time for one invocation, from dispatch to the last byte of the response. */
+  timeoutMs: number;
+  /** Memory cap of the app's executor process (RSS), and the heap cap of each isolate. */
+  memoryLimitMb: number;
+  /** Largest request body and largest response body accepted. */
+  maxBodyBytes: number;
+  /** Concurrent in-flight invocations of one script version. */
+  maxConcurrency: number;
+}
+
+/** One deployable unit: an immutable script version of an app. */
+export interface ScriptRef {
+  appId: string;
+  appSlug: string;
+  scriptId: string;
+  /** Immutable version id; a new id means new source. */
+  versionId: string;
+  /** TypeScript or JavaScript module source, `export default { fetch, scheduled? }`. */
+  source: string;
+  /** The app's and the script's vars and secrets, in clear text (exposed as `ctx.env`). */
+  env: Record<string, string>;
+  limits: ScriptLimits;
+  /** Outbound hosts the script may fetch (`host` or `host:port`); empty means none. */
+  netAllow: string[];
+}
+
+/** Why an invocation trigger happened. */
+export type Trigger = "http" | "execute" | "cron";
+
+/** What the script sees as `ctx` besides `env` and `app`. */
+export interface InvokeOptions {
+  params: Record<string, string>;
+  requestId: string;
+  remoteAddr: { transport: "tcp"; hostname: string; port: number };
+  trigger: Trigger;
+}
+
+/** One captured console line. */
+export interface LogLine {
+  level: "debug" | "info" | "log" | "warn" | "error";
+  message: string;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+/**
+ * Why an invocation ended. `ok` means the script produced a response (of any status).
+ * Every other kind is also reflected in the JSON error response the caller gets.
+ */
+export type Outcome =
+  | { kind: "ok" }
+  | { kind: "timeout"; limitMs: number; elapsedMs: number }
+  | { kind: "memory"; limitMb: number; usedMb: number }
+  | { kind: "body_too_large"; limitBytes: number; receivedBytes: number }
+  | { kind: "response_too_large"; limitBytes: number; producedBytes: number }
+  | { kind: "concurrency"; limit: number; inFlight: number }
+  | { kind: "crashed"; reason: string }
+  | { kind: "rejected"; error: string };
+
+/** Result of one invocation: the response to send, and what to record in the execution log. */
+export interface Invocation {
+  response: Response;
+  outcome: Outcome;
+  logs: LogLine[];
+  durationMs: number;
+}
+
+/** A scheduled event, as passed to `scheduled(event, ctx)`. */
+export interface ScheduledEvent {
+  cron: string;
+  scheduledTime: number;
+}
+
+/** The pool of per-app executor processes, owned by the trusted main process. */
+export interface ExecutorPool {
+  /** Run the script's `fetch(req, ctx)` in its app's executor; never throws for script faults. */
+  fetch(script: ScriptRef, req: Request, opts: InvokeOptions): Promise<Invocation>;
+  /** Run the script's `scheduled(event, ctx)`; response is 204 on success or the JSON error. */
+  scheduled(script: ScriptRef, event: ScheduledEvent, opts: InvokeOptions): Promise<Invocation>;
+  /** Stop an app's executor (for example when the app is deleted). */
+  stopApp(appId: string): Promise<void>;
+  /** Live executor processes, for tests and the dashboard. */
+  stats(): ExecutorStats[];
+  /** Stop every executor process. */
+  close(): Promise<void>;
+}
+
+/** A live executor process. */
+export interface ExecutorStats {
+  appId: string;
+  pid: number;
+  rssMb: number;
+  inFlight: number;
+  loadedVersions: number;
+  startedAt: number;
+  lastUsedAt: number;
+}

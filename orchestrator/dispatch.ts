@@ -1,0 +1,128 @@
+/** @module Runs a routed request in its script's executor and records the invocation. */
+import type { LimitDefaults } from "../common/config.ts";
+import { errorResponse } from "../common/errors.ts";
+import type {
+  ExecutorPool,
+  Invocation,
+  InvokeOptions,
+  ScriptRef,
+  Trigger,
+} from "../executor/types.ts";
+import type { LogWriter } from "./log_writer.ts";
+import type { ScriptRow } from "./repo.ts";
+import type { SourceCache } from "./source_cache.ts";
+
+/** What dispatch needs; built once in `main.ts`. */
+export interface DispatchDeps {
+  pool: ExecutorPool;
+  sources: SourceCache;
+  logs: LogWriter;
+  limits: LimitDefaults;
+}
+
+/** The request being dispatched and where it came from. */
+export interface DispatchInput {
+  script: ScriptRow;
+  app: { id: string; slug: string };
+  params: Record<string, string>;
+  trigger: Trigger;
+  remoteAddr: InvokeOptions["remoteAddr"];
+  host: string | null;
+}
+
+/** Per-script limits: the policy may narrow the platform defaults, never widen them. */
+export function effectiveLimits(defaults: LimitDefaults, policy: ScriptRow["policy"]) {
+  const narrow = (v: number | undefined, cap: number) =>
+    typeof v === "number" && v > 0 ? Math.min(v, cap) : cap;
+  return {
+    timeoutMs: narrow(policy.timeoutMs, defaults.timeoutMs),
+    memoryLimitMb: narrow(policy.memoryLimitMb, defaults.memoryLimitMb),
+    maxBodyBytes: narrow(policy.maxBodyBytes, defaults.maxBodyBytes),
+    maxConcurrency: narrow(policy.maxConcurrency, defaults.maxConcurrency),
+  };
+}
+
+/** Resolves the script's live version into a `ScriptRef`, or null if it has none. */
+export async function resolveScript(
+  deps: DispatchDeps,
+  script: ScriptRow,
+  app: { id: string; slug: string },
+): Promise<ScriptRef | null> {
+  if (!script.activeVersionId) return null;
+  const source = await deps.sources.get(script.activeVersionId);
+  if (source === null) return null;
+  return {
+    appId: app.id,
+    appSlug: app.slug,
+    scriptId: script.id,
+    versionId: script.activeVersionId,
+    source,
+    env: script.env,
+    limits: effectiveLimits(deps.limits, script.policy),
+    netAllow: script.policy.allowedHosts ?? [],
+  };
+}
+
+/** Dispatches `req` to the script and queues its execution log row. */
+export async function dispatch(
+  deps: DispatchDeps,
+  req: Request,
+  input: DispatchInput,
+): Promise<Response> {
+  const requestId = crypto.randomUUID();
+  const ref = await resolveScript(deps, input.script, input.app);
+  if (!ref) {
+    return errorResponse(503, "no_active_version", "The script has no deployed version", {
+      script_id: input.script.id,
+    });
+  }
+  const inv = await deps.pool.fetch(ref, req, {
+    params: input.params,
+    requestId,
+    remoteAddr: input.remoteAddr,
+    trigger: input.trigger,
+  });
+  const url = new URL(req.url);
+  deps.logs.push(logRow(ref, inv, {
+    trigger: input.trigger,
+    requestId,
+    method: req.method,
+    path: url.pathname + url.search,
+    host: input.host,
+  }));
+  inv.response.headers.set("x-request-id", requestId);
+  return inv.response;
+}
+
+/** Builds the execution log row of one invocation. */
+export function logRow(
+  ref: ScriptRef,
+  inv: Invocation,
+  req: {
+    trigger: Trigger;
+    requestId: string;
+    method: string | null;
+    path: string | null;
+    host: string | null;
+  },
+) {
+  const o = inv.outcome;
+  return {
+    app_id: ref.appId,
+    script_id: ref.scriptId,
+    script_version_id: ref.versionId,
+    trigger: req.trigger,
+    request_id: req.requestId,
+    method: req.method,
+    path: req.path?.slice(0, 2048) ?? null,
+    host: req.host,
+    status: inv.response.status,
+    outcome: o.kind,
+    duration_ms: Math.round(inv.durationMs),
+    cpu_ms: null,
+    memory_mb: o.kind === "memory" ? Math.round(o.usedMb) : null,
+    logs: inv.logs,
+    error: o.kind === "ok" ? null : o,
+    at: new Date(),
+  };
+}

@@ -1,0 +1,61 @@
+/** @module Tenant traffic: Host → app → route → dispatch. */
+import { errorResponse } from "../common/errors.ts";
+import type { InvokeOptions } from "../executor/types.ts";
+import { dispatch, type DispatchDeps } from "./dispatch.ts";
+import { normalizeHost } from "./domain_pattern.ts";
+import type { Routing } from "./routing.ts";
+
+/** Handles a request for a tenant host. */
+export type TenantHandler = (
+  req: Request,
+  remoteAddr: InvokeOptions["remoteAddr"],
+) => Promise<Response>;
+
+/** Creates the tenant handler over the live routing snapshot. */
+export function createTenantHandler(routing: Routing, deps: DispatchDeps): TenantHandler {
+  return async (req, remoteAddr) => {
+    const url = new URL(req.url);
+    const rawHost = req.headers.get("host") ?? url.host;
+    const host = normalizeHost(rawHost);
+    if (host === null) {
+      return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
+    }
+    const snap = routing.current();
+    const hostMatch = snap.hosts.match(host);
+    if (!hostMatch) {
+      return errorResponse(404, "unknown_host", `No app claims the host ${host}`, { host });
+    }
+    const app = snap.apps.get(hostMatch.appId);
+    if (!app) return errorResponse(404, "unknown_host", `No app claims the host ${host}`, { host });
+    const routeMatch = snap.routes.match(app.id, req.method, url.pathname, host);
+    if (routeMatch === null) {
+      return errorResponse(404, "no_route", `No route for ${req.method} ${url.pathname}`, {
+        app: app.slug,
+        method: req.method,
+        path: url.pathname,
+      });
+    }
+    if ("methodNotAllowed" in routeMatch) {
+      const res = errorResponse(
+        405,
+        "method_not_allowed",
+        `${req.method} is not routed for ${url.pathname}`,
+        { allow: routeMatch.allow },
+      );
+      res.headers.set("allow", routeMatch.allow.join(", "));
+      return res;
+    }
+    const script = snap.scripts.get(routeMatch.route.scriptId);
+    if (!script) {
+      return errorResponse(404, "no_route", `No route for ${req.method} ${url.pathname}`);
+    }
+    return await dispatch(deps, req, {
+      script,
+      app,
+      params: { ...hostMatch.params, ...routeMatch.params },
+      trigger: "http",
+      remoteAddr,
+      host,
+    });
+  };
+}

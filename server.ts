@@ -1,0 +1,120 @@
+/**
+ * @module The composition root: builds the database, routing, executor pool, control plane and
+ * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
+ */
+import type { Hono } from "hono";
+import type { Config } from "./common/config.ts";
+import { type Database, openDatabase } from "./common/db.ts";
+import { createLogger, type Logger } from "./common/logging.ts";
+import { loadMigrations, migrate } from "./common/migrate.ts";
+import { createExecutorPool } from "./executor/mod.ts";
+import type { ExecutorPool } from "./executor/types.ts";
+import { createConsoleApi } from "./manager/mod.ts";
+import { seed } from "./manager/seed.ts";
+import { createApp } from "./orchestrator/app.ts";
+import { createLogWriter, type LogWriter } from "./orchestrator/log_writer.ts";
+import { createRouting, type Routing } from "./orchestrator/routing.ts";
+import { createSourceCache } from "./orchestrator/source_cache.ts";
+import { createTenantHandler } from "./orchestrator/tenant.ts";
+
+/** A running platform without its listener: what tests drive with `app.request()`. */
+export interface Platform {
+  app: Hono;
+  db: Database;
+  pool: ExecutorPool;
+  routing: Routing;
+  logs: LogWriter;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Opens (or is given) the database, migrates, seeds, and wires every part together. */
+export async function createPlatform(
+  config: Config,
+  opts: { db?: Database; log?: Logger } = {},
+): Promise<Platform> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const db = opts.db ??
+    await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const applied = await migrate(db.sql, await loadMigrations());
+  if (applied.length > 0) log.info("migrations applied", { versions: applied });
+  const seeded = await seed(db.sql);
+  if (seeded.helloWorldSeeded) log.info("fresh install: seeded Hello World at GET / of localhost");
+
+  const routing = await createRouting(db.sql, { listen: db.kind === "postgres", log });
+  const socketDir = await Deno.makeTempDir({ prefix: "picloud-" });
+  const pool = createExecutorPool({
+    idleMs: config.executorIdleMs,
+    maxExecutors: config.maxExecutors,
+    socketDir,
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
+  const logs = createLogWriter(db.sql, {
+    flushMs: config.logFlushMs,
+    batchSize: config.logBatchSize,
+    log,
+  });
+  const dispatchDeps = { pool, sources: createSourceCache(db.sql), logs, limits: config.limits };
+  const managerDeps = { config, sql: db.sql, routing, log };
+  const app = createApp({
+    consoleHosts: config.consoleHosts,
+    consoleApi: createConsoleApi(managerDeps, dispatchDeps),
+    tenant: createTenantHandler(routing, dispatchDeps),
+    log,
+  });
+  return {
+    app,
+    db,
+    pool,
+    routing,
+    logs,
+    log,
+    async close() {
+      await pool.close();
+      await logs.close();
+      await routing.close();
+      if (!opts.db) await db.close();
+      await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Serves the platform until SIGINT/SIGTERM, then shuts down cleanly. */
+export async function serve(config: Config): Promise<void> {
+  const started = performance.now();
+  const log = createLogger(config.logLevel);
+  const platform = await createPlatform(config, { log });
+  const where = platform.db.kind === "embedded"
+    ? `embedded database in ${config.dataDir}`
+    : "PostgreSQL";
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen: ({ port }) => {
+      const ms = Math.round(performance.now() - started);
+      log.info(`PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms} ms)`);
+    },
+  }, (req, info) => platform.app.fetch(req, info));
+
+  const stop = new Promise<string>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      Deno.addSignalListener(sig, () => resolve(sig));
+    }
+  });
+  const signal = await stop;
+  log.info("shutting down", { signal });
+  await server.shutdown();
+  await platform.close();
+}
+
+/** Applies pending migrations and exits. */
+export async function migrateOnly(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await migrate(db.sql, await loadMigrations());
+    log.info(applied.length ? "migrations applied" : "schema is up to date", { versions: applied });
+  } finally {
+    await db.close();
+  }
+}
