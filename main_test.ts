@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { openDatabase } from "./common/db.ts";
+
+const mainPath = new URL("./main.ts", import.meta.url).pathname;
+
+/** Starts `main.ts serve` on a free port and waits for its "listening" line. */
+async function startServer(env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
+    env: { PORT: "0", HOSTNAME: "127.0.0.1", PICLOUD_LOG_LEVEL: "info", ...env },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+    const m = /listening on http:\/\/localhost:(\d+)\//.exec(seen);
+    if (m) {
+      // Keep draining so the child never blocks on a full pipe.
+      const rest = (async () => {
+        for (;;) {
+          const r = await reader.read();
+          if (r.done) return;
+          seen += r.value;
+        }
+      })();
+      return { child, port: Number(m[1]), output: () => seen, drained: rest };
+    }
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  throw new Error(`server did not start:\n${seen}`);
+}
+
+Deno.test("main serve - fresh install serves Hello World; restart keeps data without reseeding", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    for (const round of [1, 2]) {
+      const s = await startServer({ PICLOUD_DATA_DIR: dataDir });
+      const res = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { host: "localhost" } });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "Hello World\n");
+      s.child.kill("SIGTERM");
+      const status = await s.child.status;
+      await s.drained;
+      assert.equal(status.code, 0, s.output());
+      assert.equal(s.output().includes("seeded Hello World"), round === 1);
+    }
+    const db = await openDatabase({ dataDir });
+    try {
+      const [{ n }] = await db.sql`select count(*)::int as n from scripts`;
+      assert.equal(n, 1);
+      const [{ m }] = await db.sql`select count(*)::int as m from execution_logs`;
+      assert.equal(m, 2, "both requests were logged before shutdown");
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("main - a bad configuration value stops start-up naming the variable", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", mainPath, "serve"],
+    env: { PORT: "not-a-port" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /PORT/);
+});
+
+Deno.test("main - unknown commands print usage and exit 2", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", mainPath, "frobnicate"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /Usage: picloud/);
+});
