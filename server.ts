@@ -10,8 +10,10 @@ import { loadMigrations, migrate } from "./common/migrate.ts";
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
 import { createConsoleApi } from "./manager/mod.ts";
+import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
 import { seed } from "./manager/seed.ts";
 import { createApp } from "./orchestrator/app.ts";
+import { dispatchScheduled } from "./orchestrator/dispatch.ts";
 import { createLogWriter, type LogWriter } from "./orchestrator/log_writer.ts";
 import { createRouting, type Routing } from "./orchestrator/routing.ts";
 import { createSourceCache } from "./orchestrator/source_cache.ts";
@@ -24,6 +26,7 @@ export interface Platform {
   pool: ExecutorPool;
   routing: Routing;
   logs: LogWriter;
+  scheduler: Scheduler;
   log: Logger;
   close(): Promise<void>;
 }
@@ -55,6 +58,25 @@ export async function createPlatform(
     log,
   });
   const dispatchDeps = { pool, sources: createSourceCache(db.sql), logs, limits: config.limits };
+  const scheduler = startScheduler({
+    sql: db.sql,
+    routing,
+    log,
+    node: `${Deno.hostname()}:${Deno.pid}`,
+    staleMs: config.limits.timeoutMs * 2 + 60_000,
+    run: async (run) => {
+      const snap = routing.current();
+      const script = snap.scripts.get(run.scriptId);
+      const app = snap.apps.get(run.appId);
+      if (!script || !app) return null;
+      return await dispatchScheduled(dispatchDeps, {
+        script,
+        app,
+        cron: run.cron,
+        scheduledTime: run.scheduledFor.getTime(),
+      });
+    },
+  });
   const managerDeps = { config, sql: db.sql, routing, log };
   const app = createApp({
     consoleHosts: config.consoleHosts,
@@ -68,8 +90,10 @@ export async function createPlatform(
     pool,
     routing,
     logs,
+    scheduler,
     log,
     async close() {
+      await scheduler.close();
       await pool.close();
       await logs.close();
       await routing.close();

@@ -1,5 +1,6 @@
 /** @module Opens the database: PostgreSQL from DATABASE_URL, or embedded PGlite served over a private socket. */
 import postgres from "postgres";
+import type { EmbeddedReply, EmbeddedRequest } from "./_embedded_worker.ts";
 
 /** The postgres.js handle used everywhere. */
 export type Sql = postgres.Sql;
@@ -55,21 +56,10 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     await Deno.mkdir(dataDir, { recursive: true });
     lock = await lockDataDir(dataDir);
   }
-  // Loaded lazily: PostgreSQL mode never pays for the WebAssembly build.
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const db = await PGlite.create(inMemory ? undefined : `${dataDir}/pgdata`);
-  const server = new PGLiteSocketServer({
-    db,
-    host: "127.0.0.1",
-    port: 0,
-    maxConnections: 2,
-  });
-  await server.start();
-  const port = (server as unknown as { port: number }).port;
+  const thread = await startEmbeddedThread(inMemory ? null : `${dataDir}/pgdata`);
   const sql = postgres({
     host: "127.0.0.1",
-    port,
+    port: thread.port,
     user: "postgres",
     database: "postgres",
     // PGlite is one backend: pglite-socket interleaves the protocol messages of concurrent
@@ -85,9 +75,43 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     kind: "embedded",
     close: async () => {
       await sql.end({ timeout: 5 });
-      await server.stop();
-      await db.close();
+      await thread.close();
       lock?.close();
+    },
+  };
+}
+
+/** Starts PGlite and its socket server in a Worker thread; resolves with the port. */
+async function startEmbeddedThread(dataDir: string | null) {
+  const worker = new Worker(new URL("./_embedded_worker.ts", import.meta.url), { type: "module" });
+  const next = () =>
+    new Promise<EmbeddedReply>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<EmbeddedReply>) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`Embedded database thread failed: ${e.message}`));
+      };
+    });
+  const send = (m: EmbeddedRequest) => worker.postMessage(m);
+  const ready = next();
+  send({ t: "open", dataDir });
+  const reply = await ready.catch((err) => {
+    worker.terminate();
+    throw err;
+  });
+  if (reply.t !== "ready") {
+    worker.terminate();
+    throw new Error(
+      `Embedded database failed to open: ${reply.t === "error" ? reply.message : reply.t}`,
+    );
+  }
+  return {
+    port: reply.port,
+    async close() {
+      const closed = next();
+      send({ t: "close" });
+      await closed.catch(() => {});
+      worker.terminate();
     },
   };
 }

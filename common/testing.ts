@@ -30,3 +30,29 @@ export async function openTestDatabase(): Promise<Database> {
     },
   };
 }
+
+/** Inserts an app claiming `host`, one script with `source` as its live version, and its routes. */
+export async function insertTestApp(
+  sql: Database["sql"],
+  opts: { slug: string; host: string; source: string; routes?: [method: string, path: string][] },
+): Promise<{ appId: string; scriptId: string }> {
+  return await sql.begin(async (tx) => {
+    const [app] = await tx<{ id: string }[]>`
+      insert into apps (slug, name) values (${opts.slug}, ${opts.slug}) returning id`;
+    await tx`
+      insert into app_domains (app_id, pattern, kind, shape_key)
+      values (${app.id}, ${opts.host}, 'exact', ${opts.host})`;
+    const [script] = await tx<{ id: string }[]>`
+      insert into scripts (app_id, name) values (${app.id}, 'main') returning id`;
+    const [version] = await tx<{ id: string }[]>`
+      insert into script_versions (script_id, version, source, hash)
+      values (${script.id}, 1, ${opts.source}, 'test') returning id`;
+    await tx`update scripts set active_version_id = ${version.id} where id = ${script.id}`;
+    for (const [method, path] of opts.routes ?? [["ANY", "/*"]]) {
+      await tx`
+        insert into routes (app_id, script_id, method, path, shape_key)
+        values (${app.id}, ${script.id}, ${method}, ${path}, ${`${method} ${path}`})`;
+    }
+    return { appId: app.id, scriptId: script.id };
+  });
+}

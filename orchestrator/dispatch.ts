@@ -94,6 +94,38 @@ export async function dispatch(
   return inv.response;
 }
 
+/** Runs a script's `scheduled(event, ctx)` and queues its execution log row. */
+export async function dispatchScheduled(
+  deps: DispatchDeps,
+  input: {
+    script: ScriptRow;
+    app: { id: string; slug: string };
+    cron: string;
+    scheduledTime: number;
+  },
+): Promise<Invocation | null> {
+  const ref = await resolveScript(deps, input.script, input.app);
+  if (!ref) return null;
+  const requestId = crypto.randomUUID();
+  const inv = await deps.pool.scheduled(ref, {
+    cron: input.cron,
+    scheduledTime: input.scheduledTime,
+  }, {
+    params: {},
+    requestId,
+    remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
+    trigger: "cron",
+  });
+  deps.logs.push(logRow(ref, inv, {
+    trigger: "cron",
+    requestId,
+    method: null,
+    path: input.cron,
+    host: null,
+  }));
+  return inv;
+}
+
 /** Builds the execution log row of one invocation. */
 export function logRow(
   ref: ScriptRef,

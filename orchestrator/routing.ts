@@ -20,6 +20,8 @@ export interface Routing {
   current(): RoutingSnapshot;
   /** Reloads from the database; concurrent calls coalesce into at most one extra load. */
   reload(): Promise<void>;
+  /** Calls `fn` after every reload (for example to re-arm the scheduler); returns an unsubscribe. */
+  onChange(fn: () => void): () => void;
   /** Tells every node (including this one) that routing changed. */
   notifyChanged(): Promise<void>;
   close(): Promise<void>;
@@ -51,8 +53,10 @@ export async function createRouting(
   let running: Promise<void> | undefined;
   let again = false;
 
+  const listeners = new Set<() => void>();
   const loadOnce = async () => {
     snapshot = buildSnapshot(await loadRoutingData(sql));
+    for (const fn of listeners) fn();
   };
   const reload = async (): Promise<void> => {
     if (running) {
@@ -85,6 +89,10 @@ export async function createRouting(
   return {
     current: () => snapshot,
     reload,
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
     async notifyChanged() {
       if (opts.listen) await sql`select pg_notify(${CONFIG_CHANNEL}, '')`;
       await reload();

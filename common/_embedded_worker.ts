@@ -1,0 +1,43 @@
+/**
+ * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and the
+ * pglite-socket server run here so their CPU work never blocks the main thread's event loop.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+
+/** Messages from the opener. */
+export type EmbeddedRequest = { t: "open"; dataDir: string | null } | { t: "close" };
+/** Messages to the opener. */
+export type EmbeddedReply =
+  | { t: "ready"; port: number }
+  | { t: "error"; message: string }
+  | { t: "closed" };
+
+interface WorkerScope {
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent<EmbeddedRequest>) => void) | null;
+}
+const scope = globalThis as unknown as WorkerScope;
+
+let db: PGlite | undefined;
+let server: PGLiteSocketServer | undefined;
+const post = (m: EmbeddedReply) => scope.postMessage(m);
+
+scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
+  const msg = event.data;
+  try {
+    if (msg.t === "open") {
+      db = await PGlite.create(msg.dataDir ?? undefined);
+      // PGlite is one backend; a second connection is allowed only for a reconnect.
+      server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });
+      await server.start();
+      post({ t: "ready", port: (server as unknown as { port: number }).port });
+    } else if (msg.t === "close") {
+      await server?.stop();
+      await db?.close();
+      post({ t: "closed" });
+    }
+  } catch (err) {
+    post({ t: "error", message: err instanceof Error ? err.message : String(err) });
+  }
+};

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
+import { nextRunAfter } from "./cron.ts";
+import { claimDueRuns, finishRun } from "./repo.ts";
+
+const next = (cron: string, tz: string) => nextRunAfter(cron, tz, new Date());
+
+Deno.test("claimDueRuns() - racing nodes claim each due run exactly once", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { appId, scriptId } = await insertTestApp(db.sql, {
+      slug: "sched",
+      host: "sched.test",
+      source: "export default { scheduled() {} }",
+    });
+    for (let i = 0; i < 20; i++) {
+      await db.sql`
+        insert into schedules (app_id, script_id, cron, next_run_at)
+        values (${appId}, ${scriptId}, '0 * * * *', now() - interval '5 minutes')`;
+    }
+    const nodes = ["n1", "n2", "n3", "n4"];
+    const results = await Promise.all(
+      nodes.flatMap((node) =>
+        [1, 2].map(() => claimDueRuns(db.sql, { node, staleMs: 60_000, limit: 7, next }))
+      ),
+    );
+    const claimed = results.flat();
+    assert.equal(claimed.length, 20);
+    assert.equal(new Set(claimed.map((c) => c.scheduleId)).size, 20);
+    const [{ n }] = await db.sql`select count(*)::int as n from schedule_runs`;
+    assert.equal(n, 20);
+    const [{ future }] = await db.sql`
+      select bool_and(next_run_at > now()) as future from schedules`;
+    assert.equal(future, true, "every schedule moved to its next time");
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("claimDueRuns() - a running schedule is not claimed again until finished", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { appId, scriptId } = await insertTestApp(db.sql, {
+      slug: "sched",
+      host: "sched.test",
+      source: "export default { scheduled() {} }",
+    });
+    await db.sql`
+      insert into schedules (app_id, script_id, cron, next_run_at)
+      values (${appId}, ${scriptId}, '* * * * * *', now() - interval '1 hour')`;
+    const opts = { node: "n1", staleMs: 60_000, limit: 10, next };
+    const [run] = await claimDueRuns(db.sql, opts);
+    assert.ok(run);
+    await db.sql`update schedules set next_run_at = now() - interval '1 second'`;
+    assert.deepEqual(await claimDueRuns(db.sql, opts), [], "no overlap while running");
+    await finishRun(db.sql, run, { ok: true, error: null });
+    const [status] = await db.sql`select status, finished_at from schedule_runs`;
+    assert.equal(status.status, "ok");
+    assert.ok(status.finished_at);
+    assert.equal((await claimDueRuns(db.sql, opts)).length, 1, "claimable once finished");
+    await db.sql`update schedules set next_run_at = now() - interval '1 second',
+      running_since = now() - interval '2 minutes'`;
+    assert.equal((await claimDueRuns(db.sql, opts)).length, 1, "an abandoned run is reclaimed");
+  } finally {
+    await db.close();
+  }
+});

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../../common/config.ts";
+import { createLogger } from "../../common/logging.ts";
+import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
+import { createPlatform } from "../../server.ts";
+
+const source = `export default {
+  fetch: () => new Response("hi"),
+  async scheduled(event, ctx) {
+    console.log("tick", event.cron, typeof event.scheduledTime, ctx.app.slug);
+  },
+};`;
+
+Deno.test("scheduler - runs due schedules, a missed tick once, and records each run", async () => {
+  const db = await openTestDatabase();
+  const platform = await createPlatform(parseConfig({ PICLOUD_LOG_FLUSH_MS: "20" }), {
+    db,
+    log: createLogger("error", () => {}),
+  });
+  try {
+    const { appId, scriptId } = await insertTestApp(db.sql, {
+      slug: "cron",
+      host: "cron.test",
+      source,
+    });
+    // Missed while down: due an hour ago, hourly. Runs once, then moves to the next hour.
+    await db.sql`
+      insert into schedules (app_id, script_id, cron, next_run_at)
+      values (${appId}, ${scriptId}, '0 * * * *', now() - interval '1 hour')`;
+    // Every second: must fire repeatedly without polling.
+    await db.sql`
+      insert into schedules (app_id, script_id, cron, next_run_at)
+      values (${appId}, ${scriptId}, '* * * * * *', now())`;
+    await platform.routing.reload();
+    const deadline = Date.now() + 15_000;
+    let runs: { cron: string; status: string }[] = [];
+    while (Date.now() < deadline) {
+      runs = [
+        ...await db.sql<{ cron: string; status: string }[]>`
+        select s.cron, r.status from schedule_runs r join schedules s on s.id = r.schedule_id
+        where r.status <> 'running'`,
+      ];
+      if (runs.filter((r) => r.cron === "* * * * * *").length >= 3) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(runs.filter((r) => r.cron === "* * * * * *").length >= 3, JSON.stringify(runs));
+    assert.equal(runs.filter((r) => r.cron === "0 * * * *").length, 1);
+    assert.ok(runs.every((r) => r.status === "ok"), JSON.stringify(runs));
+    await platform.scheduler.idle();
+    await platform.logs.flush();
+    const logs = await db.sql`
+      select trigger, status, logs from execution_logs where trigger = 'cron' order by id limit 1`;
+    assert.equal(logs[0].status, 204);
+    assert.match(logs[0].logs[0].message, /^tick .+ number cron$/);
+  } finally {
+    await platform.close();
+    await db.close();
+  }
+});
