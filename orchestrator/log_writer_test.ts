@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
 import { openTestDatabase } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
+import { createLogFeed } from "./log_feed.ts";
 import { createLogWriter } from "./log_writer.ts";
 import type { ExecutionLogRow } from "./repo.ts";
 
@@ -86,6 +87,53 @@ Deno.test("createLogWriter() - a full buffer drops the oldest rows and counts th
     await w.close();
     const rows = await db.sql`select request_id from execution_logs order by id`;
     assert.deepEqual(rows.map((r) => r.request_id), ["r2", "r3", "r4"]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - retention keeps the newest rows per app and drops old ones", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    const w = createLogWriter(db.sql, {
+      flushMs: 10,
+      batchSize: 100,
+      log: createLogger("error", () => {}),
+      retention: { maxAgeMs: 60 * 60_000, maxRowsPerApp: 4, everyMs: 0 },
+    });
+    const old = { ...row(defaultAppId, 0), at: new Date(Date.now() - 2 * 60 * 60_000) };
+    w.push(old);
+    for (let i = 1; i <= 6; i++) w.push(row(defaultAppId, i));
+    await w.close();
+    const rows = await db.sql`select request_id from execution_logs order by id`;
+    assert.deepEqual(rows.map((r) => r.request_id), ["r3", "r4", "r5", "r6"]);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - announces apps with new rows to the live feed", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    const feed = createLogFeed(db.sql, { listen: Deno.env.get("DATABASE_URL") !== undefined });
+    let woke = 0;
+    const unsubscribe = feed.subscribe(defaultAppId, () => woke++);
+    await new Promise((r) => setTimeout(r, 200)); // LISTEN is set up asynchronously
+    const w = createLogWriter(db.sql, {
+      flushMs: 10,
+      batchSize: 100,
+      log: createLogger("error", () => {}),
+      feed,
+    });
+    w.push(row(defaultAppId, 1));
+    await w.close();
+    const deadline = Date.now() + 5_000;
+    while (woke === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(woke >= 1);
+    unsubscribe();
+    await feed.close();
   } finally {
     await db.close();
   }

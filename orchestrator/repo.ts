@@ -99,3 +99,20 @@ export async function insertExecutionLogs(sql: Sql, rows: ExecutionLogRow[]): Pr
     join apps on apps.id = v.app_id
     order by v.ord`;
 }
+
+/** Deletes execution log rows older than `maxAgeMs`; returns how many went. */
+export async function deleteLogsOlderThan(sql: Sql, maxAgeMs: number): Promise<number> {
+  const rows = await sql`
+    delete from execution_logs where at < now() - make_interval(secs => ${maxAgeMs / 1000})`;
+  return rows.count;
+}
+
+/** Keeps the newest `maxRows` execution log rows of one app; returns how many went. */
+export async function trimAppLogs(sql: Sql, appId: string, maxRows: number): Promise<number> {
+  const rows = await sql`
+    delete from execution_logs
+    where app_id = ${appId} and id <= (
+      select id from execution_logs where app_id = ${appId}
+      order by id desc offset ${maxRows} limit 1)`;
+  return rows.count;
+}
