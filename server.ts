@@ -82,6 +82,7 @@ export async function createPlatform(
     consoleHosts: config.consoleHosts,
     consoleApi: createConsoleApi(managerDeps, dispatchDeps),
     tenant: createTenantHandler(routing, dispatchDeps),
+    routing,
     log,
   });
   return {
