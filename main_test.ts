@@ -3,11 +3,22 @@ import { openDatabase } from "./common/db.ts";
 
 const mainPath = new URL("./main.ts", import.meta.url).pathname;
 
-/** Starts `main.ts serve` on a free port and waits for its "listening" line. */
+/** Only what Deno itself needs: the server must see no DATABASE_URL or PICLOUD_* from the test run. */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "DENO_NO_PACKAGE_JSON"]) {
+    const value = Deno.env.get(key);
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+/** Starts `main.ts serve` (embedded database) on a free port and waits for its "listening" line. */
 async function startServer(env: Record<string, string>) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
-    env: { PORT: "0", HOSTNAME: "127.0.0.1", PICLOUD_LOG_LEVEL: "info", ...env },
+    clearEnv: true,
+    env: { ...baseEnv(), PORT: "0", HOSTNAME: "127.0.0.1", PICLOUD_LOG_LEVEL: "info", ...env },
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -67,7 +78,8 @@ Deno.test("main serve - fresh install serves Hello World; restart keeps data wit
 Deno.test("main - a bad configuration value stops start-up naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", mainPath, "serve"],
-    env: { PORT: "not-a-port" },
+    clearEnv: true,
+    env: { ...baseEnv(), PORT: "not-a-port" },
     stdout: "piped",
     stderr: "piped",
   }).output();
