@@ -47,6 +47,7 @@ find_pg_bin() {
   fi
   local d
   # Prefer the Debian versioned dir (sorted newest first); PATH as a fallback.
+  # shellcheck disable=SC2012 # fixed Debian paths, no odd names
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5 -rn); do
     if [[ -x "$d/initdb" && -x "$d/pg_ctl" ]]; then
       echo "$d"
