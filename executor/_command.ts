@@ -16,7 +16,14 @@ export function isCompiledBinary(): boolean {
 
 /** The executor child command for one socket and memory cap. */
 export function childCommand(
-  opts: { socketPath: string; memoryLimitMb: number; netGrant: string[] },
+  opts: {
+    socketPath: string;
+    memoryLimitMb: number;
+    netGrant: string[];
+    appId: string;
+    /** Defaults to `isCompiledBinary()`. */
+    compiled?: boolean;
+  },
 ): ChildCommand {
   const heapFlags = `--max-old-space-size=${opts.memoryLimitMb},--max-semi-space-size=4`;
   const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_PACKAGE_JSON: "1" };
@@ -26,7 +33,7 @@ export function childCommand(
     if (value) env[key] = value;
   }
   const dir = new URL(".", import.meta.url);
-  if (isCompiledBinary()) {
+  if (opts.compiled ?? isCompiledBinary()) {
     env.DENO_V8_FLAGS = heapFlags;
     return {
       execPath: Deno.execPath(),
@@ -53,6 +60,9 @@ export function childCommand(
       "--no-remote",
       "--no-npm",
       "--unstable-worker-options",
+      // Deno keys its on-disk Cache API storage by origin: one origin per app, so a nested Worker
+      // (which the loader cannot neuter) never shares cached data with another app.
+      `--location=${appLocation(opts.appId)}`,
       `--allow-read=${loaderPath},${opts.socketPath}`,
       // The child may only pass to its Workers the outbound hosts its app's scripts declare.
       `--allow-net=${[`unix:${opts.socketPath}`, ...opts.netGrant.filter(isHost)].join(",")}`,
@@ -69,5 +79,14 @@ export function childCommand(
 
 /** A `host` or `host:port` entry safe to put in a flag (no commas, no schemes, no paths). */
 export function isHost(entry: string): boolean {
-  return /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(entry);
+  return /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/.test(entry);
+}
+
+/** The per-app `--location`: Deno keys on-disk web storage by origin, so each app gets its own host. */
+export function appLocation(appId: string): string {
+  const hex = [...new TextEncoder().encode(appId)].map((b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+  const labels = hex.match(/.{1,60}/g) ?? ["0"];
+  return `https://a${labels.join(".a")}.executor.invalid/`;
 }

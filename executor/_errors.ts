@@ -91,10 +91,11 @@ export function errorResponse(
   outcome: Outcome,
   requestId: string,
   code = defaultCode(outcome),
+  status = STATUS[code],
 ): Response {
   const [message, fields] = describe(outcome, code);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (code === "concurrency_limit" || code === "executor_restarted") headers["retry-after"] = "1";
   const body = { error: { code, message, ...fields, request_id: requestId } };
-  return new Response(JSON.stringify(body), { status: STATUS[code], headers });
+  return new Response(JSON.stringify(body), { status, headers });
 }

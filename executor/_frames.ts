@@ -118,10 +118,11 @@ export class FrameWriter {
 /** Reads frames from a byte stream; rejects oversized frames by throwing before buffering them. */
 export async function* readFrames(
   readable: ReadableStream<Uint8Array>,
-  limits: { maxHeaderBytes?: number; maxBodyBytes?: number } = {},
+  limits: { maxHeaderBytes?: number; maxBodyBytes?: () => number } = {},
 ): AsyncGenerator<Frame> {
   const maxHeader = limits.maxHeaderBytes ?? MAX_HEADER_BYTES;
-  const maxBody = limits.maxBodyBytes ?? MAX_FRAME_BODY_BYTES;
+  const maxBody = () =>
+    Math.min(limits.maxBodyBytes?.() ?? MAX_FRAME_BODY_BYTES, MAX_FRAME_BODY_BYTES);
   const reader = readable.getReader();
   const chunks: Uint8Array[] = [];
   let buffered = 0;
@@ -160,7 +161,7 @@ export async function* readFrames(
       const view = new DataView(prefix.buffer);
       const headerLength = view.getUint32(0);
       const bodyLength = view.getUint32(4);
-      if (headerLength > maxHeader || bodyLength > maxBody) {
+      if (headerLength > maxHeader || bodyLength > maxBody()) {
         throw new RangeError(`Frame too large (header ${headerLength}, body ${bodyLength})`);
       }
       if (!(await fill(headerLength + bodyLength))) throw new Error("Stream ended inside a frame");

@@ -9,24 +9,42 @@ const MAX_LOG_CHARS = 2_001;
 const MAX_ERROR_CHARS = 4_000;
 const LEVELS = new Set(["debug", "info", "log", "warn", "error"]);
 
-/** Reads a request body, counting bytes; returns the bytes, null for no body, or the count when over `limit`. */
+/** Why reading a request body stopped early. */
+export type BodyFailure = { tooLarge: number } | { timedOut: true };
+
+/**
+ * Reads a request body, counting bytes and bounded in time (a slow-loris upload must not hold a
+ * concurrency slot forever). Returns the bytes, null for no body, or why it stopped.
+ */
 export async function readBodyCounted(
   req: Request,
-  limit: number,
-): Promise<Uint8Array | null | number> {
+  opts: { limitBytes: number; timeoutMs: number },
+): Promise<Uint8Array | null | BodyFailure> {
   if (!req.body) return null;
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      return total;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) =>
+    timer = setTimeout(() => resolve("timeout"), opts.timeoutMs)
+  );
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), deadline]);
+      if (next === "timeout") {
+        reader.cancel().catch(() => {});
+        return { timedOut: true };
+      }
+      if (next.done) break;
+      total += next.value.byteLength;
+      if (total > opts.limitBytes) {
+        reader.cancel().catch(() => {});
+        return { tooLarge: total };
+      }
+      chunks.push(next.value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   if (total === 0) return null;
   if (chunks.length === 1) return chunks[0];

@@ -78,6 +78,16 @@ export async function runExecutorChild(args: string[]): Promise<void> {
 
   const relay = (w: number, data: WorkerReply) => {
     if (!data || typeof data !== "object" || typeof data.id !== "number") return;
+    try {
+      forward(w, data);
+    } catch (err) {
+      // An unencodable or oversized reply fails that invocation, never the process.
+      const code = err instanceof RangeError ? "response_too_large" : "script_error";
+      const message = `Executor could not relay the reply: ${err}`;
+      out.send({ t: "fail", id: data.id, w, code, message, logs: [], producedBytes: 0 });
+    }
+  };
+  const forward = (w: number, data: WorkerReply) => {
     if (data.t === "result") {
       const { body, ...rest } = data;
       const headers = Array.isArray(rest.headers) ? rest.headers.slice(0, MAX_HEADERS) : [];

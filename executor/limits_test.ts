@@ -2,8 +2,17 @@
 
 import assert from "node:assert/strict";
 import type { ExecutorPool, Invocation } from "./mod.ts";
-import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import {
+  FAULT_TIMEOUT_MS,
+  fixture,
+  get,
+  opts,
+  script,
+  TEST_LIMITS,
+  testPool,
+} from "./_test_util.ts";
 
+const FAULT_LIMITS = { ...TEST_LIMITS, timeoutMs: FAULT_TIMEOUT_MS };
 const bystander = script("app-bystander", fixture("hello.js"));
 
 /** Runs `fault` while a second app keeps being called; every bystander call must answer 200. */
@@ -33,7 +42,13 @@ async function errorBody(inv: Invocation): Promise<Record<string, unknown>> {
 }
 
 async function answersAgain(pool: ExecutorPool, s: ReturnType<typeof script>): Promise<void> {
-  const inv = await pool.fetch(s, get(), opts());
+  // The recovery request gets the generous default timeout: respawning an executor on a loaded
+  // machine can take longer than the short timeout the fault itself is given.
+  const inv = await pool.fetch(
+    { ...s, limits: { ...s.limits, timeoutMs: TEST_LIMITS.timeoutMs } },
+    get(),
+    opts(),
+  );
   assert.equal(inv.response.status, 200);
   await inv.response.body?.cancel();
 }
@@ -41,7 +56,7 @@ async function answersAgain(pool: ExecutorPool, s: ReturnType<typeof script>): P
 Deno.test("limits - infinite loop answers 504 timeout, kills only its executor", async () => {
   const pool = testPool();
   try {
-    const s = script("app-loop", fixture("loop.js"));
+    const s = script("app-loop", fixture("loop.js"), { limits: FAULT_LIMITS });
     await answersAgain(pool, s);
     const pidBefore = pool.stats().find((x) => x.appId === "app-loop")!.pid;
     const o = opts();
@@ -49,7 +64,7 @@ Deno.test("limits - infinite loop answers 504 timeout, kills only its executor",
     assert.equal(inv.response.status, 504);
     const err = await errorBody(inv);
     assert.equal(err.code, "timeout");
-    assert.equal(err.limit_ms, TEST_LIMITS.timeoutMs);
+    assert.equal(err.limit_ms, FAULT_TIMEOUT_MS);
     assert.equal(typeof err.elapsed_ms, "number");
     assert.equal(err.request_id, o.requestId);
     assert.equal(inv.outcome.kind, "timeout");
@@ -63,7 +78,7 @@ Deno.test("limits - infinite loop answers 504 timeout, kills only its executor",
 Deno.test("limits - a timeout restarts the executor: same-app in-flight requests get executor_restarted", async () => {
   const pool = testPool();
   try {
-    const loop = script("app-shared", fixture("loop.js"));
+    const loop = script("app-shared", fixture("loop.js"), { limits: FAULT_LIMITS });
     const slow = script("app-shared", fixture("faults.js"), {
       limits: { ...TEST_LIMITS, timeoutMs: 5_000 },
     });
@@ -80,6 +95,30 @@ Deno.test("limits - a timeout restarts the executor: same-app in-flight requests
     assert.equal(b.outcome.kind, "crashed");
     assert.match(b.outcome.kind === "crashed" ? b.outcome.reason : "", /timed out/);
     await answersAgain(pool, slow);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("limits - a never-resolving promise answers 504 without restarting the idle executor", async () => {
+  const pool = testPool();
+  try {
+    const s = script("app-never", fixture("faults.js"), { limits: FAULT_LIMITS });
+    const slow = script("app-never", fixture("faults.js"), {
+      limits: { ...TEST_LIMITS, timeoutMs: 5_000 },
+    });
+    await answersAgain(pool, s);
+    const pid = pool.stats()[0].pid;
+    const never = pool.fetch(s, get("/?mode=never"), opts());
+    const neighbour = pool.fetch(slow, get("/?mode=hang"), opts());
+    const inv = await never;
+    assert.equal(inv.response.status, 504);
+    assert.equal((await errorBody(inv)).code, "timeout");
+    // Nothing was spinning, so the same-app neighbour finishes normally.
+    const n = await neighbour;
+    assert.equal(n.response.status, 200);
+    await n.response.body?.cancel();
+    assert.equal(pool.stats()[0].pid, pid);
   } finally {
     await pool.close();
   }
@@ -227,6 +266,39 @@ Deno.test("limits - concurrency over maxConcurrency answers 429 with Retry-After
     const err = await errorBody(rejected);
     assert.deepEqual([err.code, err.limit, err.in_flight], ["concurrency_limit", 2, 2]);
     for (const i of all) if (!i.response.bodyUsed) await i.response.body?.cancel();
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("limits - a slow-loris upload answers 408 timeout once timeoutMs has passed", async () => {
+  const pool = testPool();
+  try {
+    const s = script("app-slowloris", fixture("faults.js"), { limits: FAULT_LIMITS });
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (++sent > 100) return c.close();
+        c.enqueue(new Uint8Array([120]));
+      },
+    });
+    const o = opts();
+    const inv = await pool.fetch(
+      s,
+      new Request("http://app.test/?mode=echo", { method: "POST", body }),
+      o,
+    );
+    assert.equal(inv.response.status, 408);
+    const err = await errorBody(inv);
+    assert.deepEqual([err.code, err.limit_ms, err.request_id], [
+      "timeout",
+      FAULT_TIMEOUT_MS,
+      o.requestId,
+    ]);
+    assert.equal(inv.outcome.kind, "timeout");
+    // The script never ran, so no executor was needed.
+    assert.equal(pool.stats().length, 0);
   } finally {
     await pool.close();
   }

@@ -50,9 +50,16 @@ function deleteFromChain(target: object, key: PropertyKey): void {
 /** Removes process-wide or escalating globals before any user code runs. */
 function neuterGlobals(): void {
   const g = globalThis as Record<string, unknown>;
-  for (
-    const key of ["caches", "CacheStorage", "Cache", "BroadcastChannel", "close", "postMessage"]
-  ) {
+  const shared = [
+    "caches",
+    "CacheStorage",
+    "Cache",
+    "BroadcastChannel",
+    "Worker",
+    "close",
+    "postMessage",
+  ];
+  for (const key of shared) {
     deleteFromChain(globalThis, key);
   }
   const deno = Deno as unknown as Record<PropertyKey, unknown>;
@@ -189,8 +196,12 @@ async function readBody(res: Response, limit: number): Promise<ArrayBuffer | num
   return out.buffer;
 }
 
-async function run(msg: InvokeMessage & { body: ArrayBuffer | null }, cap: Capture) {
-  const { target } = await loaded!;
+async function run(
+  msg: InvokeMessage & { body: ArrayBuffer | null },
+  cap: Capture,
+  module: Promise<Loaded>,
+) {
+  const { target } = await module;
   let markCompleted = () => {};
   const completed = new Promise<void>((resolve) => markCompleted = resolve);
   const ctx = Object.freeze({
@@ -263,20 +274,59 @@ function fail(
   return { t: "fail", id, code, message, logs: cap.logs, producedBytes };
 }
 
-async function invoke(msg: InvokeMessage & { body: ArrayBuffer | null }): Promise<void> {
+async function invoke(
+  msg: InvokeMessage & { body: ArrayBuffer | null },
+  module: Promise<Loaded>,
+  send = true,
+): Promise<void> {
   const cap: Capture = { logs: [] };
   let reply: WorkerReply;
   let markCompleted = () => {};
   try {
-    ({ reply, markCompleted } = await capture.run(cap, () => run(msg, cap)));
+    ({ reply, markCompleted } = await capture.run(cap, () => run(msg, cap, module)));
   } catch (err) {
     reply = err instanceof ExitCalled
       ? fail(msg.id, "exit", err.message, cap)
       : fail(msg.id, "script_error", errorText(err), cap);
   }
   const body = reply.t === "result" ? reply.body : null;
-  post(reply, body ? [body] : []);
+  if (send) post(reply, body ? [body] : []);
   markCompleted();
+}
+
+/**
+ * Runs the whole invocation path once with a platform handler (and one blob import) while this
+ * Worker is still a spare, so a new script's first request finds it compiled and warm.
+ */
+async function warmUp(): Promise<void> {
+  const url = URL.createObjectURL(
+    new Blob(["export default 1 as number;"], { type: "application/typescript" }),
+  );
+  await import(url).catch(() => {}).finally(() => URL.revokeObjectURL(url));
+  const target = {
+    fetch: async (req: Request) => {
+      console.log("warm");
+      return new Response(await req.arrayBuffer(), { headers: { "x-warm": "1" } });
+    },
+  };
+  const msg: InvokeMessage & { body: ArrayBuffer | null } = {
+    t: "invoke",
+    id: 0,
+    w: 0,
+    kind: "fetch",
+    method: "POST",
+    url: "http://warm.invalid/",
+    headers: [["content-type", "text/plain"]],
+    params: {},
+    requestId: "warm",
+    remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
+    trigger: "http",
+    maxBodyBytes: 1024,
+    cron: "",
+    scheduledTime: 0,
+    body: new TextEncoder().encode("warm").buffer as ArrayBuffer,
+  };
+  await invoke(msg, Promise.resolve({ target }), false);
 }
 
 neuterGlobals();
@@ -286,5 +336,6 @@ scope.addEventListener("error", (e) => e.preventDefault());
 scope.addEventListener("message", (event) => {
   const msg = (event as MessageEvent).data;
   if (msg?.t === "load") load(msg);
-  else if (msg?.t === "invoke" && loaded) invoke(msg);
+  else if (msg?.t === "invoke" && loaded) invoke(msg, loaded);
 });
+warmUp();

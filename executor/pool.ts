@@ -29,6 +29,14 @@ export interface ExecutorPoolOptions {
 }
 
 type Log = NonNullable<ExecutorPoolOptions["log"]>;
+interface Prepared {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+/** Reads what the invocation needs up front, or answers early (for example 413). */
+type Prepare = (start: number) => Promise<Invocation | { event: ScheduledEvent } | Prepared>;
 
 /** Creates the pool; no process is spawned until the first invocation. */
 export function createExecutorPool(options: ExecutorPoolOptions): ExecutorPool {
@@ -52,6 +60,10 @@ class Pool implements ExecutorPool {
     this.#maxExecutors = options.maxExecutors ?? 16;
     this.#maxVersions = options.maxVersionsPerExecutor ?? 8;
     this.#socketDir = options.socketDir;
+    // Unix socket paths are limited to 108 bytes; each socket adds a 17-byte file name.
+    if (new TextEncoder().encode(this.#socketDir).byteLength > 90) {
+      throw new RangeError("socketDir is too long for Unix socket paths (max 90 bytes)");
+    }
     this.#log = options.log ?? (() => {});
     Deno.mkdirSync(this.#socketDir, { recursive: true, mode: 0o700 });
     Deno.chmodSync(this.#socketDir, 0o700);
@@ -69,13 +81,25 @@ class Pool implements ExecutorPool {
           receivedBytes: declared,
         }, opts);
       }
-      const read = await readBodyCounted(req, limit);
-      if (typeof read === "number") {
-        return this.#fail(
-          start,
-          { kind: "body_too_large", limitBytes: limit, receivedBytes: read },
-          opts,
-        );
+      const read = await readBodyCounted(req, {
+        limitBytes: limit,
+        timeoutMs: script.limits.timeoutMs,
+      });
+      if (read && "tooLarge" in read) {
+        return this.#fail(start, {
+          kind: "body_too_large",
+          limitBytes: limit,
+          receivedBytes: read.tooLarge,
+        }, opts);
+      }
+      if (read && "timedOut" in read) {
+        const elapsedMs = Math.round(performance.now() - start);
+        const outcome: Outcome = { kind: "timeout", limitMs: script.limits.timeoutMs, elapsedMs };
+        // The client, not the script, was too slow: 408 rather than 504.
+        return {
+          ...this.#fail(start, outcome, opts),
+          response: errorResponse(outcome, opts.requestId, "timeout", 408),
+        };
       }
       return {
         method: req.method,
@@ -90,17 +114,28 @@ class Pool implements ExecutorPool {
     return this.#run(script, opts, () => Promise.resolve({ event }));
   }
 
+  /** Safety net: a platform bug must become a 502 with a log line, never a rejected promise. */
   async #run(
     script: ScriptRef,
     opts: InvokeOptions,
-    prepare: (start: number) => Promise<
-      Invocation | { event: ScheduledEvent } | {
-        method: string;
-        url: string;
-        headers: [string, string][];
-        body: Uint8Array | null;
-      }
-    >,
+    prepare: Prepare,
+  ): Promise<Invocation> {
+    const start = performance.now();
+    try {
+      return await this.#attempt(script, opts, prepare);
+    } catch (err) {
+      this.#log("error", "Invocation failed in the platform", {
+        appId: script.appId,
+        error: String(err),
+      });
+      return this.#fail(start, { kind: "crashed", reason: `Platform error: ${err}` }, opts);
+    }
+  }
+
+  async #attempt(
+    script: ScriptRef,
+    opts: InvokeOptions,
+    prepare: Prepare,
   ): Promise<Invocation> {
     const start = performance.now();
     const { maxConcurrency, timeoutMs } = script.limits;
@@ -156,20 +191,29 @@ class Pool implements ExecutorPool {
       if (settled === "timeout") {
         const elapsedMs = Math.round(performance.now() - start);
         ex.forget(id);
-        // terminate() cannot stop a busy loop: only killing the process can. Same-app requests get executor_restarted.
-        ex.kill({
-          outcome: {
-            kind: "crashed",
-            reason: `Executor restarted: request ${opts.requestId} timed out`,
-          },
-          code: "executor_restarted",
-        });
-        this.#drop(ex);
-        this.#log("warn", "Invocation timed out; executor killed", {
-          appId: script.appId,
-          requestId: opts.requestId,
-        });
-        return this.#fail(start, { kind: "timeout", limitMs: timeoutMs, elapsedMs }, opts);
+        const outcome: Outcome = { kind: "timeout", limitMs: timeoutMs, elapsedMs };
+        if (ex.retiring || !(await ex.quiet())) {
+          // terminate() cannot stop a busy loop: only killing the process can. Same-app
+          // requests in flight get executor_restarted; other apps are untouched.
+          ex.kill({
+            outcome: {
+              kind: "crashed",
+              reason: `Executor restarted: request ${opts.requestId} timed out`,
+            },
+            code: "executor_restarted",
+          });
+          this.#drop(ex);
+          this.#log("warn", "Invocation timed out; executor killed", {
+            appId: script.appId,
+            requestId: opts.requestId,
+          });
+        } else {
+          this.#log("warn", "Invocation timed out while idle; executor kept", {
+            appId: script.appId,
+            requestId: opts.requestId,
+          });
+        }
+        return this.#fail(start, outcome, opts);
       }
       if (settled.t === "died") {
         this.#drop(ex);
@@ -202,15 +246,17 @@ class Pool implements ExecutorPool {
   #executorFor(script: ScriptRef): ExecutorProcess {
     let ex = this.#live.get(script.appId);
     const netAllow = script.netAllow.filter(isHost);
-    // Heap cap and outbound hosts are fixed at spawn: a script needing others gets a fresh
-    // executor; the old one finishes its in-flight work first.
+    let memoryLimitMb = script.limits.memoryLimitMb;
+    // Heap cap and outbound hosts are fixed at spawn and only grow (no flapping between scripts
+    // with different limits): a script needing more gets a fresh executor with the union, and
+    // the old one finishes its in-flight work first. The cap resets when the executor restarts.
     if (
       ex &&
-      (ex.memoryLimitMb !== script.limits.memoryLimitMb ||
-        !netAllow.every((h) => ex!.netGrant.has(h)))
+      (ex.memoryLimitMb < memoryLimitMb || !netAllow.every((h) => ex!.netGrant.has(h)))
     ) {
       this.#retire(ex);
       netAllow.push(...ex.netGrant);
+      memoryLimitMb = Math.max(memoryLimitMb, ex.memoryLimitMb);
       ex = undefined;
     }
     if (ex) {
@@ -221,7 +267,7 @@ class Pool implements ExecutorPool {
     this.#evictForRoom();
     ex = new ExecutorProcess({
       appId: script.appId,
-      memoryLimitMb: script.limits.memoryLimitMb,
+      memoryLimitMb,
       netGrant: [...new Set(netAllow)],
       socketDir: this.#socketDir,
       log: this.#log,

@@ -1,7 +1,7 @@
 /** @module Tests of the executor pool's happy paths against real child processes and Workers. */
 
 import assert from "node:assert/strict";
-import { fixture, get, opts, script, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
 
 Deno.test("pool.fetch() - hello world reaches the script with ctx", async () => {
   const pool = testPool();
@@ -149,6 +149,60 @@ Deno.test("pool - maxExecutors evicts the least recently used idle executor", as
       await inv.response.body?.cancel();
     }
     assert.deepEqual(pool.stats().map((s) => s.appId).sort(), ["lru-2", "lru-3"]);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("pool.fetch() - ctx.completed resolves after the response; waitUntil rejections are contained", async () => {
+  const pool = testPool();
+  try {
+    const s = script("app-completed", fixture("completed.js"));
+    const first = await pool.fetch(s, get(), opts());
+    assert.equal(await first.response.text(), "0");
+    const second = await pool.fetch(s, get(), opts());
+    assert.equal(await second.response.text(), "1");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("pool - versions beyond maxVersionsPerExecutor are unloaded and reload on demand", async () => {
+  const pool = testPool({ maxVersionsPerExecutor: 2 });
+  try {
+    const versions = [1, 2, 3].map((n) =>
+      script("app-versions", `export default { fetch: () => new Response("v${n}") };`)
+    );
+    for (const [i, v] of versions.entries()) {
+      assert.equal(await (await pool.fetch(v, get(), opts())).response.text(), `v${i + 1}`);
+    }
+    assert.equal(pool.stats()[0].loadedVersions, 2);
+    assert.equal(await (await pool.fetch(versions[0], get(), opts())).response.text(), "v1");
+    assert.equal(pool.stats()[0].loadedVersions, 2);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("pool - a script needing a larger memory cap or new hosts gets a fresh executor", async () => {
+  const pool = testPool();
+  try {
+    const small = script("app-caps", fixture("hello.js"));
+    const big = script("app-caps", fixture("fn_default.js"), {
+      limits: { ...TEST_LIMITS, memoryLimitMb: 160 },
+    });
+    await (await pool.fetch(small, get(), opts())).response.body?.cancel();
+    const first = pool.stats()[0].pid;
+    await (await pool.fetch(big, get(), opts())).response.body?.cancel();
+    const second = pool.stats()[0].pid;
+    assert.notEqual(second, first);
+    // Smaller needs fit in the larger executor: no flapping.
+    await (await pool.fetch(small, get(), opts())).response.body?.cancel();
+    assert.equal(pool.stats()[0].pid, second);
+    const withNet = script("app-caps", fixture("hello.js"), { netAllow: ["example.com"] });
+    await (await pool.fetch(withNet, get(), opts())).response.body?.cancel();
+    assert.notEqual(pool.stats()[0].pid, second);
+    assert.equal(pool.stats().length, 1);
   } finally {
     await pool.close();
   }

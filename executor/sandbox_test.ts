@@ -1,7 +1,7 @@
 /** @module Tests that user code in an executor cannot escape its sandbox (real processes, real Workers). */
 
 import assert from "node:assert/strict";
-import { fixture, get, opts, script, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
 
 async function probe(
   pool: ReturnType<typeof testPool>,
@@ -94,6 +94,63 @@ Deno.test("sandbox - Cache API and BroadcastChannel data do not cross apps", asy
     assert.equal(b.value, undefined);
     const [sa, sb] = pool.stats().sort((x, y) => x.appId.localeCompare(y.appId));
     assert.notEqual(sa.pid, sb.pid);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("sandbox - netAllow grants exactly the listed hosts", async () => {
+  const pool = testPool();
+  const allowed = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("allowed"),
+  );
+  const other = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("leak"),
+  );
+  try {
+    const host = `127.0.0.1:${allowed.addr.port}`;
+    const s = script("app-net", fixture("outbound.js"), { netAllow: [host, "bad,host", "x/y"] });
+    const call = async (port: number) => {
+      const inv = await pool.fetch(s, get(`/?target=http://127.0.0.1:${port}/`), opts());
+      return await inv.response.text();
+    };
+    assert.equal(await call(allowed.addr.port), "ok allowed");
+    assert.match(await call(other.addr.port), /^blocked .*NotCapable/);
+    // A script without netAllow in the same app gets no network, though its process has some.
+    const none = script("app-net", fixture("outbound.js"));
+    const inv = await pool.fetch(none, get(`/?target=http://${host}/`), opts());
+    assert.match(await inv.response.text(), /^blocked .*NotCapable/);
+  } finally {
+    await allowed.shutdown();
+    await other.shutdown();
+    await pool.close();
+  }
+});
+
+Deno.test("sandbox - a nested Worker cannot share Cache API data across apps", async () => {
+  const pool = testPool();
+  try {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const call = async (appId: string, op: string) => {
+      const limits = { ...TEST_LIMITS, timeoutMs: 10_000 };
+      const s = script(appId, fixture("nested_cache.js"), { limits });
+      const inv = await pool.fetch(s, get(`/?op=${op}`), opts());
+      return await inv.response.text();
+    };
+    const typeofWorker = await pool.fetch(
+      script(`nest-w-${tag}`, "export default { fetch: () => new Response(typeof Worker) }"),
+      get(),
+      opts(),
+    );
+    assert.equal(await typeofWorker.response.text(), "undefined");
+    const put = await call(`nest-a-${tag}`, "put");
+    const seen = await call(`nest-b-${tag}`, "get");
+    // The nested Worker does reach a Cache API, but only its own app's.
+    assert.equal(put, "put");
+    assert.equal(seen, "miss");
+    assert.equal(await call(`nest-a-${tag}`, "get"), "secret-from-a");
   } finally {
     await pool.close();
   }

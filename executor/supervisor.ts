@@ -2,12 +2,16 @@
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
 import { childCommand } from "./_command.ts";
+import { readCpuNs, readRssMb } from "./_proc.ts";
 import type { FailMessage, InvokeMessage, ResultMessage } from "./_protocol.ts";
 import type { Outcome } from "./types.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const RSS_POLL_MS = 25;
 const SOCKET_CLOSE_GRACE_MS = 2_000;
+const QUIET_WINDOW_MS = 100;
+/** At most this share of one core over the window counts as quiet. */
+const QUIET_CPU_SHARE = 0.1;
 const STDERR_KEEP_CHARS = 8_192;
 const OOM_PATTERN = /out of memory|heap limit|allocation failed/i;
 
@@ -64,14 +68,16 @@ export class ExecutorProcess {
   #child: Deno.ChildProcess | null = null;
   #rssTimer: ReturnType<typeof setInterval> | undefined;
   #lastRssMb = 0;
+  #maxBodyBytes = 0;
+  /** Settles `closed`. */
+  #lifecycle: () => void = () => {};
 
   constructor(opts: ExecutorProcessOptions) {
     this.appId = opts.appId;
     this.memoryLimitMb = opts.memoryLimitMb;
     this.netGrant = new Set(opts.netGrant);
     this.#opts = opts;
-    let markClosed = () => {};
-    this.closed = new Promise((resolve) => markClosed = resolve);
+    this.closed = new Promise((resolve) => this.#lifecycle = resolve);
     this.#ready = this.#start().catch((err) => {
       this.kill({
         outcome: { kind: "crashed", reason: `Executor failed to start: ${err}` },
@@ -80,9 +86,7 @@ export class ExecutorProcess {
       throw err;
     });
     this.#ready.catch(() => {});
-    this.#lifecycle = markClosed;
   }
-  #lifecycle: () => void;
 
   /** Resolves when the child has connected; rejects if it could not start. */
   ready(): Promise<void> {
@@ -108,6 +112,7 @@ export class ExecutorProcess {
         socketPath: path,
         memoryLimitMb: this.memoryLimitMb,
         netGrant: [...this.netGrant],
+        appId: this.appId,
       });
       this.#child = new Deno.Command(cmd.execPath, {
         args: cmd.args,
@@ -196,7 +201,9 @@ export class ExecutorProcess {
       code: "executor_crashed",
     };
     try {
-      for await (const frame of readFrames(conn.readable)) this.#onFrame(frame);
+      // The trusted process never buffers more than the largest body it asked for.
+      const limits = { maxBodyBytes: () => this.#maxBodyBytes };
+      for await (const frame of readFrames(conn.readable, limits)) this.#onFrame(frame);
     } catch (err) {
       this.#opts.log("error", "Executor protocol violation", {
         appId: this.appId,
@@ -241,7 +248,14 @@ export class ExecutorProcess {
     }
     const w = this.#nextWorker++;
     this.versions.set(fingerprint, w);
-    this.#writer?.send({ t: "load", w, ...msg }, new TextEncoder().encode(source));
+    try {
+      this.#writer?.send({ t: "load", w, ...msg }, new TextEncoder().encode(source));
+    } catch (err) {
+      this.kill({
+        outcome: { kind: "crashed", reason: `Executor socket failed: ${err}` },
+        code: "executor_crashed",
+      });
+    }
     return w;
   }
 
@@ -267,9 +281,17 @@ export class ExecutorProcess {
     const id = this.#nextId++;
     this.lastUsedAt = Date.now();
     if (this.#death) return { id, reply: Promise.resolve({ t: "died", death: this.#death }) };
+    this.#maxBodyBytes = Math.max(this.#maxBodyBytes, msg.maxBodyBytes);
     const reply = new Promise<Reply>((resolve) => this.#pending.set(id, { w: msg.w, resolve }));
     if (this.#pending.size === 1) this.#armRss();
-    this.#writer!.send({ t: "invoke", id, ...msg }, body);
+    try {
+      this.#writer!.send({ t: "invoke", id, ...msg }, body);
+    } catch (err) {
+      this.kill({
+        outcome: { kind: "crashed", reason: `Executor socket failed: ${err}` },
+        code: "executor_crashed",
+      });
+    }
     return { id, reply };
   }
 
@@ -301,15 +323,21 @@ export class ExecutorProcess {
     }, RSS_POLL_MS);
   }
 
+  /**
+   * Whether the whole process used almost no CPU over a short window: then nothing in it is
+   * spinning, and a timed-out invocation is merely waiting (no kill needed). Busy means kill.
+   */
+  async quiet(windowMs = QUIET_WINDOW_MS): Promise<boolean> {
+    const before = readCpuNs(this.pid);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = readCpuNs(this.pid);
+    if (before < 0 || after < 0 || this.#death) return false;
+    return after - before <= windowMs * 1e6 * QUIET_CPU_SHARE;
+  }
+
   /** Resident set size of the child in MiB (0 once gone). */
   rssMb(): number {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    } catch {
-      return 0;
-    }
+    return readRssMb(this.pid);
   }
 
   /** SIGKILLs the child (only ever this process) and settles every pending invocation with `death`. */

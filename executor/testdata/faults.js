@@ -14,6 +14,7 @@ export default {
     if (mode === "reject") Promise.reject(new Error("unhandled"));
     if (mode === "slow") await new Promise((r) => setTimeout(r, 300));
     if (mode === "hang") await new Promise((r) => setTimeout(r, 3_000));
+    if (mode === "never") await new Promise(() => {});
     if (mode === "echo") return new Response(await req.arrayBuffer());
     return new Response("fine");
   },

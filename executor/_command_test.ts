@@ -1,0 +1,59 @@
+/** @module Tests of the executor child command line. */
+
+import assert from "node:assert/strict";
+import { appLocation, childCommand, isHost } from "./_command.ts";
+
+const base = { socketPath: "/run/pc/ab.sock", memoryLimitMb: 96, appId: "app-1" };
+
+Deno.test("childCommand() - deno run mode is locked down", () => {
+  const cmd = childCommand({
+    ...base,
+    netGrant: ["api.example.com:443", "bad,host"],
+    compiled: false,
+  });
+  assert.equal(cmd.execPath, Deno.execPath());
+  const loader = new URL("./loader.ts", import.meta.url).pathname;
+  for (
+    const flag of [
+      "run",
+      "--no-config",
+      "--no-prompt",
+      "--cached-only",
+      "--no-remote",
+      "--no-npm",
+      "--unstable-worker-options",
+      `--location=${appLocation("app-1")}`,
+      `--allow-read=${loader},/run/pc/ab.sock`,
+      "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",
+      "--allow-write=/run/pc/ab.sock",
+      "--v8-flags=--max-old-space-size=96,--max-semi-space-size=4",
+      new URL("./child.ts", import.meta.url).pathname,
+    ]
+  ) assert.ok(cmd.args.includes(flag), `missing ${flag}`);
+  assert.deepEqual(cmd.args.slice(-2), ["--socket", "/run/pc/ab.sock"]);
+  assert.equal(cmd.args.some((a) => a.startsWith("--allow-env") || a === "-A"), false);
+  assert.equal(cmd.env.DENO_NO_PACKAGE_JSON, "1");
+  assert.equal(Object.keys(cmd.env).some((k) => k.startsWith("PICLOUD") || k === "PATH"), false);
+});
+
+Deno.test("childCommand() - compiled mode re-executes the binary with heap flags in the env", () => {
+  const cmd = childCommand({ ...base, netGrant: [], compiled: true });
+  assert.deepEqual(cmd.args, ["executor", "--socket", "/run/pc/ab.sock", "--compiled", "--no-net"]);
+  assert.equal(cmd.env.DENO_V8_FLAGS, "--max-old-space-size=96,--max-semi-space-size=4");
+});
+
+Deno.test("appLocation() - one origin per app, safe for any id", () => {
+  const a = new URL(appLocation("a_b"));
+  const b = new URL(appLocation("a-b"));
+  assert.notEqual(a.origin, b.origin);
+  assert.ok(new URL(appLocation("x".repeat(200))).hostname.endsWith(".executor.invalid"));
+});
+
+Deno.test("isHost() - accepts host[:port], rejects flag injection", () => {
+  assert.ok(isHost("example.com"));
+  assert.ok(isHost("127.0.0.1:8080"));
+  assert.ok(isHost("[::1]:443"));
+  for (const bad of ["a,b", "http://x", "x/y", "", "x:1:2", "--allow-all"]) {
+    assert.equal(isHost(bad), false, bad);
+  }
+});

@@ -1,0 +1,31 @@
+/** @module Readers of a child process's resource use from Linux /proc (no timers, no state). */
+
+/** A process with more threads than this is not inspected. */
+const MAX_THREADS_READ = 256;
+
+/** Resident set size of `pid` in MiB; 0 once the process is gone. */
+export function readRssMb(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of all threads of `pid` in ns (schedstat: precise, unlike clock ticks); -1 if unknown. */
+export function readCpuNs(pid: number): number {
+  try {
+    let total = 0;
+    let threads = 0;
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      if (++threads > MAX_THREADS_READ) return -1;
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`);
+      total += Number(stat.split(" ")[0]);
+    }
+    return total;
+  } catch {
+    return -1;
+  }
+}
