@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "./common/logging.ts";
 import { loadMigrations, migrate } from "./common/migrate.ts";
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
-import { createConsoleApi } from "./manager/mod.ts";
+import { bootstrapIdentity, createConsoleApi } from "./manager/mod.ts";
 import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
 import { seed } from "./manager/seed.ts";
 import { createApp } from "./orchestrator/app.ts";
@@ -78,6 +78,7 @@ export async function createPlatform(
     },
   });
   const managerDeps = { config, sql: db.sql, routing, log };
+  await bootstrapIdentity(managerDeps);
   const app = createApp({
     consoleHosts: config.consoleHosts,
     consoleApi: createConsoleApi(managerDeps, dispatchDeps),

@@ -1,57 +1,14 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "./common/config.ts";
-import { createLogger } from "./common/logging.ts";
-import { openTestDatabase } from "./common/testing.ts";
-import { createPlatform, type Platform } from "./server.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "./manager/testing.ts";
 
-const TOKEN = "test-admin-token-0123456789";
-const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-
-async function withPlatform(fn: (p: Platform) => Promise<void>, env: Record<string, string> = {}) {
-  const db = await openTestDatabase();
-  const lines: string[] = [];
-  const config = parseConfig({
-    PICLOUD_ADMIN_TOKEN: TOKEN,
-    PICLOUD_TIMEOUT_MS: "5000",
-    PICLOUD_LOG_FLUSH_MS: "20",
-    ...env,
-  });
-  const platform = await createPlatform(config, {
-    db,
-    log: createLogger("info", (l) => lines.push(l)),
-  });
-  try {
-    await fn(platform);
-  } catch (err) {
-    console.error(lines.join("\n"));
-    throw err;
-  } finally {
-    await platform.close();
-    await db.close();
-  }
-}
-
-async function deploy(p: Platform, body: Record<string, unknown>) {
-  const res = await p.app.request("http://localhost/api/v1/admin/scripts", {
-    method: "POST",
-    headers: auth,
-    body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return await res.json() as { id: string; app_id: string; active_version: number };
-}
-
-async function route(p: Platform, body: Record<string, unknown>) {
-  const res = await p.app.request("http://localhost/api/v1/admin/routes", {
-    method: "POST",
-    headers: auth,
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
+async function deploy(t: TestPlatform, token: string, body: Record<string, unknown>) {
+  const res = await t.call("POST", "/api/v1/admin/scripts", { token, body });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body;
 }
 
 Deno.test("platform - a fresh install serves Hello World on GET / of localhost", async () => {
-  await withPlatform(async (p) => {
+  await withTestPlatform(async ({ p }) => {
     const res = await p.app.request("http://localhost/");
     assert.equal(res.status, 200);
     assert.equal(await res.text(), "Hello World\n");
@@ -60,7 +17,7 @@ Deno.test("platform - a fresh install serves Hello World on GET / of localhost",
 });
 
 Deno.test("platform - unknown hosts, missing routes and wrong methods get JSON errors", async (t) => {
-  await withPlatform(async (p) => {
+  await withTestPlatform(async ({ p }) => {
     const cases = [
       { url: "http://nope.example/", method: "GET", status: 404, code: "unknown_host" },
       { url: "http://localhost/missing", method: "GET", status: 404, code: "no_route" },
@@ -77,8 +34,10 @@ Deno.test("platform - unknown hosts, missing routes and wrong methods get JSON e
 });
 
 Deno.test("platform - deploy, route with params, redeploy, execute, and logs", async () => {
-  await withPlatform(async (p) => {
-    const script = await deploy(p, {
+  await withTestPlatform(async (t) => {
+    const { p } = t;
+    const token = await t.login(OWNER.email, OWNER.password);
+    const script = await deploy(t, token, {
       app_id: "default",
       name: "greet",
       source: `export default {
@@ -89,12 +48,13 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
       };`,
     });
     assert.equal(script.active_version, 1);
-    const r = await route(p, {
+    const routeBody = {
       app_id: "default",
       script_id: script.id,
       method: "GET",
       path: "/hello/:name",
-    });
+    };
+    const r = await t.call("POST", "/api/v1/admin/routes", { token, body: routeBody });
     assert.equal(r.status, 201);
 
     const res = await p.app.request("http://localhost/hello/ann");
@@ -104,29 +64,24 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
     assert.equal(body.app, "default");
     assert.equal(body.rid, res.headers.get("x-request-id"));
 
-    const dup = await route(p, {
-      app_id: "default",
-      script_id: script.id,
-      method: "GET",
-      path: "/hello/:who",
+    const dup = await t.call("POST", "/api/v1/admin/routes", {
+      token,
+      body: { ...routeBody, path: "/hello/:who" },
     });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.error.code, "route_conflict");
 
-    const v2 = await p.app.request(`http://localhost/api/v1/admin/scripts/${script.id}/versions`, {
-      method: "POST",
-      headers: auth,
-      body: JSON.stringify({ source: `export default { fetch: () => Response.json({ v: 2 }) };` }),
+    const v2 = await t.call("POST", `/api/v1/admin/scripts/${script.id}/versions`, {
+      token,
+      body: { source: `export default { fetch: () => Response.json({ v: 2 }) };` },
     });
     assert.equal(v2.status, 201);
-    assert.equal((await v2.json()).version, 2);
+    assert.equal(v2.body.version, 2);
     assert.equal((await (await p.app.request("http://localhost/hello/ann")).json()).v, 2);
 
-    const ex = await p.app.request(`http://localhost/api/v1/execute/${script.id}`, {
-      headers: auth,
-    });
+    const ex = await t.call("GET", `/api/v1/execute/${script.id}`, { token });
     assert.equal(ex.status, 200);
-    assert.equal((await ex.json()).v, 2);
+    assert.equal(ex.body.v, 2);
 
     await p.logs.flush();
     const rows = await p.db.sql`
@@ -141,83 +96,160 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
   });
 });
 
-Deno.test("platform - admin endpoints require the token and validate input", async (t) => {
-  await withPlatform(async (p) => {
-    const cases: { name: string; init: RequestInit; path: string; status: number; code: string }[] =
-      [
-        {
-          name: "no token",
-          path: "scripts",
-          init: { method: "GET" },
-          status: 401,
-          code: "unauthorized",
-        },
-        {
-          name: "wrong token",
-          path: "scripts",
-          init: { method: "GET", headers: { authorization: "Bearer nope" } },
-          status: 401,
-          code: "unauthorized",
-        },
-        {
-          name: "bad JSON",
-          path: "scripts",
-          init: { method: "POST", headers: auth, body: "{" },
-          status: 400,
-          code: "invalid_request",
-        },
-        {
-          name: "unknown field",
-          path: "scripts",
-          init: {
-            method: "POST",
-            headers: auth,
-            body: JSON.stringify({ name: "a", source: "x", x: 1 }),
-          },
-          status: 400,
-          code: "invalid_request",
-        },
-        {
-          name: "unknown app",
-          path: "scripts",
-          init: {
-            method: "POST",
-            headers: auth,
-            body: JSON.stringify({ app_id: "zzz", name: "a", source: "x" }),
-          },
-          status: 404,
-          code: "app_not_found",
-        },
-        {
-          name: "bad route path",
-          path: "routes",
-          init: {
-            method: "POST",
-            headers: auth,
-            body: JSON.stringify({
-              script_id: crypto.randomUUID(),
-              method: "GET",
-              path: "no-slash",
-            }),
-          },
-          status: 400,
-          code: "invalid_route_path",
-        },
-        {
-          name: "execute without token",
-          path: "../execute/" + crypto.randomUUID(),
-          init: { method: "GET" },
-          status: 401,
-          code: "unauthorized",
-        },
-      ];
+Deno.test("platform - admin endpoints require a principal and validate input", async (t) => {
+  await withTestPlatform(async (tp) => {
+    const token = await tp.login(OWNER.email, OWNER.password);
+    const cases: {
+      name: string;
+      method: string;
+      path: string;
+      token?: string;
+      body?: unknown;
+      raw?: string;
+      status: number;
+      code: string;
+    }[] = [
+      { name: "no token", method: "GET", path: "scripts", status: 401, code: "unauthorized" },
+      {
+        name: "wrong token",
+        method: "GET",
+        path: "scripts",
+        token: "nope",
+        status: 401,
+        code: "unauthorized",
+      },
+      {
+        name: "bad JSON",
+        method: "POST",
+        path: "scripts",
+        token,
+        raw: "{",
+        status: 400,
+        code: "invalid_request",
+      },
+      {
+        name: "unknown field",
+        method: "POST",
+        path: "scripts",
+        token,
+        body: { name: "a", source: "x", x: 1 },
+        status: 400,
+        code: "invalid_request",
+      },
+      {
+        name: "unknown app",
+        method: "POST",
+        path: "scripts",
+        token,
+        body: { app_id: "zzz", name: "a", source: "x" },
+        status: 404,
+        code: "app_not_found",
+      },
+      {
+        name: "bad route path",
+        method: "POST",
+        path: "routes",
+        token,
+        body: { script_id: crypto.randomUUID(), method: "GET", path: "no-slash" },
+        status: 400,
+        code: "invalid_route_path",
+      },
+      {
+        name: "execute without token",
+        method: "GET",
+        path: "../execute/" + crypto.randomUUID(),
+        status: 401,
+        code: "unauthorized",
+      },
+    ];
     for (const c of cases) {
       await t.step(c.name, async () => {
         const url = new URL(`api/v1/admin/${c.path}`, "http://localhost/");
-        const res = await p.app.request(url.href, c.init);
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (c.token) headers.authorization = `Bearer ${c.token}`;
+        const res = await tp.p.app.request(url.href, {
+          method: c.method,
+          headers,
+          body: c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body)),
+        });
         assert.equal(res.status, c.status);
         assert.equal((await res.json()).error.code, c.code);
       });
+    }
+  });
+});
+
+Deno.test("acceptance - owner bootstraps, creates an admin and a viewer; nothing leaks secrets", async () => {
+  await withTestPlatform(async (t) => {
+    const sql = t.p.db.sql;
+    await sql`insert into apps (slug, name) values ('shop', 'Shop')`;
+    const owner = await t.login(OWNER.email, OWNER.password);
+    const admin = await t.call("POST", "/api/v1/admin/users", {
+      token: owner,
+      body: { email: "admin@example.com", password: "admin-password-1", display_name: "Ada" },
+    });
+    assert.equal(admin.status, 201);
+    assert.equal(admin.body.instance_role, "admin");
+    const member = await t.call("POST", "/api/v1/admin/users", {
+      token: owner,
+      body: { email: "mia@example.com", password: "mia-password-1", instance_role: "member" },
+    });
+    assert.equal(member.status, 201);
+    const grant = await t.call("POST", "/api/v1/admin/apps/default/members", {
+      token: owner,
+      body: { user_id: member.body.id, role: "viewer" },
+    });
+    assert.equal(grant.status, 201);
+
+    const adminToken = await t.login("admin@example.com", "admin-password-1");
+    const mia = await t.login("mia@example.com", "mia-password-1");
+    const apps = await t.call("GET", "/api/v1/admin/apps", { token: mia });
+    assert.deepEqual(apps.body.items.map((a) => [a.slug, a.my_role]), [["default", "viewer"]]);
+    const shop = await t.call("GET", "/api/v1/admin/apps/shop", { token: mia });
+    assert.equal(shop.status, 404);
+    const denied = await t.call("POST", "/api/v1/admin/scripts", {
+      token: mia,
+      body: { app_id: "default", name: "nope", source: "export default {}" },
+    });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, "forbidden");
+
+    const key = await t.call("POST", "/api/v1/admin/api-keys", {
+      token: adminToken,
+      body: { name: "deploy", app_id: "default" },
+    });
+    assert.equal(key.status, 201);
+    const deployed = await t.call("POST", "/api/v1/admin/scripts", {
+      token: key.body.key,
+      body: { app_id: "default", name: "by-key", source: "export default {}" },
+    });
+    assert.equal(deployed.status, 201);
+    await t.call("POST", "/api/v1/admin/login", {
+      body: { email: "mia@example.com", password: "wrong-password-9" },
+    });
+    await t.call("GET", "/api/v1/admin/audit", { token: owner });
+    await t.call("GET", "/api/v1/admin/users", { token: owner });
+    await t.call("POST", "/api/v1/admin/logout", { token: mia });
+
+    const hashes = await sql`
+      select password_hash as h from admin_users
+      union all select key_hash from api_keys union all select token_hash from sessions`;
+    const secrets: { value: string; shownIn?: RegExp }[] = [
+      { value: OWNER.password },
+      { value: "admin-password-1" },
+      { value: "mia-password-1" },
+      { value: "wrong-password-9" },
+      { value: owner, shownIn: /^POST \/api\/v1\/admin\/login 200/ },
+      { value: adminToken, shownIn: /^POST \/api\/v1\/admin\/login 200/ },
+      { value: mia, shownIn: /^POST \/api\/v1\/admin\/login 200/ },
+      { value: key.body.key.split("_")[2], shownIn: /^POST \/api\/v1\/admin\/api-keys 201/ },
+      ...hashes.map((r) => ({ value: r.h as string })),
+    ];
+    assert.equal(hashes.length, 6);
+    for (const s of secrets) {
+      for (const line of t.lines) assert.equal(line.includes(s.value), false, `log: ${line}`);
+      const seen = t.responses.filter((r) => r.includes(s.value));
+      assert.ok(seen.length <= 1 && seen.every((r) => s.shownIn?.test(r)), seen.join("\n"));
     }
   });
 });

@@ -15,7 +15,6 @@ export const configSchema = z.object({
     .optional(),
   PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/data"),
   PICLOUD_CONSOLE_HOSTS: hostList.default([]),
-  PICLOUD_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   PICLOUD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PICLOUD_TIMEOUT_MS: intFrom(10, 15 * 60_000).default(30_000),
   PICLOUD_MEMORY_LIMIT_MB: intFrom(32, 16_384).default(128),
@@ -25,7 +24,34 @@ export const configSchema = z.object({
   PICLOUD_MAX_EXECUTORS: intFrom(1, 4096).default(16),
   PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
   PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
+  PICLOUD_BOOTSTRAP_EMAIL: z.string().email().max(320).optional(),
+  PICLOUD_BOOTSTRAP_PASSWORD: z.string().min(8, "must be at least 8 characters").max(1024)
+    .optional(),
+  PICLOUD_ARGON2_MEMORY_KIB: intFrom(1024, 4 * 1024 * 1024).default(19_456),
+  PICLOUD_ARGON2_ITERATIONS: intFrom(1, 100).default(2),
+  PICLOUD_ARGON2_PARALLELISM: intFrom(1, 16).default(1),
+  PICLOUD_SESSION_TTL_MS: intFrom(60_000, 365 * 86_400_000).default(86_400_000),
+  PICLOUD_SETUP_TOKEN_TTL_MS: intFrom(60_000, 30 * 86_400_000).default(3_600_000),
+  PICLOUD_LOGIN_MAX_FAILURES: intFrom(1, 10_000).default(5),
+  PICLOUD_LOGIN_MAX_FAILURES_PER_ADDR: intFrom(1, 1_000_000).default(100),
+  PICLOUD_LOGIN_WINDOW_MS: intFrom(1000, 86_400_000).default(900_000),
 });
+
+/** Identity settings: bootstrap owner, password hashing, sessions and login throttling. */
+export interface AuthConfig {
+  bootstrapEmail: string | undefined;
+  bootstrapPassword: string | undefined;
+  /** Argon2id parameters; stored hashes made with other values are rehashed on login. */
+  argon2: { memoryKib: number; iterations: number; parallelism: number };
+  /** Sliding session lifetime. */
+  sessionTtlMs: number;
+  /** Lifetime of the one-time first-run setup token. */
+  setupTokenTtlMs: number;
+  /** Failed logins allowed per account, then per client address, within `loginWindowMs`. */
+  loginMaxFailures: number;
+  loginMaxFailuresPerAddr: number;
+  loginWindowMs: number;
+}
 
 /** Limits applied to every script unless its policy narrows them. */
 export interface LimitDefaults {
@@ -42,13 +68,13 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   consoleHosts: string[];
-  adminToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error";
   limits: LimitDefaults;
   executorIdleMs: number;
   maxExecutors: number;
   logFlushMs: number;
   logBatchSize: number;
+  auth: AuthConfig;
 }
 
 /** A configuration value that failed validation; names the variable. */
@@ -79,7 +105,6 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.PICLOUD_DATA_DIR,
     consoleHosts: e.PICLOUD_CONSOLE_HOSTS,
-    adminToken: e.PICLOUD_ADMIN_TOKEN,
     logLevel: e.PICLOUD_LOG_LEVEL,
     limits: {
       timeoutMs: e.PICLOUD_TIMEOUT_MS,
@@ -91,5 +116,19 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxExecutors: e.PICLOUD_MAX_EXECUTORS,
     logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
     logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
+    auth: {
+      bootstrapEmail: e.PICLOUD_BOOTSTRAP_EMAIL,
+      bootstrapPassword: e.PICLOUD_BOOTSTRAP_PASSWORD,
+      argon2: {
+        memoryKib: e.PICLOUD_ARGON2_MEMORY_KIB,
+        iterations: e.PICLOUD_ARGON2_ITERATIONS,
+        parallelism: e.PICLOUD_ARGON2_PARALLELISM,
+      },
+      sessionTtlMs: e.PICLOUD_SESSION_TTL_MS,
+      setupTokenTtlMs: e.PICLOUD_SETUP_TOKEN_TTL_MS,
+      loginMaxFailures: e.PICLOUD_LOGIN_MAX_FAILURES,
+      loginMaxFailuresPerAddr: e.PICLOUD_LOGIN_MAX_FAILURES_PER_ADDR,
+      loginWindowMs: e.PICLOUD_LOGIN_WINDOW_MS,
+    },
   };
 }

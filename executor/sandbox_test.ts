@@ -8,10 +8,11 @@ async function probe(
   appId: string,
   name: string,
   port: number,
+  query = "",
 ): Promise<{ ok: boolean; value?: string; error?: string }> {
   const source = fixture("probe.js").replace("__PORT__", String(port))
     .replace("__LOADER__", new URL("./loader.ts", import.meta.url).href);
-  const inv = await pool.fetch(script(appId, source), get(`/?probe=${name}`), opts());
+  const inv = await pool.fetch(script(appId, source), get(`/?probe=${name}${query}`), opts());
   assert.equal(inv.response.status, 200, `probe ${name} answered ${inv.response.status}`);
   return await inv.response.json();
 }
@@ -41,6 +42,19 @@ Deno.test("sandbox - forbidden capabilities fail closed", async (t) => {
       "importNpm",
       "importFile",
       "importLoader",
+      "importJsr",
+      "importText",
+      "importBytes",
+      "write",
+      "listen",
+      "dns",
+      "nodeDns",
+      "ffi",
+      "sysHostname",
+      "nodeHostname",
+      "nodeChildProcess",
+      "nodeNet",
+      "nestedWorkerRead",
       "cachePut",
       "broadcast",
       "signal",
@@ -151,6 +165,20 @@ Deno.test("sandbox - a nested Worker cannot share Cache API data across apps", a
     assert.equal(put, "put");
     assert.equal(seen, "miss");
     assert.equal(await call(`nest-a-${tag}`, "get"), "secret-from-a");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("sandbox - a blob: URL made by one app cannot be read by another", async () => {
+  const pool = testPool();
+  try {
+    const made = await probe(pool, "app-blob-a", "blobCreate", 1);
+    assert.equal(made.ok, true);
+    assert.match(made.value ?? "", /^blob:/);
+    const url = `&url=${encodeURIComponent(made.value!)}`;
+    const other = await probe(pool, "app-blob-b", "blobFetch", 1, url);
+    assert.equal(other.ok, false, `app B read app A's blob: ${other.value}`);
   } finally {
     await pool.close();
   }

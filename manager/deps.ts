@@ -3,6 +3,8 @@ import type { Config } from "../common/config.ts";
 import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
 import type { Routing } from "../orchestrator/routing.ts";
+import type { PasswordHasher } from "./passwords.ts";
+import type { FailureLimiter } from "./rate_limit.ts";
 
 /** Built once in `main.ts` and passed to every `bindXxxApi`. */
 export interface ManagerDeps {
@@ -10,4 +12,10 @@ export interface ManagerDeps {
   sql: Sql;
   routing: Routing;
   log: Logger;
+}
+
+/** What identity endpoints need on top: the password hasher and the login failure limiters. */
+export interface IdentityDeps extends ManagerDeps {
+  passwords: PasswordHasher;
+  loginLimits: { perAccount: FailureLimiter; perAddr: FailureLimiter };
 }

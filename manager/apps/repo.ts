@@ -18,3 +18,13 @@ export async function findApp(sql: Sql | Tx, idOrSlug: string): Promise<AppRow |
     : await sql<AppRow[]>`select id, slug, name, created_at from apps where slug = ${idOrSlug}`;
   return rows[0] ?? null;
 }
+
+/** Apps by slug: all of them, or those with the given ids. */
+export async function listApps(sql: Sql, ids: string[] | null): Promise<AppRow[]> {
+  return [
+    ...await sql<AppRow[]>`
+      select id, slug, name, created_at from apps
+      where ${ids === null ? sql`true` : sql`id = any(${ids}::uuid[])`}
+      order by slug`,
+  ];
+}

@@ -1,4 +1,4 @@
-/** @module REST endpoints for routes. */
+/** @module REST endpoints for routes: read needs app viewer, create and delete app editor. */
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
@@ -6,10 +6,13 @@ import { parseDomainPattern } from "../../orchestrator/domain_pattern.ts";
 import { matchDomainPattern } from "../../orchestrator/host_table.ts";
 import { ROUTE_METHODS, routeShapeKey } from "../../orchestrator/route_table.ts";
 import { findApp } from "../apps/repo.ts";
+import { actorOf, writeAudit } from "../audit/repo.ts";
+import { type AuthEnv, authorize } from "../authn.ts";
+import { visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { findScript } from "../scripts/repo.ts";
 import { jsonBody } from "../validate.ts";
-import { appClaimPatterns, deleteRoute, insertRoute, listRoutes } from "./repo.ts";
+import { appClaimPatterns, deleteRoute, findRoute, insertRoute, listRoutes } from "./repo.ts";
 
 const createRoute = z.strictObject({
   app_id: z.string().min(1).max(200).default("default"),
@@ -20,23 +23,30 @@ const createRoute = z.strictObject({
 });
 
 /** Binds `/routes` under the admin router. */
-export function bindRoutesApi(deps: ManagerDeps): Hono {
-  const api = new Hono();
+export function bindRoutesApi(deps: ManagerDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
 
   api.get("/", async (c) => {
+    const p = authorize(c, "me.read");
     const appParam = c.req.query("app");
-    const app = appParam ? await findApp(deps.sql, appParam) : null;
-    if (appParam && !app) throw new ApiError(404, "app_not_found", `No app ${appParam}`);
-    return c.json({ items: await listRoutes(deps.sql, app?.id ?? null) });
+    if (!appParam) return c.json({ items: await listRoutes(deps.sql, visibleAppIds(p)) });
+    const app = await findApp(deps.sql, appParam);
+    const notFound = new ApiError(404, "app_not_found", `No app ${appParam}`);
+    if (!app) throw notFound;
+    authorize(c, "route.read", { appId: app.id, notFound });
+    return c.json({ items: await listRoutes(deps.sql, [app.id]) });
   });
 
   api.post("/", async (c) => {
+    authorize(c, "me.read");
     const input = await jsonBody(c, createRoute);
     const host = input.host === null ? null : parseDomainPattern(input.host).pattern;
     const shapeKey = routeShapeKey(input.method, input.path, host);
+    const app = await findApp(deps.sql, input.app_id);
+    const notFound = new ApiError(404, "app_not_found", `No app ${input.app_id}`);
+    if (!app) throw notFound;
+    const p = authorize(c, "route.write", { appId: app.id, notFound });
     const route = await deps.sql.begin(async (tx) => {
-      const app = await findApp(tx, input.app_id);
-      if (!app) throw new ApiError(404, "app_not_found", `No app ${input.app_id}`);
       const script = await findScript(tx, input.script_id);
       if (!script || script.app_id !== app.id) {
         throw new ApiError(404, "script_not_found", `No script ${input.script_id} in ${app.slug}`);
@@ -61,6 +71,15 @@ export function bindRoutesApi(deps: ManagerDeps): Hono {
           },
         );
       }
+      await writeAudit(tx, {
+        ...actorOf(p),
+        action: "route.create",
+        resourceType: "route",
+        resourceId: row.id,
+        appId: app.id,
+        before: null,
+        after: row,
+      });
       return row;
     });
     await deps.routing.notifyChanged();
@@ -68,9 +87,28 @@ export function bindRoutesApi(deps: ManagerDeps): Hono {
   });
 
   api.delete("/:id", async (c) => {
+    authorize(c, "me.read");
     const id = c.req.param("id");
-    const gone = z.uuid().safeParse(id).success && await deleteRoute(deps.sql, id);
-    if (!gone) throw new ApiError(404, "route_not_found", `No route ${id}`);
+    const notFound = new ApiError(404, "route_not_found", `No route ${id}`);
+    const found = z.uuid().safeParse(id).success ? await findRoute(deps.sql, id) : null;
+    if (!found) throw notFound;
+    const p = authorize(c, "route.write", { appId: found.app_id, notFound });
+    const gone = await deps.sql.begin(async (tx) => {
+      const row = await deleteRoute(tx, id);
+      if (row) {
+        await writeAudit(tx, {
+          ...actorOf(p),
+          action: "route.delete",
+          resourceType: "route",
+          resourceId: id,
+          appId: row.app_id,
+          before: row,
+          after: null,
+        });
+      }
+      return row;
+    });
+    if (!gone) throw notFound;
     await deps.routing.notifyChanged();
     return c.body(null, 204);
   });

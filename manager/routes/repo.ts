@@ -32,20 +32,29 @@ export async function insertRoute(
   return row ?? null;
 }
 
-/** Routes, optionally of one app. */
-export async function listRoutes(sql: Sql, appId: string | null): Promise<RouteRow[]> {
+/** Routes of the given apps (null: all apps). */
+export async function listRoutes(sql: Sql, appIds: string[] | null): Promise<RouteRow[]> {
   return [
     ...await sql<RouteRow[]>`
       select id, app_id, script_id, method, path, host, created_at from routes
-      where ${appId === null ? sql`true` : sql`app_id = ${appId}`}
+      where ${appIds === null ? sql`true` : sql`app_id = any(${appIds}::uuid[])`}
       order by path, method`,
   ];
 }
 
-/** Deletes a route; false if it did not exist. */
-export async function deleteRoute(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql`delete from routes where id = ${id} returning id`;
-  return rows.length > 0;
+/** One route by id. */
+export async function findRoute(sql: Sql, id: string): Promise<RouteRow | null> {
+  const [row] = await sql<RouteRow[]>`
+    select id, app_id, script_id, method, path, host, created_at from routes where id = ${id}`;
+  return row ?? null;
+}
+
+/** Deletes a route; null if it did not exist. */
+export async function deleteRoute(tx: Tx, id: string): Promise<RouteRow | null> {
+  const [row] = await tx<RouteRow[]>`
+    delete from routes where id = ${id}
+    returning id, app_id, script_id, method, path, host, created_at`;
+  return row ?? null;
 }
 
 /** The app's domain claim patterns. */

@@ -1,9 +1,12 @@
-/** @module REST endpoints for scripts and versions (the minimal deploy path of this slice). */
+/** @module REST endpoints for scripts and versions: read needs app viewer, deploy app editor. */
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { sha256Hex } from "../../common/hash.ts";
 import { findApp } from "../apps/repo.ts";
+import { actorOf, writeAudit } from "../audit/repo.ts";
+import { type AuthEnv, authorize } from "../authn.ts";
+import { visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { jsonBody } from "../validate.ts";
 import { findScript, insertActiveVersion, insertScript, listScripts } from "./repo.ts";
@@ -22,22 +25,29 @@ const createVersion = z.strictObject({ source });
 const uuid = z.uuid();
 
 /** Binds `/scripts` under the admin router. */
-export function bindScriptsApi(deps: ManagerDeps): Hono {
-  const api = new Hono();
+export function bindScriptsApi(deps: ManagerDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
 
   api.get("/", async (c) => {
+    const p = authorize(c, "me.read");
     const appParam = c.req.query("app");
-    const app = appParam ? await findApp(deps.sql, appParam) : null;
-    if (appParam && !app) throw new ApiError(404, "app_not_found", `No app ${appParam}`);
-    return c.json({ items: await listScripts(deps.sql, app?.id ?? null) });
+    if (!appParam) return c.json({ items: await listScripts(deps.sql, visibleAppIds(p)) });
+    const app = await findApp(deps.sql, appParam);
+    const notFound = appNotFound(appParam);
+    if (!app) throw notFound;
+    authorize(c, "script.read", { appId: app.id, notFound });
+    return c.json({ items: await listScripts(deps.sql, [app.id]) });
   });
 
   api.post("/", async (c) => {
+    authorize(c, "me.read");
     const input = await jsonBody(c, createScript);
+    const app = await findApp(deps.sql, input.app_id);
+    const notFound = appNotFound(input.app_id);
+    if (!app) throw notFound;
+    const p = authorize(c, "script.deploy", { appId: app.id, notFound });
     const hash = await sha256Hex(input.source);
     const id = await deps.sql.begin(async (tx) => {
-      const app = await findApp(tx, input.app_id);
-      if (!app) throw new ApiError(404, "app_not_found", `No app ${input.app_id}`);
       const script = await insertScript(tx, {
         appId: app.id,
         name: input.name,
@@ -46,11 +56,25 @@ export function bindScriptsApi(deps: ManagerDeps): Hono {
       if (!script) {
         throw new ApiError(409, "script_exists", `A script named ${input.name} already exists`);
       }
-      await insertActiveVersion(tx, {
+      const version = await insertActiveVersion(tx, {
         scriptId: script.id,
         source: input.source,
         hash,
-        createdBy: null,
+        createdBy: p.userId,
+      });
+      await writeAudit(tx, {
+        ...actorOf(p),
+        action: "script.create",
+        resourceType: "script",
+        resourceId: script.id,
+        appId: app.id,
+        before: null,
+        after: {
+          name: input.name,
+          description: input.description,
+          version: version?.version,
+          hash,
+        },
       });
       return script.id;
     });
@@ -59,18 +83,41 @@ export function bindScriptsApi(deps: ManagerDeps): Hono {
   });
 
   api.get("/:id", async (c) => {
-    const script = await scriptOr404(deps, c.req.param("id"));
+    authorize(c, "me.read");
+    const id = c.req.param("id");
+    const script = uuid.safeParse(id).success ? await findScript(deps.sql, id) : null;
+    if (!script) throw scriptNotFound(id);
+    authorize(c, "script.read", { appId: script.app_id, notFound: scriptNotFound(id) });
     return c.json(script);
   });
 
   api.post("/:id/versions", async (c) => {
+    authorize(c, "me.read");
     const id = c.req.param("id");
+    const script = uuid.safeParse(id).success ? await findScript(deps.sql, id) : null;
+    if (!script) throw scriptNotFound(id);
+    const p = authorize(c, "script.deploy", { appId: script.app_id, notFound: scriptNotFound(id) });
     const input = await jsonBody(c, createVersion);
     const hash = await sha256Hex(input.source);
-    if (!uuid.safeParse(id).success) throw scriptNotFound(id);
-    const version = await deps.sql.begin((tx) =>
-      insertActiveVersion(tx, { scriptId: id, source: input.source, hash, createdBy: null })
-    );
+    const version = await deps.sql.begin(async (tx) => {
+      const version = await insertActiveVersion(tx, {
+        scriptId: id,
+        source: input.source,
+        hash,
+        createdBy: p.userId,
+      });
+      if (!version) return null;
+      await writeAudit(tx, {
+        ...actorOf(p),
+        action: "script.deploy",
+        resourceType: "script",
+        resourceId: id,
+        appId: script.app_id,
+        before: { version: script.active_version },
+        after: { version: version.version, hash },
+      });
+      return version;
+    });
     if (!version) throw scriptNotFound(id);
     await deps.routing.notifyChanged();
     return c.json(version, 201);
@@ -79,12 +126,10 @@ export function bindScriptsApi(deps: ManagerDeps): Hono {
   return api;
 }
 
-function scriptNotFound(id: string) {
-  return new ApiError(404, "script_not_found", `No script ${id}`);
+function appNotFound(ref: string) {
+  return new ApiError(404, "app_not_found", `No app ${ref}`);
 }
 
-async function scriptOr404(deps: ManagerDeps, id: string) {
-  const script = uuid.safeParse(id).success ? await findScript(deps.sql, id) : null;
-  if (!script) throw scriptNotFound(id);
-  return script;
+function scriptNotFound(id: string) {
+  return new ApiError(404, "script_not_found", `No script ${id}`);
 }

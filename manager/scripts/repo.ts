@@ -66,13 +66,13 @@ export async function findScript(sql: Sql | Tx, id: string): Promise<ScriptRow |
   return row ?? null;
 }
 
-/** Scripts, optionally of one app, by name. */
-export async function listScripts(sql: Sql, appId: string | null): Promise<ScriptRow[]> {
+/** Scripts of the given apps (null: all apps), by name. */
+export async function listScripts(sql: Sql, appIds: string[] | null): Promise<ScriptRow[]> {
   return [
     ...await sql<ScriptRow[]>`
       select ${scriptColumns(sql)} from scripts s
       left join script_versions v on v.id = s.active_version_id
-      where ${appId === null ? sql`true` : sql`s.app_id = ${appId}`}
+      where ${appIds === null ? sql`true` : sql`s.app_id = any(${appIds}::uuid[])`}
       order by s.name`,
   ];
 }

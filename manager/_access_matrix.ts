@@ -1,0 +1,261 @@
+/**
+ * @module The authorization matrix's fixtures: every endpoint with the standing it needs, every
+ * kind of caller, and the status each caller must get.
+ */
+import assert from "node:assert/strict";
+import type { TestPlatform } from "./testing.ts";
+
+/** The callers every endpoint is tried with. */
+export const WHO = [
+  "anonymous",
+  "viewer",
+  "editor",
+  "app_admin",
+  "instance_admin",
+  "owner",
+  "key_other_app",
+  "expired_key",
+  "deactivated",
+] as const;
+export type Who = typeof WHO[number];
+
+/** Minimum standing an endpoint needs. */
+export type Needs =
+  | "self"
+  | "session"
+  | "app_viewer"
+  | "app_editor"
+  | "app_admin"
+  | "instance_admin";
+
+/** The status each caller must get from an endpoint needing `needs` that answers `ok`. */
+export function expected(needs: Needs, who: Who, ok: number): number {
+  if (who === "anonymous" || who === "expired_key" || who === "deactivated") return 401;
+  const appRank: Partial<Record<Who, number>> = { viewer: 0, editor: 1, app_admin: 2 };
+  switch (needs) {
+    case "self":
+      return ok;
+    case "session":
+      return who === "key_other_app" ? 403 : ok;
+    case "instance_admin":
+      return who === "instance_admin" || who === "owner" ? ok : 403;
+    default: {
+      if (who === "key_other_app") return 404;
+      if (who === "instance_admin" || who === "owner") return ok;
+      const min = { app_viewer: 0, app_editor: 1, app_admin: 2 }[needs];
+      return appRank[who]! >= min ? ok : 403;
+    }
+  }
+}
+
+/** What endpoint builders share: the platform, the owner's token, app A and its script. */
+export interface Ctx {
+  t: TestPlatform;
+  owner: string;
+  appA: string;
+  scriptA: string;
+  bystander: string;
+  n: () => number;
+}
+
+/** One endpoint of the matrix. */
+export interface Endpoint {
+  name: string;
+  needs: Needs;
+  ok: number;
+  /** Builds the request, preparing fresh resources with the owner's token when needed. */
+  make(ctx: Ctx, me: { token?: string; session: boolean }): Promise<
+    { method: string; path: string; body?: unknown }
+  >;
+}
+
+/** The admin API prefix. */
+export const admin = "/api/v1/admin";
+
+async function freshUser(ctx: Ctx) {
+  return await ctx.t.createUser(ctx.owner, { email: `u${ctx.n()}@example.com` });
+}
+
+/** Every authenticated endpoint of the control plane. */
+export const ENDPOINTS: Endpoint[] = [
+  { name: "GET me", needs: "self", ok: 200, make: () => get(`${admin}/me`) },
+  { name: "GET apps", needs: "self", ok: 200, make: () => get(`${admin}/apps`) },
+  { name: "GET app", needs: "app_viewer", ok: 200, make: () => get(`${admin}/apps/app-a`) },
+  {
+    name: "GET members",
+    needs: "app_viewer",
+    ok: 200,
+    make: () => get(`${admin}/apps/app-a/members`),
+  },
+  {
+    name: "POST member",
+    needs: "app_admin",
+    ok: 201,
+    make: async (ctx) => ({
+      method: "POST",
+      path: `${admin}/apps/app-a/members`,
+      body: { user_id: await freshUser(ctx), role: "viewer" },
+    }),
+  },
+  {
+    name: "PATCH member",
+    needs: "app_admin",
+    ok: 200,
+    make: async (ctx) => ({
+      method: "PATCH",
+      path: `${admin}/apps/app-a/members/${await freshMember(ctx)}`,
+      body: { role: "editor" },
+    }),
+  },
+  {
+    name: "DELETE member",
+    needs: "app_admin",
+    ok: 204,
+    make: async (ctx) => ({
+      method: "DELETE",
+      path: `${admin}/apps/app-a/members/${await freshMember(ctx)}`,
+    }),
+  },
+  {
+    name: "GET scripts",
+    needs: "app_viewer",
+    ok: 200,
+    make: () => get(`${admin}/scripts?app=app-a`),
+  },
+  {
+    name: "POST script",
+    needs: "app_editor",
+    ok: 201,
+    make: (ctx) =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/scripts`,
+        body: { app_id: "app-a", name: `s${ctx.n()}`, source: "export default {}" },
+      }),
+  },
+  {
+    name: "GET script",
+    needs: "app_viewer",
+    ok: 200,
+    make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}`),
+  },
+  {
+    name: "POST version",
+    needs: "app_editor",
+    ok: 201,
+    make: (ctx) =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/scripts/${ctx.scriptA}/versions`,
+        body: { source: "export default { fetch: () => new Response('ok') };" },
+      }),
+  },
+  {
+    name: "GET routes",
+    needs: "app_viewer",
+    ok: 200,
+    make: () => get(`${admin}/routes?app=app-a`),
+  },
+  {
+    name: "POST route",
+    needs: "app_editor",
+    ok: 201,
+    make: (ctx) => Promise.resolve({ method: "POST", path: `${admin}/routes`, body: route(ctx) }),
+  },
+  {
+    name: "DELETE route",
+    needs: "app_editor",
+    ok: 204,
+    make: async (ctx) => {
+      const r = await ctx.t.call("POST", `${admin}/routes`, { token: ctx.owner, body: route(ctx) });
+      return { method: "DELETE", path: `${admin}/routes/${r.body.id}` };
+    },
+  },
+  {
+    name: "ANY execute",
+    needs: "app_editor",
+    ok: 200,
+    make: (ctx) => get(`/api/v1/execute/${ctx.scriptA}`),
+  },
+  {
+    name: "GET audit of app",
+    needs: "app_admin",
+    ok: 200,
+    make: () => get(`${admin}/audit?app=app-a`),
+  },
+  { name: "GET audit", needs: "instance_admin", ok: 200, make: () => get(`${admin}/audit`) },
+  { name: "GET users", needs: "instance_admin", ok: 200, make: () => get(`${admin}/users`) },
+  {
+    name: "POST user",
+    needs: "instance_admin",
+    ok: 201,
+    make: (ctx) =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/users`,
+        body: {
+          email: `new${ctx.n()}@example.com`,
+          password: "new-password-1",
+          instance_role: "member",
+        },
+      }),
+  },
+  {
+    name: "GET user",
+    needs: "instance_admin",
+    ok: 200,
+    make: (ctx) => get(`${admin}/users/${ctx.bystander}`),
+  },
+  {
+    name: "PATCH user",
+    needs: "instance_admin",
+    ok: 200,
+    make: async (ctx) => ({
+      method: "PATCH",
+      path: `${admin}/users/${await freshUser(ctx)}`,
+      body: { display_name: "Renamed" },
+    }),
+  },
+  {
+    name: "DELETE user",
+    needs: "instance_admin",
+    ok: 204,
+    make: async (ctx) => ({ method: "DELETE", path: `${admin}/users/${await freshUser(ctx)}` }),
+  },
+  { name: "GET api-keys", needs: "session", ok: 200, make: () => get(`${admin}/api-keys`) },
+  {
+    name: "POST api-key",
+    needs: "session",
+    ok: 201,
+    make: () => Promise.resolve({ method: "POST", path: `${admin}/api-keys`, body: { name: "k" } }),
+  },
+  {
+    name: "DELETE api-key",
+    needs: "session",
+    ok: 204,
+    make: async (ctx, me) => {
+      const token = me.session ? me.token : ctx.owner;
+      const r = await ctx.t.call("POST", `${admin}/api-keys`, { token, body: { name: "del" } });
+      assert.equal(r.status, 201);
+      return { method: "DELETE", path: `${admin}/api-keys/${r.body.id}` };
+    },
+  },
+];
+
+function get(path: string) {
+  return Promise.resolve({ method: "GET", path });
+}
+
+function route(ctx: Ctx) {
+  return { app_id: "app-a", script_id: ctx.scriptA, method: "GET", path: `/m/${ctx.n()}` };
+}
+
+async function freshMember(ctx: Ctx) {
+  const id = await freshUser(ctx);
+  const r = await ctx.t.call("POST", `${admin}/apps/app-a/members`, {
+    token: ctx.owner,
+    body: { user_id: id, role: "viewer" },
+  });
+  assert.equal(r.status, 201);
+  return id;
+}

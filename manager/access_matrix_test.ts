@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { admin, type Ctx, ENDPOINTS, expected, WHO, type Who } from "./_access_matrix.ts";
+import { OWNER, withTestPlatform } from "./testing.ts";
+
+Deno.test("authorization - every endpoint × every kind of caller", async (t) => {
+  await withTestPlatform(async (tp) => {
+    const sql = tp.p.db.sql;
+    let counter = 0;
+    const owner = await tp.login(OWNER.email, OWNER.password);
+    await sql`insert into apps (slug, name) values ('app-a', 'A'), ('app-b', 'B')`;
+    const [{ id: appA }] = await sql`select id from apps where slug = 'app-a'`;
+    const script = await tp.call("POST", `${admin}/scripts`, {
+      token: owner,
+      body: {
+        app_id: "app-a",
+        name: "main",
+        source: "export default { fetch: () => new Response('ok') };",
+      },
+    });
+    assert.equal(script.status, 201);
+    await tp.p.routing.reload();
+
+    const tokens: Partial<Record<Who, string>> = { owner };
+    const member = async (who: Who, role: string | null, instanceRole = "member") => {
+      const email = `${who}@example.com`;
+      const id = await tp.createUser(owner, { email, role: instanceRole });
+      if (role) {
+        const r = await tp.call("POST", `${admin}/apps/app-a/members`, {
+          token: owner,
+          body: { user_id: id, role },
+        });
+        assert.equal(r.status, 201);
+      }
+      tokens[who] = await tp.login(email, "member-password-1");
+      return id;
+    };
+    await member("viewer", "viewer");
+    await member("editor", "editor");
+    await member("app_admin", "admin");
+    await member("instance_admin", null, "admin");
+    const gone = await member("deactivated", "admin");
+    const off = await tp.call("PATCH", `${admin}/users/${gone}`, {
+      token: owner,
+      body: { active: false },
+    });
+    assert.equal(off.status, 200);
+    const keyB = await tp.call("POST", `${admin}/api-keys`, {
+      token: owner,
+      body: { name: "b only", app_id: "app-b" },
+    });
+    tokens.key_other_app = keyB.body.key;
+    const expiring = await tp.call("POST", `${admin}/api-keys`, {
+      token: owner,
+      body: { name: "old", expires_at: new Date(Date.now() + 60_000).toISOString() },
+    });
+    await sql`update api_keys set expires_at = now() - interval '1 second'
+      where id = ${expiring.body.id}`;
+    tokens.expired_key = expiring.body.key;
+
+    const ctx: Ctx = {
+      t: tp,
+      owner,
+      appA,
+      scriptA: script.body.id,
+      bystander: await tp.createUser(owner, { email: "bystander@example.com" }),
+      n: () => ++counter,
+    };
+    for (const e of ENDPOINTS) {
+      await t.step(e.name, async () => {
+        const got: string[] = [];
+        const want: string[] = [];
+        for (const who of WHO) {
+          const token = tokens[who];
+          const session = token !== undefined && !token.startsWith("pc_") && who !== "deactivated";
+          const req = await e.make(ctx, { token, session });
+          const r = await tp.call(req.method, req.path, { token, body: req.body });
+          got.push(`${who} ${r.status}${r.status >= 400 ? " " + r.body.error?.code : ""}`);
+          want.push(`${who} ${expected(e.needs, who, e.ok)}`);
+        }
+        assert.deepEqual(got.map((g) => g.split(" ").slice(0, 2).join(" ")), want, got.join(", "));
+      });
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * @module `/api/v1/admin/api-keys`: a signed-in user's keys. The full key is returned once, at
+ * creation; only its SHA-256 is stored.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../common/errors.ts";
+import { findApp } from "../apps/repo.ts";
+import { actorOf, writeAudit } from "../audit/repo.ts";
+import { type AuthEnv, authorize } from "../authn.ts";
+import { can } from "../authz.ts";
+import type { IdentityDeps } from "../deps.ts";
+import { newApiKey, tokenHash } from "../tokens.ts";
+import { jsonBody } from "../validate.ts";
+import { deleteApiKey, insertApiKey, listApiKeys } from "./repo.ts";
+
+const createKey = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  app_id: z.string().min(1).max(200).nullable().default(null),
+  read_only: z.boolean().default(false),
+  expires_at: z.iso.datetime({ offset: true }).nullable().default(null),
+});
+
+/** Binds `/api-keys` under the admin router. */
+export function bindApiKeysApi(deps: IdentityDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+
+  api.get("/", async (c) => {
+    const p = authorize(c, "api_key.manage");
+    return c.json({ items: await listApiKeys(deps.sql, p.userId) });
+  });
+
+  api.post("/", async (c) => {
+    const p = authorize(c, "api_key.manage");
+    const input = await jsonBody(c, createKey);
+    const expiresAt = input.expires_at === null ? null : new Date(input.expires_at);
+    if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
+      throw new ApiError(400, "invalid_request", "expires_at must be in the future");
+    }
+    const app = input.app_id === null ? null : await findApp(deps.sql, input.app_id);
+    if (input.app_id !== null && (!app || !can(p, "app.read", { appId: app.id }))) {
+      throw new ApiError(404, "app_not_found", `No app ${input.app_id}`);
+    }
+    const generated = newApiKey();
+    const keyHash = await tokenHash(generated.secret);
+    const row = await deps.sql.begin(async (tx) => {
+      const row = await insertApiKey(tx, {
+        userId: p.userId,
+        name: input.name,
+        prefix: generated.prefix,
+        keyHash,
+        appId: app?.id ?? null,
+        readOnly: input.read_only,
+        expiresAt,
+      });
+      await writeAudit(tx, {
+        ...actorOf(p),
+        action: "api_key.create",
+        resourceType: "api_key",
+        resourceId: row.id,
+        appId: row.app_id,
+        before: null,
+        after: row,
+      });
+      return row;
+    });
+    return c.json({ ...row, key: generated.key }, 201);
+  });
+
+  api.delete("/:id", async (c) => {
+    const p = authorize(c, "api_key.manage");
+    const id = c.req.param("id");
+    const gone = z.uuid().safeParse(id).success &&
+      await deps.sql.begin(async (tx) => {
+        const row = await deleteApiKey(tx, id, p.userId);
+        if (!row) return false;
+        await writeAudit(tx, {
+          ...actorOf(p),
+          action: "api_key.delete",
+          resourceType: "api_key",
+          resourceId: id,
+          appId: row.app_id,
+          before: row,
+          after: null,
+        });
+        return true;
+      });
+    if (!gone) throw new ApiError(404, "api_key_not_found", `No API key ${id}`);
+    return c.body(null, 204);
+  });
+
+  return api;
+}

@@ -1,0 +1,151 @@
+/**
+ * @module Authentication: turns a session cookie, a session bearer token or an API key into a
+ * `Principal`, refuses cross-site unsafe requests authenticated by cookie (CSRF), and enforces
+ * an endpoint's declared action with `authorize()`.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { ApiError } from "../common/errors.ts";
+import { touchApiKey } from "./api_keys/repo.ts";
+import { findKeyForVerification } from "./api_keys/repo.ts";
+import { type Action, decide, type Principal, type Resource } from "./authz.ts";
+import type { ManagerDeps } from "./deps.ts";
+import { findSessionAuth, touchSession } from "./sessions/repo.ts";
+import { digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = "picloud_session";
+
+/** Sessions slide and keys record use at most this often, so reads do not write every time. */
+export const TOUCH_INTERVAL_MS = 60_000;
+
+/** What the authenticator found for the current request. */
+export interface Auth {
+  principal: Principal | null;
+  /** The session behind the principal (cookie or bearer), for logout. */
+  sessionId: string | null;
+}
+
+/** Hono environment of every authenticated router. */
+export type AuthEnv = { Variables: { auth: Auth } };
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Resolves the caller (anonymous when no or bad credentials) and applies the CSRF rule. */
+export function authenticate(deps: ManagerDeps): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "" : null;
+    const cookie = bearer === null ? getCookie(c, SESSION_COOKIE) ?? null : null;
+    let auth: Auth = { principal: null, sessionId: null };
+    if (bearer !== null && bearer.startsWith("pc_")) auth = await fromApiKey(deps, bearer);
+    else if (bearer) auth = await fromSession(deps, bearer);
+    else if (cookie) {
+      auth = await fromSession(deps, cookie);
+      if (auth.principal && !safeMethods.has(c.req.method) && !sameOrigin(c)) {
+        throw new ApiError(403, "csrf_rejected", "Cross-site request refused", {
+          hint: "Send Origin or Sec-Fetch-Site: same-origin, or use a bearer token",
+        });
+      }
+    }
+    c.set("auth", auth);
+    await next();
+  };
+}
+
+/** The principal of the current request (null when anonymous). */
+export function principalOf(c: Context<AuthEnv>): Principal | null {
+  return c.get("auth")?.principal ?? null;
+}
+
+/** Enforces an endpoint's action; returns the principal when allowed, throws otherwise. */
+export function authorize(
+  c: Context<AuthEnv>,
+  action: Action,
+  resource: Resource & { notFound?: ApiError } = {},
+): Principal {
+  const p = principalOf(c);
+  switch (decide(p, action, resource)) {
+    case "allow":
+      return p!;
+    case "unauthenticated":
+      throw new ApiError(401, "unauthorized", "Sign in or send a valid bearer token or API key");
+    case "hidden":
+      throw resource.notFound ?? new ApiError(404, "app_not_found", "No such app");
+    case "session_required":
+      throw new ApiError(403, "session_required", "API keys cannot manage API keys");
+    case "forbidden":
+      throw new ApiError(403, "forbidden", `Not allowed: ${action}`, { action });
+  }
+}
+
+/** Cookie-authenticated unsafe requests must come from this origin (header set by browsers). */
+function sameOrigin(c: Context): boolean {
+  const site = c.req.header("sec-fetch-site");
+  if (site === "same-origin") return true;
+  const origin = c.req.header("origin");
+  if (!origin) return false;
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+async function fromSession(deps: ManagerDeps, token: string): Promise<Auth> {
+  const s = await findSessionAuth(deps.sql, await tokenHash(token));
+  if (!s) return { principal: null, sessionId: null };
+  if (Date.now() - s.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) {
+    await touchSession(deps.sql, s.id, {
+      ttlMs: deps.config.auth.sessionTtlMs,
+      minIntervalMs: TOUCH_INTERVAL_MS,
+    });
+  }
+  return {
+    principal: {
+      kind: "session",
+      userId: s.user_id,
+      instanceRole: s.instance_role,
+      appRoles: s.app_roles,
+    },
+    sessionId: s.id,
+  };
+}
+
+async function fromApiKey(deps: ManagerDeps, key: string): Promise<Auth> {
+  const parts = parseApiKey(key);
+  const k = parts ? await findKeyForVerification(deps.sql, parts.prefix) : null;
+  if (!parts || !k || !digestsEqual(await tokenHash(parts.secret), k.keyHash)) {
+    return { principal: null, sessionId: null };
+  }
+  if (!k.lastUsedAt || Date.now() - k.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
+    await touchApiKey(deps.sql, k.id, TOUCH_INTERVAL_MS);
+  }
+  return {
+    principal: {
+      kind: "api_key",
+      userId: k.userId,
+      instanceRole: k.instanceRole,
+      appRoles: k.appRoles,
+      key: { id: k.id, appId: k.appId, readOnly: k.readOnly },
+    },
+    sessionId: null,
+  };
+}
+
+/**
+ * The request without the caller's credentials (`Authorization` and the session cookie), for
+ * handing to user code: a script run through `/execute` must not see who ran it.
+ */
+export function withoutCredentials(req: Request): Request {
+  const headers = new Headers(req.headers);
+  headers.delete("authorization");
+  const cookie = headers.get("cookie");
+  if (cookie !== null) {
+    const kept = cookie.split(/;\s*/).filter((p) => !p.startsWith(`${SESSION_COOKIE}=`));
+    if (kept.length > 0) headers.set("cookie", kept.join("; "));
+    else headers.delete("cookie");
+  }
+  return new Request(req, { headers });
+}

@@ -1,0 +1,124 @@
+/**
+ * @module `/api/v1/admin/apps/{id_or_slug}/members`: list, grant, change and revoke app roles.
+ * Grant is one `INSERT … ON CONFLICT DO NOTHING RETURNING` (409 `member_exists`), change one
+ * `UPDATE … RETURNING` (404 `member_not_found`), so both hold under concurrent requests.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../common/errors.ts";
+import { findApp } from "../apps/repo.ts";
+import { actorOf, writeAudit } from "../audit/repo.ts";
+import { type AuthEnv, authorize } from "../authn.ts";
+import type { Action } from "../authz.ts";
+import type { ManagerDeps } from "../deps.ts";
+import { findUser, findUserByEmail } from "../users/repo.ts";
+import { jsonBody } from "../validate.ts";
+import { deleteMember, listMembers, tryInsertMember, updateMemberRole } from "./repo.ts";
+
+const role = z.enum(["admin", "editor", "viewer"]);
+const grant = z.strictObject({ user_id: z.uuid().optional(), email: z.email().optional(), role })
+  .refine((g) => (g.user_id === undefined) !== (g.email === undefined), "Give user_id or email");
+const change = z.strictObject({ role });
+const uuid = z.uuid();
+
+/** Binds `/:app/members` under the apps router. */
+export function bindMembersApi(deps: ManagerDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+
+  /** Resolves the app and enforces `action` on it (invisible apps are 404). */
+  const appFor = async (c: Parameters<typeof authorize>[0], action: Action) => {
+    authorize(c, "me.read");
+    const ref = c.req.param("app") ?? "";
+    const app = await findApp(deps.sql, ref);
+    const notFound = new ApiError(404, "app_not_found", `No app ${ref}`);
+    if (!app) throw notFound;
+    return { app, p: authorize(c, action, { appId: app.id, notFound }) };
+  };
+
+  api.get("/:app/members", async (c) => {
+    const { app } = await appFor(c, "member.read");
+    return c.json({ items: await listMembers(deps.sql, app.id) });
+  });
+
+  api.post("/:app/members", async (c) => {
+    const { app, p } = await appFor(c, "member.write");
+    const input = await jsonBody(c, grant);
+    const user = input.user_id
+      ? await findUser(deps.sql, input.user_id)
+      : await findUserByEmail(deps.sql, input.email!);
+    if (!user) throw new ApiError(404, "user_not_found", "No such user");
+    await deps.sql.begin(async (tx) => {
+      const row = await tryInsertMember(tx, { appId: app.id, userId: user.id, role: input.role });
+      if (!row) {
+        throw new ApiError(
+          409,
+          "member_exists",
+          `${user.email} is already a member of ${app.slug}`,
+        );
+      }
+      await writeAudit(tx, {
+        ...actorOf(p),
+        action: "member.grant",
+        resourceType: "member",
+        resourceId: user.id,
+        appId: app.id,
+        before: null,
+        after: { user_id: user.id, role: row.role },
+      });
+    });
+    return c.json({ app_id: app.id, user_id: user.id, role: input.role }, 201);
+  });
+
+  api.patch("/:app/members/:user_id", async (c) => {
+    const { app, p } = await appFor(c, "member.write");
+    const input = await jsonBody(c, change);
+    const userId = c.req.param("user_id");
+    const row = uuid.safeParse(userId).success &&
+      await deps.sql.begin(async (tx) => {
+        const row = await updateMemberRole(tx, { appId: app.id, userId, role: input.role });
+        if (row) {
+          await writeAudit(tx, {
+            ...actorOf(p),
+            action: "member.update",
+            resourceType: "member",
+            resourceId: userId,
+            appId: app.id,
+            before: { user_id: userId, role: row.before },
+            after: { user_id: userId, role: row.role },
+          });
+        }
+        return row;
+      });
+    if (!row) throw memberNotFound(userId, app.slug);
+    return c.json({ app_id: app.id, user_id: userId, role: row.role });
+  });
+
+  api.delete("/:app/members/:user_id", async (c) => {
+    const { app, p } = await appFor(c, "member.write");
+    const userId = c.req.param("user_id");
+    const row = uuid.safeParse(userId).success &&
+      await deps.sql.begin(async (tx) => {
+        const row = await deleteMember(tx, { appId: app.id, userId });
+        if (row) {
+          await writeAudit(tx, {
+            ...actorOf(p),
+            action: "member.revoke",
+            resourceType: "member",
+            resourceId: userId,
+            appId: app.id,
+            before: { user_id: userId, role: row.role },
+            after: null,
+          });
+        }
+        return row;
+      });
+    if (!row) throw memberNotFound(userId, app.slug);
+    return c.body(null, 204);
+  });
+
+  return api;
+}
+
+function memberNotFound(userId: string, slug: string) {
+  return new ApiError(404, "member_not_found", `${userId} is not a member of ${slug}`);
+}

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { createFailureLimiter } from "./rate_limit.ts";
+
+Deno.test("createFailureLimiter() - blocks after maxFailures until the window ends", () => {
+  const l = createFailureLimiter({ maxFailures: 3, windowMs: 1000 });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(l.blockedForMs("a", 0), 0);
+    l.fail("a", 0);
+  }
+  assert.equal(l.blockedForMs("a", 100), 900);
+  assert.equal(l.blockedForMs("b", 100), 0);
+  assert.equal(l.blockedForMs("a", 1000), 0);
+  l.fail("a", 1000);
+  assert.equal(l.blockedForMs("a", 1001), 0);
+  l.reset("a");
+  assert.equal(l.blockedForMs("a", 1001), 0);
+});
+
+Deno.test("createFailureLimiter() - holds at most maxKeys keys", () => {
+  const l = createFailureLimiter({ maxFailures: 1, windowMs: 1000, maxKeys: 2 });
+  l.fail("a", 0);
+  l.fail("b", 0);
+  l.fail("c", 0);
+  assert.equal(l.blockedForMs("c", 1), 999);
+  assert.equal(l.blockedForMs("a", 1), 0);
+});

@@ -1,0 +1,101 @@
+/**
+ * @module `/api/v1/admin/login`, `/logout` and `/me`: password sign-in with a session token that
+ * is both an HttpOnly cookie and a bearer token, rate-limited per account and client address.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { ApiError } from "../../common/errors.ts";
+import { type AuthEnv, authorize, SESSION_COOKIE } from "../authn.ts";
+import type { IdentityDeps } from "../deps.ts";
+import { membershipsOf } from "../members/repo.ts";
+import { remoteAddrOf } from "../remote_addr.ts";
+import { newToken, tokenHash } from "../tokens.ts";
+import { findCredentials, findUser, rehashPassword } from "../users/repo.ts";
+import { jsonBody } from "../validate.ts";
+import { deleteSession, insertSession } from "./repo.ts";
+
+const login = z.strictObject({ email: z.string().max(320), password: z.string().max(1024) });
+
+/** Binds `/login`, `/logout` and `/me` under the admin router. */
+export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  const { perAccount, perAddr } = deps.loginLimits;
+
+  api.post("/login", async (c) => {
+    const input = await jsonBody(c, login);
+    const addr = remoteAddrOf(c).hostname;
+    const accountKey = input.email.trim().toLowerCase();
+    const waitMs = Math.max(perAccount.blockedForMs(accountKey), perAddr.blockedForMs(addr));
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      c.header("Retry-After", String(seconds));
+      throw new ApiError(429, "too_many_attempts", "Too many failed sign-in attempts", {
+        limit: "login_failures",
+        retry_after_s: seconds,
+      });
+    }
+    const creds = await findCredentials(deps.sql, input.email.trim());
+    const usable = creds?.user.active ? creds.passwordHash : null;
+    const verified = await deps.passwords.verify(usable, input.password);
+    if (!creds || !verified.ok) {
+      perAccount.fail(accountKey);
+      perAddr.fail(addr);
+      throw new ApiError(401, "invalid_credentials", "The email or password is not correct");
+    }
+    perAccount.reset(accountKey);
+    if (verified.needsRehash && creds.passwordHash !== null) {
+      const to = await deps.passwords.hash(input.password);
+      await rehashPassword(deps.sql, creds.user.id, { from: creds.passwordHash, to });
+    }
+    const token = newToken();
+    const session = await insertSession(deps.sql, {
+      userId: creds.user.id,
+      tokenHash: await tokenHash(token),
+      ttlMs: deps.config.auth.sessionTtlMs,
+      userAgent: c.req.header("user-agent")?.slice(0, 500) ?? null,
+      addr,
+    });
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: isHttps(c),
+      // Only the console API gets it: never tenant traffic served on the same host.
+      path: "/api/v1",
+      // The cookie outlives the session's first expiry; the server decides validity.
+      maxAge: 30 * 86_400,
+    });
+    return c.json({ token, expires_at: session.expires_at, user: creds.user }, 200);
+  });
+
+  api.post("/logout", async (c) => {
+    authorize(c, "session.end");
+    const sessionId = c.get("auth").sessionId;
+    if (sessionId === null) {
+      throw new ApiError(400, "not_a_session", "Logout ends a session; delete API keys instead");
+    }
+    await deleteSession(deps.sql, sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: "/api/v1", secure: isHttps(c) });
+    return c.body(null, 204);
+  });
+
+  api.get("/me", async (c) => {
+    const p = authorize(c, "me.read");
+    const user = await findUser(deps.sql, p.userId);
+    if (!user) throw new ApiError(401, "unauthorized", "The user no longer exists");
+    return c.json({
+      user,
+      via: p.kind,
+      api_key: p.key ? { id: p.key.id, app_id: p.key.appId, read_only: p.key.readOnly } : null,
+      memberships: await membershipsOf(deps.sql, p.userId),
+    });
+  });
+
+  return api;
+}
+
+/** Behind Caddy the TLS hop is reported in X-Forwarded-Proto. */
+function isHttps(c: Context): boolean {
+  return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+}

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { createPasswordHasher } from "../passwords.ts";
+import { OWNER, withTestPlatform } from "../testing.ts";
+
+const login = "/api/v1/admin/login";
+const me = "/api/v1/admin/me";
+
+Deno.test("sessions API - login sets a cookie and returns a bearer token; logout ends it", async () => {
+  await withTestPlatform(async (t) => {
+    const r = await t.call("POST", login, {
+      body: { email: OWNER.email, password: OWNER.password },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.user.email, OWNER.email);
+    assert.ok(new Date(r.body.expires_at).getTime() > Date.now() + 23 * 3600_000);
+    const cookie = r.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /^picloud_session=[^;]+;/);
+    assert.match(cookie, /Path=\/api\/v1/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+    assert.doesNotMatch(cookie, /Secure/);
+    const https = await t.p.app.request("http://localhost" + login, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-proto": "https" },
+      body: JSON.stringify({ email: OWNER.email, password: OWNER.password }),
+    });
+    assert.match(https.headers.get("set-cookie") ?? "", /Secure/);
+
+    const asCookie = { cookie: `picloud_session=${r.body.token}` };
+    assert.equal((await t.call("GET", me, { headers: asCookie })).body.user.email, OWNER.email);
+    assert.equal((await t.call("GET", me, { token: r.body.token })).body.via, "session");
+    const [row] = await t.p.db.sql`select token_hash from sessions limit 1`;
+    assert.notEqual(row.token_hash, r.body.token);
+
+    const out = await t.call("POST", "/api/v1/admin/logout", { token: r.body.token });
+    assert.equal(out.status, 204);
+    assert.equal((await t.call("GET", me, { token: r.body.token })).status, 401);
+  });
+});
+
+Deno.test("sessions API - cookie-authenticated unsafe requests need the same origin", async (t) => {
+  await withTestPlatform(async (tp) => {
+    const token = await tp.login(OWNER.email, OWNER.password);
+    const cookie = `picloud_session=${token}`;
+    const body = { name: "k" };
+    const cases: [string, Record<string, string>, number][] = [
+      ["no origin", { cookie }, 403],
+      ["foreign origin", { cookie, origin: "https://evil.example" }, 403],
+      ["cross-site fetch", { cookie, "sec-fetch-site": "cross-site" }, 403],
+      ["same origin", { cookie, origin: "http://localhost" }, 201],
+      ["same-origin fetch", { cookie, "sec-fetch-site": "same-origin" }, 201],
+      ["bearer needs no origin", { authorization: `Bearer ${token}` }, 201],
+    ];
+    for (const [name, headers, status] of cases) {
+      await t.step(name, async () => {
+        const r = await tp.call("POST", "/api/v1/admin/api-keys", { headers, body });
+        assert.equal(r.status, status);
+        if (status === 403) assert.equal(r.body.error.code, "csrf_rejected");
+      });
+    }
+    await t.step("safe methods pass", async () => {
+      assert.equal((await tp.call("GET", me, { headers: { cookie } })).status, 200);
+    });
+  });
+});
+
+Deno.test("sessions API - brute force gets 429 with Retry-After, per account and per address", async () => {
+  await withTestPlatform(async (t) => {
+    for (let i = 0; i < 3; i++) {
+      const r = await t.call("POST", login, { body: { email: OWNER.email, password: "wrong" } });
+      assert.equal(r.status, 401);
+      assert.equal(r.body.error.code, "invalid_credentials");
+    }
+    const blocked = await t.call("POST", login, {
+      body: { email: OWNER.email, password: OWNER.password },
+    });
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.body.error.code, "too_many_attempts");
+    assert.ok(Number(blocked.headers.get("retry-after")) > 0);
+    // Unknown accounts count against the client address.
+    for (let i = 0; i < 2; i++) {
+      const r = await t.call("POST", login, {
+        body: { email: `x${i}@nowhere.test`, password: "pw" },
+      });
+      assert.equal(r.status, 401);
+      assert.equal(r.body.error.code, "invalid_credentials");
+    }
+    const byAddr = await t.call("POST", login, {
+      body: { email: "y@nowhere.test", password: "pw" },
+    });
+    assert.equal(byAddr.status, 429);
+  }, { PICLOUD_LOGIN_MAX_FAILURES: "3", PICLOUD_LOGIN_MAX_FAILURES_PER_ADDR: "5" });
+});
+
+Deno.test("sessions API - unknown emails cost a password verification too", async () => {
+  await withTestPlatform(async (t) => {
+    const time = async (email: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        await t.call("POST", login, { body: { email, password: "wrong-password" } });
+        times.push(performance.now() - start);
+      }
+      return times.sort((a, b) => a - b)[2];
+    };
+    await time("nobody@example.com"); // warm up the dummy hash
+    const known = await time(OWNER.email);
+    const unknown = await time("nobody@example.com");
+    assert.ok(unknown > known * 0.5, `unknown ${unknown} ms vs known ${known} ms`);
+    assert.ok(unknown > 5, `an unknown email took only ${unknown} ms`);
+  }, {
+    PICLOUD_ARGON2_MEMORY_KIB: "19456",
+    PICLOUD_ARGON2_ITERATIONS: "2",
+    PICLOUD_LOGIN_MAX_FAILURES: "1000",
+    PICLOUD_LOGIN_MAX_FAILURES_PER_ADDR: "1000",
+  });
+});
+
+Deno.test("sessions API - login rehashes when the parameters changed; sessions slide", async () => {
+  await withTestPlatform(async (t) => {
+    const old = await createPasswordHasher({ memoryKib: 2048, iterations: 1, parallelism: 1 })
+      .hash(OWNER.password);
+    await t.p.db.sql`update admin_users set password_hash = ${old}`;
+    const token = await t.login(OWNER.email, OWNER.password);
+    const [{ password_hash }] = await t.p.db.sql`select password_hash from admin_users`;
+    assert.match(password_hash, /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/);
+
+    const [before] = await t.p.db.sql`select last_seen_at, expires_at from sessions`;
+    await t.call("GET", me, { token });
+    const [same] = await t.p.db.sql`select last_seen_at, expires_at from sessions`;
+    assert.deepEqual(same, before);
+    await t.p.db.sql`update sessions set last_seen_at = now() - interval '2 minutes',
+      expires_at = now() + interval '1 hour'`;
+    assert.equal((await t.call("GET", me, { token })).status, 200);
+    const [slid] = await t.p.db.sql`select expires_at from sessions`;
+    assert.ok(slid.expires_at.getTime() > Date.now() + 23 * 3600_000);
+    await t.p.db.sql`update sessions set expires_at = now() - interval '1 second'`;
+    assert.equal((await t.call("GET", me, { token })).status, 401);
+  });
+});
