@@ -1,0 +1,22 @@
+/** @module The description of one endpoint, kept beside its handler and collected into the OpenAPI document. */
+import type { z } from "zod";
+import type { Action } from "./authz.ts";
+
+/** One documented endpoint; every `api.ts` exports an array of these for its routes. */
+export interface EndpointDoc {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** OpenAPI path, e.g. `/api/v1/admin/apps/{id_or_slug}`. */
+  path: string;
+  summary: string;
+  /** The authorization action the endpoint declares, or `public` / `setup_token`. */
+  action: Action | "public" | "setup_token";
+  /** Groups endpoints in the reference (e.g. `apps`). */
+  tag: string;
+  /** Path parameters (all strings). */
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** The JSON request body schema (the same zod schema the handler validates with). */
+  body?: z.ZodType;
+  /** Status → description and optional JSON schema of the body. */
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+}
