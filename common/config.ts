@@ -17,7 +17,9 @@ export const configSchema = z.object({
   PICLOUD_CONSOLE_HOSTS: hostList.default([]),
   PICLOUD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PICLOUD_TIMEOUT_MS: intFrom(10, 15 * 60_000).default(30_000),
-  PICLOUD_MEMORY_LIMIT_MB: intFrom(32, 16_384).default(128),
+  // Per executor process (RSS of all of an app's warm scripts, ~66 MB baseline included) and
+  // the heap cap of each script isolate; below 128 MB an executor cannot hold a script.
+  PICLOUD_MEMORY_LIMIT_MB: intFrom(128, 16_384).default(512),
   PICLOUD_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(10 * 1024 * 1024),
   PICLOUD_MAX_CONCURRENCY: intFrom(1, 100_000).default(64),
   PICLOUD_EXECUTOR_IDLE_MS: intFrom(100, 86_400_000).default(300_000),

@@ -26,7 +26,7 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
       `--allow-read=${loader},/run/pc/ab.sock`,
       "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",
       "--allow-write=/run/pc/ab.sock",
-      "--v8-flags=--max-old-space-size=96,--max-semi-space-size=4",
+      "--v8-flags=--max-old-space-size=96,--max-semi-space-size=4,--no-memory-reducer",
       new URL("./child.ts", import.meta.url).pathname,
     ]
   ) assert.ok(cmd.args.includes(flag), `missing ${flag}`);
@@ -39,7 +39,10 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
 Deno.test("childCommand() - compiled mode re-executes the binary with heap flags in the env", () => {
   const cmd = childCommand({ ...base, netGrant: [], compiled: true });
   assert.deepEqual(cmd.args, ["executor", "--socket", "/run/pc/ab.sock", "--compiled", "--no-net"]);
-  assert.equal(cmd.env.DENO_V8_FLAGS, "--max-old-space-size=96,--max-semi-space-size=4");
+  assert.equal(
+    cmd.env.DENO_V8_FLAGS,
+    "--max-old-space-size=96,--max-semi-space-size=4,--no-memory-reducer",
+  );
 });
 
 Deno.test("appLocation() - one origin per app, safe for any id", () => {

@@ -1,5 +1,4 @@
 /** @module SQL of the data plane: the routing snapshot, script sources, and execution log inserts. */
-import type postgres from "postgres";
 import type { Sql } from "../common/db.ts";
 
 /** Everything the data plane needs to route a request, loaded in one go. */
@@ -14,10 +13,15 @@ export interface RoutingData {
     path: string;
     host: string | null;
   }[];
-  scripts: ScriptRow[];
+  scripts: StoredScriptRow[];
 }
 
-/** A script as the data plane sees it: which version is live, its vars and policy. */
+/** A script as stored: its secrets still sealed (name → `v1:…`), to be opened by routing. */
+export interface StoredScriptRow extends ScriptRow {
+  secrets: Record<string, string>;
+}
+
+/** A script as the data plane sees it: which version is live, its vars and secrets, its policy. */
 export interface ScriptRow {
   id: string;
   appId: string;
@@ -44,8 +48,9 @@ export async function loadRoutingData(sql: Sql): Promise<RoutingData> {
       select app_id as "appId", pattern from app_domains`;
     const routes = await tx<RoutingData["routes"]>`
       select id, app_id as "appId", script_id as "scriptId", method, path, host from routes`;
-    const scripts = await tx<ScriptRow[]>`
-      select id, app_id as "appId", name, active_version_id as "activeVersionId", env, policy
+    const scripts = await tx<StoredScriptRow[]>`
+      select id, app_id as "appId", name, active_version_id as "activeVersionId", env, secrets,
+        policy
       from scripts`;
     return { apps: [...apps], claims: [...claims], routes: [...routes], scripts: [...scripts] };
   });
@@ -79,23 +84,32 @@ export interface ExecutionLogRow {
 }
 
 /**
- * Inserts a batch of execution log rows in one statement. Rows whose app was deleted meanwhile
- * are dropped by the join instead of failing the whole batch.
+ * Inserts a batch of execution log rows in one statement. Columns travel as typed arrays
+ * (`unnest`), 2-3x cheaper per row than a JSON recordset, on PGlite and PostgreSQL alike. Rows
+ * whose app was deleted meanwhile are dropped by the join instead of failing the whole batch.
  */
 export async function insertExecutionLogs(sql: Sql, rows: ExecutionLogRow[]): Promise<void> {
   if (rows.length === 0) return;
+  const col = <T>(f: (r: ExecutionLogRow) => T) => rows.map(f);
+  // JSON travels as text[]: typed jsonb[], the driver would JSON-encode each string again.
+  const json = (v: unknown) => v === null || v === undefined ? null : JSON.stringify(v);
   await sql`
     insert into execution_logs (app_id, script_id, script_version_id, trigger, request_id,
       method, path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at)
     select v.app_id, v.script_id, v.script_version_id, v.trigger, v.request_id, v.method, v.path,
       v.host, v.status, v.outcome, v.duration_ms, v.cpu_ms, v.memory_mb,
-      coalesce(v.logs, '[]'), v.error, v.at
-    from rows from (jsonb_to_recordset(${sql.json(rows as unknown as postgres.JSONValue)}) as (
-      app_id uuid, script_id uuid, script_version_id uuid, trigger text, request_id text,
-      method text, path text, host text, status int, outcome text, duration_ms int, cpu_ms int,
-      memory_mb int, logs jsonb, error jsonb, at timestamptz)) with ordinality as v(
-      app_id, script_id, script_version_id, trigger, request_id, method, path, host, status,
-      outcome, duration_ms, cpu_ms, memory_mb, logs, error, at, ord)
+      coalesce(v.logs::jsonb, '[]'), v.error::jsonb, v.at
+    from unnest(
+      ${col((r) => r.app_id)}::uuid[], ${col((r) => r.script_id)}::uuid[],
+      ${col((r) => r.script_version_id)}::uuid[], ${col((r) => r.trigger)}::text[],
+      ${col((r) => r.request_id)}::text[], ${col((r) => r.method)}::text[],
+      ${col((r) => r.path)}::text[], ${col((r) => r.host)}::text[],
+      ${col((r) => r.status)}::int[], ${col((r) => r.outcome)}::text[],
+      ${col((r) => r.duration_ms)}::int[], ${col((r) => r.cpu_ms)}::int[],
+      ${col((r) => r.memory_mb)}::int[], ${col((r) => json(r.logs))}::text[],
+      ${col((r) => json(r.error))}::text[], ${col((r) => r.at.toISOString())}::timestamptz[]
+    ) with ordinality as v(app_id, script_id, script_version_id, trigger, request_id, method,
+      path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at, ord)
     join apps on apps.id = v.app_id
     order by v.ord`;
 }

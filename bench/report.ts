@@ -1,0 +1,173 @@
+/** @module Turns one run's results into the printed table, the DESIGN.md target checks and latest.json. */
+
+import type { ColdStartResult } from "./cold_start.ts";
+import type { IdleResult } from "./idle.ts";
+import type { ScaleResult } from "./scale.ts";
+import type { ThroughputResult } from "./throughput.ts";
+import type { Machine } from "./_tools.ts";
+import type { WrkParams } from "./_wrk.ts";
+
+/** Everything one run measured. */
+export interface Results {
+  mode: "full" | "quick";
+  machine: Machine;
+  wrk: WrkParams & { rounds: number; warmupS: number };
+  throughput: ThroughputResult[];
+  coldStart: ColdStartResult | null;
+  idle: IdleResult | null;
+  scale: ScaleResult | null;
+  errors: string[];
+  elapsedS: number;
+}
+
+/** One DESIGN.md target: pass, fail, or not measured (`null`). */
+export interface TargetCheck {
+  target: string;
+  pass: boolean | null;
+  measured: string;
+}
+
+const f = (n: number, digits = 1) => Number.isFinite(n) ? n.toFixed(digits) : "n/a";
+
+function find(r: Results, name: string): ThroughputResult | undefined {
+  return r.throughput.find((t) => t.name === name);
+}
+
+/** The target checks of DESIGN.md "Targets", computed from this run only. */
+export function checkTargets(r: Results): TargetCheck[] {
+  const raw = find(r, "raw Deno.serve");
+  const full = find(r, "PiCloud full path");
+  const wd = find(r, "workerd");
+  const cs = r.coldStart;
+  const out: TargetCheck[] = [];
+  const add = (target: string, ok: boolean | null, measured: string) =>
+    out.push({ target, pass: ok, measured });
+  const both = raw && full;
+  add(
+    "full path req/s ≥ 0.25× raw Deno.serve",
+    both ? full.rps / raw.rps >= 0.25 : null,
+    both ? `${f(full.rps / raw.rps, 2)}× (${f(full.rps, 0)} vs ${f(raw.rps, 0)} req/s)` : "n/a",
+  );
+  add(
+    "full path req/s ≥ 2× workerd",
+    full && wd ? full.rps / wd.rps >= 2 : null,
+    full && wd ? `${f(full.rps / wd.rps, 2)}× (${f(wd.rps, 0)} req/s workerd)` : "n/a",
+  );
+  add(
+    "full path p99 ≤ 8× raw p99",
+    both ? full.p99Ms <= 8 * raw.p99Ms : null,
+    both
+      ? `${f(full.p99Ms / raw.p99Ms, 1)}× (${f(full.p99Ms, 2)} vs ${f(raw.p99Ms, 2)} ms)`
+      : "n/a",
+  );
+  add(
+    "new script first request ≤ 0.5× Worker spawn",
+    cs ? cs.newScriptHttpMs <= 0.5 * cs.workerSpawnMs : null,
+    cs
+      ? `${f(cs.newScriptHttpMs / cs.workerSpawnMs, 2)}× (${f(cs.newScriptHttpMs)} vs ${
+        f(cs.workerSpawnMs)
+      } ms)`
+      : "n/a",
+  );
+  add(
+    "new app first request ≤ 1× Worker spawn",
+    cs ? cs.newAppPoolMs <= cs.workerSpawnMs : null,
+    cs ? `${f(cs.newAppPoolMs / cs.workerSpawnMs, 2)}× (${f(cs.newAppPoolMs)} ms)` : "n/a",
+  );
+  const idle = r.idle;
+  add(
+    `idle: 0 CPU ticks over ${idle?.windowS ?? 60} s (100 scripts, 10 schedules)`,
+    idle ? idle.platformTicks === 0 : null,
+    idle
+      ? `${idle.platformTicks} ticks, ${idle.lastHalfTicks} in the last ${idle.windowS / 2} s ` +
+        `(${idle.settleS} s after the last request)`
+      : "n/a",
+  );
+  add(
+    "main process idle RSS ≤ 80 MB (PostgreSQL mode)",
+    idle ? idle.mainIdleRssMb <= 80 : null,
+    idle ? `${f(idle.mainIdleRssMb)} MB` : "n/a",
+  );
+  add(
+    "≤ 10 MB per warm script",
+    idle && Number.isFinite(idle.perWarmScriptRssMb) ? idle.perWarmScriptRssMb <= 10 : null,
+    idle ? `${f(idle.perWarmScriptRssMb)} MB` : "n/a",
+  );
+  for (const [label, ratio] of Object.entries(r.scale?.ratios ?? {})) {
+    add(`match cost ${label} ≤ 1.2×`, ratio <= 1.2, `${f(ratio, 2)}×`);
+  }
+  if (!r.scale) add("match cost ratios ≤ 1.2×", null, "n/a");
+  return out;
+}
+
+/** The human-readable report (Markdown tables and PASS/FAIL lines). */
+export function formatReport(r: Results, targets: TargetCheck[]): string {
+  const m = r.machine;
+  const lines: string[] = [];
+  lines.push(
+    `PiCloud bench (${r.mode}) — ${m.date}, ${m.cpuModel}, ${m.cores} cores, ${m.memoryMb} MB, ` +
+      `Linux ${m.kernel}; deno ${m.deno}, node ${m.node}, ${m.wrk}, ${m.workerd}; ` +
+      `${f(r.elapsedS, 0)} s`,
+    "",
+    `HTTP hello world: wrk -t${r.wrk.threads} -c${r.wrk.connections}, warm-up ${r.wrk.warmupS} s, ` +
+      `${r.wrk.rounds} × ${r.wrk.durationS} s rounds, median; Host: localhost`,
+    "",
+    "| server | req/s | × raw | p50 ms | p99 ms | CPU µs/req tree (main) | RSS idle MB tree (main) | RSS load MB | noisy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  );
+  const raw = find(r, "raw Deno.serve");
+  for (const t of r.throughput) {
+    lines.push(
+      `| ${t.name} | ${f(t.rps, 0)} | ${raw ? f(t.rps / raw.rps, 2) : "n/a"} | ${
+        f(t.p50Ms, 2)
+      } | ` +
+        `${f(t.p99Ms, 2)} | ${f(t.cpuUsPerReq, 0)} (${f(t.mainCpuUsPerReq, 0)}) | ${
+          f(t.rssIdleMb)
+        } (${f(t.mainRssIdleMb, 0)}) | ` +
+        `${f(t.rssLoadMb)} | ` +
+        `${t.noisyRounds}/${t.rounds.length} |`,
+    );
+  }
+  const cs = r.coldStart;
+  if (cs) {
+    lines.push(
+      "",
+      `Cold start, median of ${cs.samples.newAppPool.length} (ms): ` +
+        `new script, warm app, HTTP ${f(cs.newScriptHttpMs)} (deploy via ${cs.newScriptVia}; ` +
+        `next request ${f(cs.warmHttpMs)}) · new script via pool ${f(cs.newScriptPoolMs)} · ` +
+        `new app via pool ${f(cs.newAppPoolMs)} · bare Worker spawn ${f(cs.workerSpawnMs)}`,
+    );
+  }
+  const idle = r.idle;
+  if (idle) {
+    lines.push(
+      "",
+      `Idle, PostgreSQL mode, 10 apps × 10 scripts, ${idle.schedules} schedules ` +
+        `(${idle.schedulerNote}): ${idle.platformTicks} platform ticks in ${idle.windowS} s ` +
+        `after ${idle.settleS} s quiet (per sixth: ${
+          idle.sliceTicks.join("/")
+        }; main ${idle.mainTicks}; busiest threads: ${idle.busyThreads.join(", ") || "none"}; ` +
+        `PostgreSQL server: ${idle.postgresTicks}) · main RSS idle ${f(idle.mainIdleRssMb)} MB, ` +
+        `after warm-up ${f(idle.mainRssAfterMb)} MB · per executor ${
+          f(idle.perExecutorRssMb)
+        } MB · ` +
+        `per further warm script ${f(idle.perWarmScriptRssMb)} MB · tree ` +
+        `${f(idle.treeRssAfterMb, 0)} MB with ${idle.executors} executors` +
+        (idle.failedHits.length ? ` · FAILED HITS: ${idle.failedHits.join(", ")}` : ""),
+    );
+  }
+  if (r.scale) {
+    const parts = Object.entries(r.scale.ratios).map(([k, v]) => `${k} ${f(v, 2)}×`);
+    lines.push(
+      "",
+      `Match scale (orchestrator/match_bench.ts, ${r.scale.runs} run(s)): ${parts.join(" · ")}`,
+    );
+  }
+  lines.push("", "DESIGN.md targets:");
+  for (const t of targets) {
+    const tag = t.pass === null ? "SKIP" : t.pass ? "PASS" : "FAIL";
+    lines.push(`${tag}  ${t.target}: ${t.measured}`);
+  }
+  for (const e of r.errors) lines.push(`ERROR ${e}`);
+  return lines.join("\n");
+}
