@@ -10,8 +10,10 @@ export default {
       case "/loop":
         for (;;) { /* spin */ }
       case "/heap": {
-        const keep: string[][] = [];
-        for (;;) keep.push(new Array(1e5).fill("x".repeat(16)));
+        // 8 MB of pointers per step: reaches any heap cap within a few dozen steps, even on a
+        // loaded machine, well before the wall-time limit.
+        const keep: unknown[][] = [];
+        for (;;) keep.push(new Array(1e6).fill(keep.length));
       }
       case "/arraybuffer": {
         const big = new Uint8Array(2 * 1024 ** 3);
