@@ -7,6 +7,7 @@ import type { Config } from "./common/config.ts";
 import { type Database, openDatabase } from "./common/db.ts";
 import { createLogger, type Logger } from "./common/logging.ts";
 import { loadMigrations, migrate } from "./common/migrate.ts";
+import { createSecretKeys } from "./common/secret_key.ts";
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
 import { bootstrapIdentity, createConsoleApi } from "./manager/mod.ts";
@@ -14,6 +15,7 @@ import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts
 import { seed } from "./manager/seed.ts";
 import { createApp } from "./orchestrator/app.ts";
 import { dispatchScheduled } from "./orchestrator/dispatch.ts";
+import { createLogFeed } from "./orchestrator/log_feed.ts";
 import { createLogWriter, type LogWriter } from "./orchestrator/log_writer.ts";
 import { createRouting, type Routing } from "./orchestrator/routing.ts";
 import { createSourceCache } from "./orchestrator/source_cache.ts";
@@ -28,6 +30,8 @@ export interface Platform {
   logs: LogWriter;
   scheduler: Scheduler;
   log: Logger;
+  /** Ends long-lived responses (live log tails) so a graceful server shutdown can finish. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,11 @@ export async function createPlatform(
   const seeded = await seed(db.sql);
   if (seeded.helloWorldSeeded) log.info("fresh install: seeded Hello World at GET / of localhost");
 
-  const routing = await createRouting(db.sql, { listen: db.kind === "postgres", log });
+  const secrets = createSecretKeys({
+    key: config.secretKey,
+    dataDir: db.kind === "embedded" ? config.dataDir : undefined,
+  });
+  const routing = await createRouting(db.sql, { listen: db.kind === "postgres", log, secrets });
   const socketDir = await Deno.makeTempDir({ prefix: "picloud-" });
   const pool = createExecutorPool({
     idleMs: config.executorIdleMs,
@@ -52,10 +60,17 @@ export async function createPlatform(
     socketDir,
     log: (level, msg, fields) => log[level](msg, fields),
   });
+  const logFeed = createLogFeed(db.sql, { listen: db.kind === "postgres" });
   const logs = createLogWriter(db.sql, {
     flushMs: config.logFlushMs,
     batchSize: config.logBatchSize,
     log,
+    feed: logFeed,
+    retention: {
+      maxAgeMs: config.logRetentionDays * 86_400_000,
+      maxRowsPerApp: config.logMaxRowsPerApp,
+      everyMs: 60_000,
+    },
   });
   const dispatchDeps = { pool, sources: createSourceCache(db.sql), logs, limits: config.limits };
   const scheduler = startScheduler({
@@ -77,7 +92,18 @@ export async function createPlatform(
       });
     },
   });
-  const managerDeps = { config, sql: db.sql, routing, log };
+  const closing = new AbortController();
+  const managerDeps = {
+    config,
+    sql: db.sql,
+    routing,
+    log,
+    secrets,
+    executor: pool,
+    logFeed,
+    closing: closing.signal,
+    pool,
+  };
   await bootstrapIdentity(managerDeps);
   const app = createApp({
     consoleHosts: config.consoleHosts,
@@ -94,10 +120,13 @@ export async function createPlatform(
     logs,
     scheduler,
     log,
+    endStreams: () => closing.abort(),
     async close() {
+      closing.abort();
       await scheduler.close();
       await pool.close();
       await logs.close();
+      await logFeed.close();
       await routing.close();
       if (!opts.db) await db.close();
       await Deno.remove(socketDir, { recursive: true }).catch(() => {});
@@ -129,6 +158,7 @@ export async function serve(config: Config): Promise<void> {
   });
   const signal = await stop;
   log.info("shutting down", { signal });
+  platform.endStreams();
   await server.shutdown();
   await platform.close();
 }

@@ -209,7 +209,11 @@ Deno.test("acceptance - owner bootstraps, creates an admin and a viewer; nothing
     assert.equal(shop.status, 404);
     const denied = await t.call("POST", "/api/v1/admin/scripts", {
       token: mia,
-      body: { app_id: "default", name: "nope", source: "export default {}" },
+      body: {
+        app_id: "default",
+        name: "nope",
+        source: "export default { fetch: () => new Response() }",
+      },
     });
     assert.equal(denied.status, 403);
     assert.equal(denied.body.error.code, "forbidden");
@@ -221,7 +225,11 @@ Deno.test("acceptance - owner bootstraps, creates an admin and a viewer; nothing
     assert.equal(key.status, 201);
     const deployed = await t.call("POST", "/api/v1/admin/scripts", {
       token: key.body.key,
-      body: { app_id: "default", name: "by-key", source: "export default {}" },
+      body: {
+        app_id: "default",
+        name: "by-key",
+        source: "export default { fetch: () => new Response() }",
+      },
     });
     assert.equal(deployed.status, 201);
     await t.call("POST", "/api/v1/admin/login", {

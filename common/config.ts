@@ -37,6 +37,9 @@ export const configSchema = z.object({
   PICLOUD_LOGIN_MAX_FAILURES: intFrom(1, 10_000).default(5),
   PICLOUD_LOGIN_MAX_FAILURES_PER_ADDR: intFrom(1, 1_000_000).default(100),
   PICLOUD_LOGIN_WINDOW_MS: intFrom(1000, 86_400_000).default(900_000),
+  PICLOUD_SECRET_KEY: z.string().min(1).optional(),
+  PICLOUD_LOG_RETENTION_DAYS: intFrom(1, 3650).default(7),
+  PICLOUD_LOG_MAX_ROWS_PER_APP: intFrom(10, 10_000_000).default(10_000),
 });
 
 /** Identity settings: bootstrap owner, password hashing, sessions and login throttling. */
@@ -76,6 +79,11 @@ export interface Config {
   maxExecutors: number;
   logFlushMs: number;
   logBatchSize: number;
+  /** Base64 of 32 bytes encrypting script secrets; unset: generated file (embedded) or none. */
+  secretKey: string | undefined;
+  /** Execution log retention: rows older than this many days, and beyond this many per app. */
+  logRetentionDays: number;
+  logMaxRowsPerApp: number;
   auth: AuthConfig;
 }
 
@@ -118,6 +126,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     maxExecutors: e.PICLOUD_MAX_EXECUTORS,
     logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
     logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
+    secretKey: e.PICLOUD_SECRET_KEY,
+    logRetentionDays: e.PICLOUD_LOG_RETENTION_DAYS,
+    logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,
     auth: {
       bootstrapEmail: e.PICLOUD_BOOTSTRAP_EMAIL,
       bootstrapPassword: e.PICLOUD_BOOTSTRAP_PASSWORD,

@@ -17,7 +17,8 @@ export interface InvokeMessage {
   t: "invoke";
   id: number;
   w: number;
-  kind: "fetch" | "scheduled";
+  /** `check` only loads the module and verifies it exports a handler (deploy-time check). */
+  kind: "fetch" | "scheduled" | "check";
   method: string;
   url: string;
   headers: [string, string][];

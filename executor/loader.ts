@@ -214,6 +214,27 @@ async function run(
       Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)));
     },
   });
+  if (msg.kind === "check") {
+    const obj = target as Record<string, unknown> | null;
+    const hasFetch = typeof target === "function" || typeof obj?.fetch === "function";
+    if (!hasFetch && typeof obj?.scheduled !== "function") {
+      throw new ScriptFault(
+        "Script has no fetch or scheduled handler: export default { fetch(req, ctx) }",
+      );
+    }
+    return {
+      reply: {
+        t: "result",
+        id: msg.id,
+        status: 204,
+        statusText: "",
+        headers: [],
+        body: null,
+        logs: cap.logs,
+      } as WorkerReply,
+      markCompleted,
+    };
+  }
   if (msg.kind === "scheduled") {
     const event = Object.freeze({ cron: msg.cron, scheduledTime: msg.scheduledTime });
     await pick(target, "scheduled")(event, ctx);
@@ -285,9 +306,13 @@ async function invoke(
   try {
     ({ reply, markCompleted } = await capture.run(cap, () => run(msg, cap, module)));
   } catch (err) {
-    reply = err instanceof ExitCalled
-      ? fail(msg.id, "exit", err.message, cap)
-      : fail(msg.id, "script_error", errorText(err), cap);
+    reply = err instanceof ExitCalled ? fail(msg.id, "exit", err.message, cap) : fail(
+      msg.id,
+      "script_error",
+      // A deploy check reports the fault itself, not the loader's own stack.
+      msg.kind === "check" && err instanceof ScriptFault ? err.message : errorText(err),
+      cap,
+    );
   }
   const body = reply.t === "result" ? reply.body : null;
   if (send) post(reply, body ? [body] : []);

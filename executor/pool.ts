@@ -4,7 +4,10 @@ import { type ErrorCode, errorResponse } from "./_errors.ts";
 import { isHost } from "./_command.ts";
 import { readBodyCounted, toInvocation } from "./_reply.ts";
 import { ExecutorProcess, type Reply } from "./supervisor.ts";
+import { diagnosticsOf } from "./_diagnostics.ts";
 import type {
+  CheckInput,
+  Diagnostic,
   ExecutorPool,
   ExecutorStats,
   Invocation,
@@ -36,11 +39,23 @@ interface Prepared {
   body: Uint8Array | null;
 }
 /** Reads what the invocation needs up front, or answers early (for example 413). */
-type Prepare = (start: number) => Promise<Invocation | { event: ScheduledEvent } | Prepared>;
+type Prepare = (
+  start: number,
+) => Promise<Invocation | { event: ScheduledEvent } | { check: true } | Prepared>;
+
+/** Check executors are keyed apart from the app's own, so a bad deploy never disturbs it. */
+const CHECK_PREFIX = "check:";
+/** How long an idle check executor is kept. */
+const CHECK_IDLE_MS = 10_000;
 
 /** Creates the pool; no process is spawned until the first invocation. */
 export function createExecutorPool(options: ExecutorPoolOptions): ExecutorPool {
   return new Pool(options);
+}
+
+/** A loaded Worker is reused only for the same version, vars and outbound hosts. */
+function fingerprintOf(script: ScriptRef): string {
+  return `${script.versionId}\0${JSON.stringify([script.env, script.netAllow])}`;
 }
 
 class Pool implements ExecutorPool {
@@ -54,6 +69,7 @@ class Pool implements ExecutorPool {
   #idleTimers = new Map<ExecutorProcess, ReturnType<typeof setTimeout>>();
   #inFlightByVersion = new Map<string, number>();
   #closed = false;
+  #checkQueues = new Map<string, Promise<void>>();
 
   constructor(options: ExecutorPoolOptions) {
     this.#idleMs = options.idleMs ?? 300_000;
@@ -114,6 +130,50 @@ class Pool implements ExecutorPool {
     return this.#run(script, opts, () => Promise.resolve({ event }));
   }
 
+  async check(input: CheckInput): Promise<Diagnostic[]> {
+    // One check at a time per app: concurrent loads would add up against the memory cap and
+    // one bad module's kill would fail its neighbours' checks.
+    const key = CHECK_PREFIX + input.appId;
+    const previous = this.#checkQueues.get(key) ?? Promise.resolve();
+    let release = () => {};
+    const mine = new Promise<void>((resolve) => release = resolve);
+    const tail = previous.then(() => mine);
+    this.#checkQueues.set(key, tail);
+    await previous;
+    try {
+      return await this.#checkNow(input);
+    } finally {
+      release();
+      if (this.#checkQueues.get(key) === tail) this.#checkQueues.delete(key);
+    }
+  }
+
+  async #checkNow(input: CheckInput): Promise<Diagnostic[]> {
+    const script: ScriptRef = {
+      appId: CHECK_PREFIX + input.appId,
+      appSlug: "check",
+      scriptId: "check",
+      versionId: CHECK_PREFIX + crypto.randomUUID(),
+      source: input.source,
+      env: {},
+      limits: {
+        timeoutMs: input.timeoutMs,
+        memoryLimitMb: input.memoryLimitMb,
+        maxBodyBytes: 1024,
+        maxConcurrency: 1,
+      },
+      netAllow: [],
+    };
+    const inv = await this.#run(script, {
+      params: {},
+      requestId: script.versionId,
+      remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
+      trigger: "execute",
+    }, () => Promise.resolve({ check: true }));
+    await inv.response.body?.cancel();
+    return diagnosticsOf(inv.outcome);
+  }
+
   /** Safety net: a platform bug must become a 502 with a log line, never a rejected promise. */
   async #run(
     script: ScriptRef,
@@ -153,6 +213,7 @@ class Pool implements ExecutorPool {
     }
     this.#inFlightByVersion.set(script.versionId, inFlight + 1);
     let used: ExecutorProcess | undefined;
+    let checked: string | undefined;
     try {
       const prepared = await prepare(start);
       if ("response" in prepared) return prepared;
@@ -167,10 +228,11 @@ class Pool implements ExecutorPool {
         );
       }
       const w = this.#loadVersion(ex, script);
-      const isFetch = !("event" in prepared);
+      if ("check" in prepared) checked = fingerprintOf(script);
+      const isFetch = !("event" in prepared) && !("check" in prepared);
       const { id, reply } = ex.invoke({
         w,
-        kind: isFetch ? "fetch" : "scheduled",
+        kind: "check" in prepared ? "check" : isFetch ? "fetch" : "scheduled",
         method: isFetch ? prepared.method : "",
         url: isFetch ? prepared.url : "",
         headers: isFetch ? prepared.headers : [],
@@ -179,8 +241,8 @@ class Pool implements ExecutorPool {
         remoteAddr: opts.remoteAddr,
         trigger: opts.trigger,
         maxBodyBytes: script.limits.maxBodyBytes,
-        cron: isFetch ? "" : prepared.event.cron,
-        scheduledTime: isFetch ? 0 : prepared.event.scheduledTime,
+        cron: "event" in prepared ? prepared.event.cron : "",
+        scheduledTime: "event" in prepared ? prepared.event.scheduledTime : 0,
       }, isFetch ? prepared.body : null);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<"timeout">((resolve) =>
@@ -225,6 +287,8 @@ class Pool implements ExecutorPool {
         maxBodyBytes: script.limits.maxBodyBytes,
       });
     } finally {
+      // A checked source is never run again: its Worker goes at once.
+      if (checked && used && !used.dead) used.unload(checked);
       const left = (this.#inFlightByVersion.get(script.versionId) ?? 1) - 1;
       if (left > 0) this.#inFlightByVersion.set(script.versionId, left);
       else this.#inFlightByVersion.delete(script.versionId);
@@ -284,8 +348,7 @@ class Pool implements ExecutorPool {
   }
 
   #loadVersion(ex: ExecutorProcess, script: ScriptRef): number {
-    const fingerprint = `${script.versionId}\0${JSON.stringify([script.env, script.netAllow])}`;
-    const w = ex.load(fingerprint, {
+    const w = ex.load(fingerprintOf(script), {
       appId: script.appId,
       appSlug: script.appSlug,
       env: script.env,
@@ -312,15 +375,19 @@ class Pool implements ExecutorPool {
   /** One timer per executor, armed only when it goes idle; it re-arms itself if used meanwhile. */
   #armIdle(ex: ExecutorProcess): void {
     if (this.#idleTimers.has(ex) || ex.dead) return;
+    // Deploy checks are rare: their executor does not linger like an app's.
+    const idleMs = ex.appId.startsWith(CHECK_PREFIX)
+      ? Math.min(this.#idleMs, CHECK_IDLE_MS)
+      : this.#idleMs;
     const fire = () => {
       this.#idleTimers.delete(ex);
       if (ex.dead) return;
       const idleFor = Date.now() - ex.lastUsedAt;
       if (ex.inFlight > 0) return;
-      if (idleFor >= this.#idleMs) this.#stop(ex, "Idle");
-      else this.#idleTimers.set(ex, setTimeout(fire, this.#idleMs - idleFor));
+      if (idleFor >= idleMs) this.#stop(ex, "Idle");
+      else this.#idleTimers.set(ex, setTimeout(fire, idleMs - idleFor));
     };
-    this.#idleTimers.set(ex, setTimeout(fire, this.#idleMs));
+    this.#idleTimers.set(ex, setTimeout(fire, idleMs));
   }
 
   #drop(ex: ExecutorProcess): void {

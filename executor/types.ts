@@ -75,12 +75,32 @@ export interface ScheduledEvent {
   scheduledTime: number;
 }
 
+/** One problem found by a deploy-time check; line and column are 1-based in the source. */
+export interface Diagnostic {
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+/** A source to check before it is deployed to an app, and how long and how much it may take. */
+export interface CheckInput {
+  appId: string;
+  source: string;
+  timeoutMs: number;
+  memoryLimitMb: number;
+}
+
 /** The pool of per-app executor processes, owned by the trusted main process. */
 export interface ExecutorPool {
   /** Run the script's `fetch(req, ctx)` in its app's executor; never throws for script faults. */
   fetch(script: ScriptRef, req: Request, opts: InvokeOptions): Promise<Invocation>;
   /** Run the script's `scheduled(event, ctx)`; response is 204 on success or the JSON error. */
   scheduled(script: ScriptRef, event: ScheduledEvent, opts: InvokeOptions): Promise<Invocation>;
+  /**
+   * Loads `source` in a throwaway permission-less Worker of a separate per-app check executor,
+   * exactly as it would run, and reports why it cannot run (empty: it can). Never throws.
+   */
+  check(input: CheckInput): Promise<Diagnostic[]>;
   /** Stop an app's executor (for example when the app is deleted). */
   stopApp(appId: string): Promise<void>;
   /** Live executor processes, for tests and the dashboard. */

@@ -130,7 +130,11 @@ export const ENDPOINTS: Endpoint[] = [
       Promise.resolve({
         method: "POST",
         path: `${admin}/scripts`,
-        body: { app_id: "app-a", name: `s${ctx.n()}`, source: "export default {}" },
+        body: {
+          app_id: "app-a",
+          name: `s${ctx.n()}`,
+          source: "export default { fetch: () => new Response() }",
+        },
       }),
   },
   {
@@ -150,6 +154,7 @@ export const ENDPOINTS: Endpoint[] = [
         body: { source: "export default { fetch: () => new Response('ok') };" },
       }),
   },
+  ...scriptEndpoints(),
   {
     name: "GET routes",
     needs: "app_viewer",
@@ -169,6 +174,94 @@ export const ENDPOINTS: Endpoint[] = [
     make: async (ctx) => {
       const r = await ctx.t.call("POST", `${admin}/routes`, { token: ctx.owner, body: route(ctx) });
       return { method: "DELETE", path: `${admin}/routes/${r.body.id}` };
+    },
+  },
+  {
+    name: "PATCH route",
+    needs: "app_editor",
+    ok: 200,
+    make: async (ctx) => {
+      const r = await ctx.t.call("POST", `${admin}/routes`, { token: ctx.owner, body: route(ctx) });
+      assert.equal(r.status, 201);
+      return {
+        method: "PATCH",
+        path: `${admin}/routes/${r.body.id}`,
+        body: { path: `/p/${ctx.n()}` },
+      };
+    },
+  },
+  {
+    name: "GET route preview",
+    needs: "app_viewer",
+    ok: 200,
+    make: async (ctx) => {
+      await previewFixture(ctx);
+      return get(`${admin}/apps/app-a/routes:preview?url=https://preview.example.test/pv`);
+    },
+  },
+  {
+    name: "POST app",
+    needs: "instance_admin",
+    ok: 201,
+    make: (ctx) =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/apps`,
+        body: { slug: `new-${ctx.n()}`, name: "New" },
+      }),
+  },
+  {
+    name: "PATCH app",
+    needs: "app_admin",
+    ok: 200,
+    make: () =>
+      Promise.resolve({ method: "PATCH", path: `${admin}/apps/app-a`, body: { name: "A" } }),
+  },
+  {
+    name: "POST app slug:check",
+    needs: "app_admin",
+    ok: 200,
+    make: () =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/apps/app-a/slug:check`,
+        body: { slug: "free-slug" },
+      }),
+  },
+  {
+    name: "DELETE app",
+    needs: "app_admin",
+    ok: 204,
+    make: async (ctx) => ({ method: "DELETE", path: `${admin}/apps/${await appLikeA(ctx)}` }),
+  },
+  {
+    name: "GET domains",
+    needs: "app_viewer",
+    ok: 200,
+    make: () => get(`${admin}/apps/app-a/domains`),
+  },
+  {
+    name: "POST domain",
+    needs: "app_admin",
+    ok: 201,
+    make: (ctx) =>
+      Promise.resolve({
+        method: "POST",
+        path: `${admin}/apps/app-a/domains`,
+        body: { pattern: `d${ctx.n()}.example.test` },
+      }),
+  },
+  {
+    name: "DELETE domain",
+    needs: "app_admin",
+    ok: 204,
+    make: async (ctx) => {
+      const r = await ctx.t.call("POST", `${admin}/apps/app-a/domains`, {
+        token: ctx.owner,
+        body: { pattern: `del${ctx.n()}.example.test` },
+      });
+      assert.equal(r.status, 201);
+      return { method: "DELETE", path: `${admin}/apps/app-a/domains/${r.body.id}` };
     },
   },
   {
@@ -250,6 +343,33 @@ function route(ctx: Ctx) {
   return { app_id: "app-a", script_id: ctx.scriptA, method: "GET", path: `/m/${ctx.n()}` };
 }
 
+/** A new app whose members and roles are app A's, so each caller stands in it as in app A. */
+async function appLikeA(ctx: Ctx) {
+  const r = await ctx.t.call("POST", `${admin}/apps`, {
+    token: ctx.owner,
+    body: { slug: `like-a-${ctx.n()}`, name: "Like A" },
+  });
+  assert.equal(r.status, 201);
+  await ctx.t.p.db.sql`
+    insert into app_members (app_id, user_id, role)
+    select ${r.body.id}, user_id, role from app_members where app_id = ${ctx.appA}`;
+  return r.body.slug;
+}
+
+/** App A claims `preview.example.test` and routes `GET /pv` (idempotent: 409s are fine). */
+async function previewFixture(ctx: Ctx) {
+  const claim = await ctx.t.call("POST", `${admin}/apps/app-a/domains`, {
+    token: ctx.owner,
+    body: { pattern: "preview.example.test" },
+  });
+  assert.ok(claim.status === 201 || claim.status === 409);
+  const r = await ctx.t.call("POST", `${admin}/routes`, {
+    token: ctx.owner,
+    body: { app_id: "app-a", script_id: ctx.scriptA, method: "GET", path: "/pv" },
+  });
+  assert.ok(r.status === 201 || r.status === 409);
+}
+
 async function freshMember(ctx: Ctx) {
   const id = await freshUser(ctx);
   const r = await ctx.t.call("POST", `${admin}/apps/app-a/members`, {
@@ -258,4 +378,162 @@ async function freshMember(ctx: Ctx) {
   });
   assert.equal(r.status, 201);
   return id;
+}
+
+async function freshScript(ctx: Ctx) {
+  const r = await ctx.t.call("POST", `${admin}/scripts`, {
+    token: ctx.owner,
+    body: {
+      app_id: "app-a",
+      name: `fresh${ctx.n()}`,
+      source: "export default { fetch: () => new Response('ok'), scheduled() {} };",
+    },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+async function freshSchedule(ctx: Ctx) {
+  const r = await ctx.t.call("POST", `${admin}/schedules`, {
+    token: ctx.owner,
+    body: { app_id: "app-a", script_id: ctx.scriptA, cron: "0 0 1 1 *" },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+/** Scripts (versions, env, policy), schedules and logs. */
+function scriptEndpoints(): Endpoint[] {
+  return [
+    {
+      name: "PATCH script",
+      needs: "app_editor",
+      ok: 200,
+      make: (ctx) =>
+        Promise.resolve({
+          method: "PATCH",
+          path: `${admin}/scripts/${ctx.scriptA}`,
+          body: { description: `d${ctx.n()}` },
+        }),
+    },
+    {
+      name: "DELETE script",
+      needs: "app_editor",
+      ok: 204,
+      make: async (ctx) => ({
+        method: "DELETE",
+        path: `${admin}/scripts/${await freshScript(ctx)}`,
+      }),
+    },
+    {
+      name: "GET versions",
+      needs: "app_viewer",
+      ok: 200,
+      make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/versions`),
+    },
+    {
+      name: "GET version",
+      needs: "app_viewer",
+      ok: 200,
+      make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/versions/1`),
+    },
+    {
+      name: "POST version:activate",
+      needs: "app_editor",
+      ok: 200,
+      make: (ctx) =>
+        Promise.resolve({
+          method: "POST",
+          path: `${admin}/scripts/${ctx.scriptA}/versions/1:activate`,
+        }),
+    },
+    {
+      name: "GET env",
+      needs: "app_viewer",
+      ok: 200,
+      make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/env`),
+    },
+    {
+      name: "PUT env",
+      needs: "app_editor",
+      ok: 200,
+      make: (ctx) =>
+        Promise.resolve({
+          method: "PUT",
+          path: `${admin}/scripts/${ctx.scriptA}/env`,
+          body: { vars: { [`V${ctx.n()}`]: "x" } },
+        }),
+    },
+    {
+      name: "GET policy",
+      needs: "app_viewer",
+      ok: 200,
+      make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/policy`),
+    },
+    {
+      name: "PUT policy",
+      needs: "app_editor",
+      ok: 200,
+      make: (ctx) =>
+        Promise.resolve({
+          method: "PUT",
+          path: `${admin}/scripts/${ctx.scriptA}/policy`,
+          body: { maxConcurrency: 8 },
+        }),
+    },
+    {
+      name: "GET schedules",
+      needs: "app_viewer",
+      ok: 200,
+      make: () => get(`${admin}/schedules?app=app-a`),
+    },
+    {
+      name: "POST schedule",
+      needs: "app_editor",
+      ok: 201,
+      make: (ctx) =>
+        Promise.resolve({
+          method: "POST",
+          path: `${admin}/schedules`,
+          body: { app_id: "app-a", script_id: ctx.scriptA, cron: "0 0 1 1 *" },
+        }),
+    },
+    {
+      name: "GET schedule",
+      needs: "app_viewer",
+      ok: 200,
+      make: async (ctx) => get(`${admin}/schedules/${await freshSchedule(ctx)}`),
+    },
+    {
+      name: "PATCH schedule",
+      needs: "app_editor",
+      ok: 200,
+      make: async (ctx) => ({
+        method: "PATCH",
+        path: `${admin}/schedules/${await freshSchedule(ctx)}`,
+        body: { enabled: false },
+      }),
+    },
+    {
+      name: "DELETE schedule",
+      needs: "app_editor",
+      ok: 204,
+      make: async (ctx) => ({
+        method: "DELETE",
+        path: `${admin}/schedules/${await freshSchedule(ctx)}`,
+      }),
+    },
+    {
+      name: "GET schedule runs",
+      needs: "app_viewer",
+      ok: 200,
+      make: async (ctx) => get(`${admin}/schedules/${await freshSchedule(ctx)}/runs`),
+    },
+    {
+      name: "GET logs",
+      needs: "app_viewer",
+      ok: 200,
+      make: () => get(`${admin}/apps/app-a/logs?limit=5`),
+    },
+  ];
 }

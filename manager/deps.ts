@@ -2,6 +2,9 @@
 import type { Config } from "../common/config.ts";
 import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
+import type { SecretKeys } from "../common/secret_key.ts";
+import type { ExecutorPool } from "../executor/types.ts";
+import type { LogFeed } from "../orchestrator/log_feed.ts";
 import type { Routing } from "../orchestrator/routing.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
@@ -12,6 +15,16 @@ export interface ManagerDeps {
   sql: Sql;
   routing: Routing;
   log: Logger;
+  /** The key that seals script secrets (null from `box()` when secrets are disabled). */
+  secrets: SecretKeys;
+  /** Deploy-time check of a source in the real sandbox. */
+  executor: Pick<ExecutorPool, "check">;
+  /** New execution log rows, for live tails. */
+  logFeed: LogFeed;
+  /** Aborted when the platform shuts down: long-lived responses end so the server can drain. */
+  closing: AbortSignal;
+  /** The executor processes; deleting an app stops its executor. */
+  pool: Pick<ExecutorPool, "stopApp">;
 }
 
 /** What identity endpoints need on top: the password hasher and the login failure limiters. */

@@ -11,7 +11,9 @@ import type { IdentityDeps, ManagerDeps } from "./deps.ts";
 import { bindExecuteApi } from "./execute_api.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
+import { bindReferenceApi } from "./reference_api.ts";
 import { bindRoutesApi } from "./routes/api.ts";
+import { bindSchedulesApi } from "./schedules/api.ts";
 import { bindScriptsApi } from "./scripts/api.ts";
 import { bindSessionsApi } from "./sessions/api.ts";
 import { bindSetupApi } from "./setup/api.ts";
@@ -41,6 +43,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
   };
   const api = new Hono();
   api.get("/health", (c) => c.json({ status: "ok" }));
+  api.route("/", bindReferenceApi());
   api.route("/setup", bindSetupApi(identity));
 
   const admin = new Hono<AuthEnv>();
@@ -60,6 +63,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
   admin.route("/audit", bindAuditApi(deps));
   admin.route("/scripts", bindScriptsApi(deps));
   admin.route("/routes", bindRoutesApi(deps));
+  admin.route("/schedules", bindSchedulesApi(deps));
   api.route("/admin", admin);
 
   const execute = new Hono<AuthEnv>();

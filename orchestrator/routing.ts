@@ -1,8 +1,9 @@
 /** @module The in-memory routing snapshot: rebuilt from the database on change and on notification. */
 import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
+import type { SecretKeys } from "../common/secret_key.ts";
 import { buildHostTable, type HostTable } from "./host_table.ts";
-import { loadRoutingData, type ScriptRow } from "./repo.ts";
+import { loadRoutingData, type ScriptRow, type StoredScriptRow } from "./repo.ts";
 import { buildRouteTable, type RouteTable } from "./route_table.ts";
 
 /** An immutable view of routing state; a reload swaps the whole object. */
@@ -30,13 +31,24 @@ export interface Routing {
 /** The channel config changes are announced on. */
 export const CONFIG_CHANNEL = "picloud_config";
 
-/** Builds a snapshot from loaded rows (pure). */
-export function buildSnapshot(data: Awaited<ReturnType<typeof loadRoutingData>>): RoutingSnapshot {
+/** Builds a snapshot from loaded rows (pure); scripts carry their vars and opened secrets. */
+export function buildSnapshot(
+  data: Omit<Awaited<ReturnType<typeof loadRoutingData>>, "scripts"> & { scripts: ScriptRow[] },
+): RoutingSnapshot {
   return {
     hosts: buildHostTable(data.claims),
     routes: buildRouteTable(data.routes),
     apps: new Map(data.apps.map((a) => [a.id, a])),
-    scripts: new Map(data.scripts.map((s) => [s.id, s])),
+    scripts: new Map(
+      data.scripts.map((s) => [s.id, {
+        id: s.id,
+        appId: s.appId,
+        name: s.name,
+        activeVersionId: s.activeVersionId,
+        env: s.env,
+        policy: s.policy,
+      }]),
+    ),
     loadedAt: Date.now(),
   };
 }
@@ -47,15 +59,19 @@ export function buildSnapshot(data: Awaited<ReturnType<typeof loadRoutingData>>)
  */
 export async function createRouting(
   sql: Sql,
-  opts: { listen: boolean; log: Logger },
+  opts: { listen: boolean; log: Logger; secrets?: SecretKeys },
 ): Promise<Routing> {
-  let snapshot = buildSnapshot(await loadRoutingData(sql));
+  const load = async () => {
+    const data = await loadRoutingData(sql);
+    return buildSnapshot({ ...data, scripts: await openSecrets(data.scripts, opts) });
+  };
+  let snapshot = await load();
   let running: Promise<void> | undefined;
   let again = false;
 
   const listeners = new Set<() => void>();
   const loadOnce = async () => {
-    snapshot = buildSnapshot(await loadRoutingData(sql));
+    snapshot = await load();
     for (const fn of listeners) fn();
   };
   const reload = async (): Promise<void> => {
@@ -101,4 +117,41 @@ export async function createRouting(
       await unlisten?.();
     },
   };
+}
+
+/**
+ * Merges each script's decrypted secrets over its vars (`ctx.env`). A secret that cannot be
+ * opened (no key, wrong key, tampered) is logged by name and left out; loading never fails.
+ */
+export async function openSecrets(
+  scripts: StoredScriptRow[],
+  opts: { log: Logger; secrets?: SecretKeys },
+): Promise<ScriptRow[]> {
+  const needed = scripts.some((s) => Object.keys(s.secrets ?? {}).length > 0);
+  let box = null;
+  if (needed) {
+    try {
+      box = await opts.secrets?.box() ?? null;
+    } catch (err) {
+      opts.log.error("the secret key could not be loaded", { err: String(err) });
+    }
+  }
+  return await Promise.all(scripts.map(async ({ secrets, ...s }) => {
+    const names = Object.keys(secrets ?? {});
+    if (names.length === 0) return s;
+    const env = { ...s.env };
+    for (const name of names) {
+      try {
+        if (!box) throw new Error("no secret key is configured");
+        env[name] = await box.open(secrets[name], s.id);
+      } catch (err) {
+        opts.log.error("a script secret could not be decrypted; it is left out of ctx.env", {
+          scriptId: s.id,
+          name,
+          reason: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    return { ...s, env };
+  }));
 }

@@ -11,6 +11,8 @@ import { type AuthEnv, authorize } from "../authn.ts";
 import { can } from "../authz.ts";
 import type { IdentityDeps } from "../deps.ts";
 import { newApiKey, tokenHash } from "../tokens.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { apiKeyCreatedSchema, apiKeySchema, itemsOf } from "../openapi_schemas.ts";
 import { jsonBody } from "../validate.ts";
 import { deleteApiKey, insertApiKey, listApiKeys } from "./repo.ts";
 
@@ -91,3 +93,47 @@ export function bindApiKeysApi(deps: IdentityDeps): Hono<AuthEnv> {
 
   return api;
 }
+
+const sessionOnly = { description: "`session_required`: API keys cannot manage API keys" };
+
+/** The OpenAPI description of `/api-keys`. */
+export const apiKeysDocs: EndpointDoc[] = [
+  {
+    method: "get",
+    path: "/api/v1/admin/api-keys",
+    summary: "List the caller's API keys (never the secrets)",
+    action: "api_key.manage",
+    tag: "api-keys",
+    responses: {
+      200: { description: "The caller's keys", schema: itemsOf(apiKeySchema) },
+      403: sessionOnly,
+    },
+  },
+  {
+    method: "post",
+    path: "/api/v1/admin/api-keys",
+    summary: "Create an API key, optionally narrowed to one app and read-only; the key is " +
+      "returned once",
+    action: "api_key.manage",
+    tag: "api-keys",
+    body: createKey,
+    responses: {
+      201: { description: "Created; `key` is shown only now", schema: apiKeyCreatedSchema },
+      403: sessionOnly,
+      404: { description: "`app_not_found`" },
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/admin/api-keys/{id}",
+    summary: "Delete one of the caller's API keys",
+    action: "api_key.manage",
+    tag: "api-keys",
+    params: z.object({ id: z.uuid() }),
+    responses: {
+      204: { description: "Deleted" },
+      403: sessionOnly,
+      404: { description: "`api_key_not_found`" },
+    },
+  },
+];

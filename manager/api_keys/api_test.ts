@@ -18,7 +18,11 @@ Deno.test("API keys - shown once, stored hashed, narrowed, read-only, expiring",
     assert.notEqual(row.key_hash, created.body.key);
 
     const key = created.body.key;
-    const deploy = { app_id: "default", name: "k1", source: "export default {}" };
+    const deploy = {
+      app_id: "default",
+      name: "k1",
+      source: "export default { fetch: () => new Response() }",
+    };
     assert.equal(
       (await t.call("POST", "/api/v1/admin/scripts", { token: key, body: deploy })).status,
       201,

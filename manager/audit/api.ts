@@ -8,6 +8,8 @@ import { ApiError } from "../../common/errors.ts";
 import { findApp } from "../apps/repo.ts";
 import { type AuthEnv, authorize } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { auditEntrySchema, itemsOf } from "../openapi_schemas.ts";
 import { parseInput } from "../validate.ts";
 import { listAudit } from "./repo.ts";
 
@@ -46,3 +48,21 @@ export function bindAuditApi(deps: ManagerDeps): Hono<AuthEnv> {
 
   return api;
 }
+
+/** The OpenAPI description of `/audit`. */
+export const auditDocs: EndpointDoc[] = [
+  {
+    method: "get",
+    path: "/api/v1/admin/audit",
+    summary: "Read the audit log, newest first; without `app` it needs `audit.read` (instance " +
+      "admin), with `app` `audit.read_app` (app admin)",
+    action: "audit.read",
+    tag: "audit",
+    query,
+    responses: {
+      200: { description: "Entries, newest first", schema: itemsOf(auditEntrySchema) },
+      403: { description: "`forbidden`" },
+      404: { description: "`app_not_found`" },
+    },
+  },
+];

@@ -24,7 +24,7 @@ Deno.test("audit - changes are recorded with actor, before and after, without se
     });
     const script = await t.call("POST", "/api/v1/admin/scripts", {
       token: key.body.key,
-      body: { name: "a", source: "export default {}" },
+      body: { name: "a", source: "export default { fetch: () => new Response() }" },
     });
     const all = await t.call("GET", "/api/v1/admin/audit", { token: owner });
     assert.equal(all.status, 200);

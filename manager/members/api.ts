@@ -12,6 +12,8 @@ import { type AuthEnv, authorize } from "../authn.ts";
 import type { Action } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { findUser, findUserByEmail } from "../users/repo.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { itemsOf, memberGrantSchema, memberSchema } from "../openapi_schemas.ts";
 import { jsonBody } from "../validate.ts";
 import { deleteMember, listMembers, tryInsertMember, updateMemberRole } from "./repo.ts";
 
@@ -122,3 +124,64 @@ export function bindMembersApi(deps: ManagerDeps): Hono<AuthEnv> {
 function memberNotFound(userId: string, slug: string) {
   return new ApiError(404, "member_not_found", `${userId} is not a member of ${slug}`);
 }
+
+const appParam = z.string().describe("The app's id or slug");
+const appNotFound = { description: "`app_not_found`: no such app, or not visible to the caller" };
+
+/** The OpenAPI description of `/apps/{id_or_slug}/members`. */
+export const membersDocs: EndpointDoc[] = [
+  {
+    method: "get",
+    path: "/api/v1/admin/apps/{id_or_slug}/members",
+    summary: "List an app's members",
+    action: "member.read",
+    tag: "members",
+    params: z.object({ id_or_slug: appParam }),
+    responses: {
+      200: { description: "The members, by email", schema: itemsOf(memberSchema) },
+      404: appNotFound,
+    },
+  },
+  {
+    method: "post",
+    path: "/api/v1/admin/apps/{id_or_slug}/members",
+    summary: "Grant a user (by `user_id` or `email`) a role in the app",
+    action: "member.write",
+    tag: "members",
+    params: z.object({ id_or_slug: appParam }),
+    body: grant,
+    responses: {
+      201: { description: "Granted", schema: memberGrantSchema },
+      403: { description: "`forbidden`" },
+      404: { description: "`app_not_found` or `user_not_found`" },
+      409: { description: "`member_exists`: the user already has a role; change it instead" },
+    },
+  },
+  {
+    method: "patch",
+    path: "/api/v1/admin/apps/{id_or_slug}/members/{user_id}",
+    summary: "Change a member's role",
+    action: "member.write",
+    tag: "members",
+    params: z.object({ id_or_slug: appParam, user_id: uuid }),
+    body: change,
+    responses: {
+      200: { description: "Changed", schema: memberGrantSchema },
+      403: { description: "`forbidden`" },
+      404: { description: "`app_not_found` or `member_not_found`" },
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/admin/apps/{id_or_slug}/members/{user_id}",
+    summary: "Revoke a member's role",
+    action: "member.write",
+    tag: "members",
+    params: z.object({ id_or_slug: appParam, user_id: uuid }),
+    responses: {
+      204: { description: "Revoked" },
+      403: { description: "`forbidden`" },
+      404: { description: "`app_not_found` or `member_not_found`" },
+    },
+  },
+];

@@ -63,3 +63,41 @@ export async function appClaimPatterns(sql: Sql | Tx, appId: string): Promise<st
     select pattern from app_domains where app_id = ${appId}`;
   return rows.map((r) => r.pattern);
 }
+
+/** Locks and returns a route inside a transaction; null when it is gone. */
+export async function lockRoute(tx: Tx, id: string): Promise<RouteRow | null> {
+  const [row] = await tx<RouteRow[]>`
+    select id, app_id, script_id, method, path, host, created_at from routes
+    where id = ${id} for update`;
+  return row ?? null;
+}
+
+/**
+ * Rewrites a route; null when an equivalent route exists in the app. The update runs in a
+ * savepoint so the unique violation a concurrent writer can cause leaves the transaction usable.
+ */
+export async function updateRoute(
+  tx: Tx,
+  r: {
+    id: string;
+    scriptId: string;
+    method: string;
+    path: string;
+    host: string | null;
+    shapeKey: string;
+  },
+): Promise<RouteRow | null> {
+  try {
+    return await tx.savepoint(async (sp) => {
+      const [row] = await sp<RouteRow[]>`
+        update routes set script_id = ${r.scriptId}, method = ${r.method}, path = ${r.path},
+          host = ${r.host}, shape_key = ${r.shapeKey}
+        where id = ${r.id}
+        returning id, app_id, script_id, method, path, host, created_at`;
+      return row ?? null;
+    });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "23505") return null;
+    throw err;
+  }
+}

@@ -76,3 +76,151 @@ export async function listScripts(sql: Sql, appIds: string[] | null): Promise<Sc
       order by s.name`,
   ];
 }
+
+/** A version with its activity flag (list) and, when asked for one, its source. */
+export interface VersionDetail extends VersionRow {
+  created_by: string | null;
+  active: boolean;
+  source?: string;
+}
+
+/** Renames or re-describes a script; null when it is gone, "name_taken" on a clash. */
+export async function updateScript(
+  tx: Tx,
+  id: string,
+  patch: { name?: string; description?: string },
+): Promise<{ name: string; description: string } | null | "name_taken"> {
+  const [row] = await tx<{ app_id: string }[]>`
+    select app_id from scripts where id = ${id} for update`;
+  if (!row) return null;
+  if (patch.name !== undefined) {
+    const [clash] = await tx`
+      select 1 from scripts where app_id = ${row.app_id} and name = ${patch.name} and id <> ${id}`;
+    if (clash) return "name_taken";
+  }
+  const [updated] = await tx<{ name: string; description: string }[]>`
+    update scripts set
+      name = coalesce(${patch.name ?? null}::text, name),
+      description = coalesce(${patch.description ?? null}::text, description),
+      updated_at = now()
+    where id = ${id} returning name, description`;
+  return updated;
+}
+
+/** Deletes a script (its versions, routes and schedules cascade); false when already gone. */
+export async function deleteScript(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`delete from scripts where id = ${id}`;
+  return rows.count > 0;
+}
+
+/** A script's versions, newest first, without sources. */
+export async function listVersions(sql: Sql, scriptId: string): Promise<VersionDetail[]> {
+  return [
+    ...await sql<VersionDetail[]>`
+      select v.id, v.script_id, v.version, v.hash, v.created_by, v.created_at,
+        (v.id = s.active_version_id) is true as active
+      from script_versions v join scripts s on s.id = v.script_id
+      where v.script_id = ${scriptId}
+      order by v.version desc`,
+  ];
+}
+
+/** One version with its source. */
+export async function findVersion(
+  sql: Sql,
+  scriptId: string,
+  version: number,
+): Promise<VersionDetail | null> {
+  const [row] = await sql<VersionDetail[]>`
+    select v.id, v.script_id, v.version, v.hash, v.created_by, v.created_at,
+      (v.id = s.active_version_id) is true as active, v.source
+    from script_versions v join scripts s on s.id = v.script_id
+    where v.script_id = ${scriptId} and v.version = ${version}`;
+  return row ?? null;
+}
+
+/**
+ * Makes an existing version active (locking the script row). Returns the previous and new
+ * version numbers, or which of script and version is missing.
+ */
+export async function activateVersion(
+  tx: Tx,
+  scriptId: string,
+  version: number,
+): Promise<{ before: number | null; after: VersionRow } | "script_missing" | "version_missing"> {
+  const [script] = await tx<{ version: number | null }[]>`
+    select v.version from scripts s left join script_versions v on v.id = s.active_version_id
+    where s.id = ${scriptId} for update of s`;
+  if (!script) return "script_missing";
+  const [target] = await tx<VersionRow[]>`
+    select id, script_id, version, hash, created_at from script_versions
+    where script_id = ${scriptId} and version = ${version}`;
+  if (!target) return "version_missing";
+  await tx`
+    update scripts set active_version_id = ${target.id}, updated_at = now()
+    where id = ${scriptId}`;
+  return { before: script.version, after: target };
+}
+
+/** A script's plain vars and the names of its sealed secrets. */
+export interface ScriptEnv {
+  vars: Record<string, string>;
+  secrets: string[];
+}
+
+/** Reads vars and secret names (never the sealed values). */
+export async function findEnv(sql: Sql | Tx, scriptId: string): Promise<ScriptEnv | null> {
+  const [row] = await sql<{ env: Record<string, string>; names: string[] | null }[]>`
+    select env, (select array_agg(k order by k) from jsonb_object_keys(secrets) k) as names
+    from scripts where id = ${scriptId}`;
+  return row ? { vars: row.env, secrets: row.names ?? [] } : null;
+}
+
+/**
+ * Merges vars and sealed secrets into a script in one statement (null values delete), so
+ * concurrent writers never lose each other's names. Returns the result, or null when gone.
+ */
+export async function mergeEnv(
+  tx: Tx,
+  scriptId: string,
+  change: {
+    setVars: Record<string, string>;
+    deleteVars: string[];
+    setSecrets: Record<string, string>;
+    deleteSecrets: string[];
+  },
+): Promise<ScriptEnv | null> {
+  const rows = await tx`
+    update scripts set
+      env = (env || ${tx.json(change.setVars)}::jsonb) - ${change.deleteVars}::text[],
+      secrets = (secrets || ${tx.json(change.setSecrets)}::jsonb) - ${change.deleteSecrets}::text[],
+      updated_at = now()
+    where id = ${scriptId}`;
+  if (rows.count === 0) return null;
+  return await findEnv(tx, scriptId);
+}
+
+/** Replaces a script's policy; false when gone. Returns the previous policy. */
+export async function replacePolicy(
+  tx: Tx,
+  scriptId: string,
+  policy: Record<string, unknown>,
+): Promise<{ before: Record<string, unknown> } | null> {
+  const [row] = await tx<{ policy: Record<string, unknown> }[]>`
+    select policy from scripts where id = ${scriptId} for update`;
+  if (!row) return null;
+  await tx`
+    update scripts set policy = ${tx.json(policy as never)}, updated_at = now()
+    where id = ${scriptId}`;
+  return { before: row.policy };
+}
+
+/** A script's stored policy. */
+export async function findPolicy(
+  sql: Sql,
+  scriptId: string,
+): Promise<Record<string, unknown> | null> {
+  const [row] = await sql<{ policy: Record<string, unknown> }[]>`
+    select policy from scripts where id = ${scriptId}`;
+  return row?.policy ?? null;
+}

@@ -13,6 +13,8 @@ import { membershipsOf } from "../members/repo.ts";
 import { remoteAddrOf } from "../remote_addr.ts";
 import { newToken, tokenHash } from "../tokens.ts";
 import { findCredentials, findUser, rehashPassword } from "../users/repo.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { loginResultSchema, meSchema } from "../openapi_schemas.ts";
 import { jsonBody } from "../validate.ts";
 import { deleteSession, insertSession } from "./repo.ts";
 
@@ -99,3 +101,39 @@ export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
 function isHttps(c: Context): boolean {
   return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 }
+
+/** The OpenAPI description of `/login`, `/logout` and `/me`. */
+export const sessionsDocs: EndpointDoc[] = [
+  {
+    method: "post",
+    path: "/api/v1/admin/login",
+    summary: "Sign in with email and password; sets the session cookie and returns the token",
+    action: "public",
+    tag: "sessions",
+    body: login,
+    responses: {
+      200: { description: "Signed in", schema: loginResultSchema },
+      401: { description: "`invalid_credentials`: the email or password is not correct" },
+      429: { description: "`too_many_attempts`: too many failed sign-ins; see `Retry-After`" },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/v1/admin/logout",
+    summary: "End the current session and clear its cookie",
+    action: "session.end",
+    tag: "sessions",
+    responses: {
+      204: { description: "Signed out" },
+      400: { description: "`not_a_session`: called with an API key" },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/me",
+    summary: "Who is calling: the user, how they signed in, and their app memberships",
+    action: "me.read",
+    tag: "sessions",
+    responses: { 200: { description: "The caller", schema: meSchema } },
+  },
+];

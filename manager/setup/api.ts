@@ -6,6 +6,8 @@ import type { IdentityDeps } from "../deps.ts";
 import { tokenHash } from "../tokens.ts";
 import { userFields } from "../users/api.ts";
 import { countUsers } from "../users/repo.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { userSchema } from "../openapi_schemas.ts";
 import { jsonBody } from "../validate.ts";
 import { createFirstOwner } from "./bootstrap.ts";
 import { setupTokenValid } from "./repo.ts";
@@ -46,3 +48,20 @@ export function bindSetupApi(deps: IdentityDeps): Hono {
 function alreadySetUp() {
   return new ApiError(409, "already_set_up", "An admin user already exists");
 }
+
+/** The OpenAPI description of `/setup`. */
+export const setupDocs: EndpointDoc[] = [
+  {
+    method: "post",
+    path: "/api/v1/setup",
+    summary: "Create the first owner with the one-time setup token printed at start",
+    action: "setup_token",
+    tag: "setup",
+    body: setup,
+    responses: {
+      201: { description: "The first owner", schema: z.object({ user: userSchema }) },
+      403: { description: "`invalid_setup_token`: wrong or expired" },
+      409: { description: "`already_set_up`: an admin user already exists" },
+    },
+  },
+];

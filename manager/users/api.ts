@@ -10,6 +10,8 @@ import { expireUserKeys } from "../api_keys/repo.ts";
 import { type AuthEnv, authorize } from "../authn.ts";
 import type { IdentityDeps } from "../deps.ts";
 import { deleteUserSessions } from "../sessions/repo.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { itemsOf, userSchema } from "../openapi_schemas.ts";
 import { jsonBody } from "../validate.ts";
 import {
   deleteUser,
@@ -187,3 +189,76 @@ function assertGuards(
 function userNotFound(id: string) {
   return new ApiError(404, "user_not_found", `No user ${id}`);
 }
+
+const userParams = z.object({ id: uuid });
+
+/** The OpenAPI description of `/users`. */
+export const usersDocs: EndpointDoc[] = [
+  {
+    method: "get",
+    path: "/api/v1/admin/users",
+    summary: "List admin users",
+    action: "user.read",
+    tag: "users",
+    responses: {
+      200: { description: "Every user", schema: itemsOf(userSchema) },
+      403: { description: "`forbidden`" },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/v1/admin/users",
+    summary: "Create a user (only owners create owners)",
+    action: "user.write",
+    tag: "users",
+    body: createUser,
+    responses: {
+      201: { description: "Created", schema: userSchema },
+      403: { description: "`forbidden`" },
+      409: { description: "`email_taken`" },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/users/{id}",
+    summary: "Read a user (anyone may read themselves)",
+    action: "user.read",
+    tag: "users",
+    params: userParams,
+    responses: {
+      200: { description: "The user", schema: userSchema },
+      403: { description: "`forbidden`" },
+      404: { description: "`user_not_found`" },
+    },
+  },
+  {
+    method: "patch",
+    path: "/api/v1/admin/users/{id}",
+    summary: "Change a user's name, password, role or active flag (anyone may edit their own " +
+      "name and password); deactivating or a new password ends their sessions",
+    action: "user.write",
+    tag: "users",
+    params: userParams,
+    body: patchUser,
+    responses: {
+      200: { description: "The updated user", schema: userSchema },
+      403: { description: "`forbidden`" },
+      404: { description: "`user_not_found`" },
+      409: { description: "`last_owner` or `last_admin`: the last one cannot lose that standing" },
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/v1/admin/users/{id}",
+    summary: "Delete a user",
+    action: "user.write",
+    tag: "users",
+    params: userParams,
+    responses: {
+      204: { description: "Deleted" },
+      403: { description: "`forbidden`" },
+      404: { description: "`user_not_found`" },
+      409: { description: "`last_owner` or `last_admin`" },
+    },
+  },
+];

@@ -1,0 +1,59 @@
+/**
+ * @module Where the key that encrypts script secrets comes from: `PICLOUD_SECRET_KEY`, or in
+ * embedded mode a key file generated on first need; with PostgreSQL and no key, secrets are off.
+ */
+import { createSecretBox, generateSecretKey, type SecretBox } from "./secrets.ts";
+
+/** The name of the generated key file inside the data directory. */
+export const SECRET_KEY_FILE = "secret.key";
+
+/** Resolves the secret box lazily, once. */
+export interface SecretKeys {
+  /**
+   * The box, or null when secrets are disabled (PostgreSQL without `PICLOUD_SECRET_KEY`). With
+   * `create`, embedded mode generates the key file if it does not exist yet.
+   */
+  box(opts?: { create?: boolean }): Promise<SecretBox | null>;
+}
+
+/** Options: the configured key, and the data directory when the database is embedded. */
+export interface SecretKeysOptions {
+  key: string | undefined;
+  /** Set only in embedded mode: where `secret.key` lives. */
+  dataDir: string | undefined;
+}
+
+/** Creates the provider; nothing is read or written until a secret is first needed. */
+export function createSecretKeys(opts: SecretKeysOptions): SecretKeys {
+  let box: Promise<SecretBox> | undefined;
+  const fromFile = async (create: boolean): Promise<SecretBox | null> => {
+    const path = `${opts.dataDir}/${SECRET_KEY_FILE}`;
+    try {
+      return await createSecretBox(await Deno.readTextFile(path));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound) || !create) {
+        if (err instanceof Deno.errors.NotFound) return null;
+        throw err;
+      }
+    }
+    await Deno.mkdir(opts.dataDir!, { recursive: true });
+    try {
+      // createNew: two racing creators agree on whichever key reached the disk first.
+      await Deno.writeTextFile(path, generateSecretKey() + "\n", { createNew: true, mode: 0o600 });
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+    await Deno.chmod(path, 0o600);
+    return await createSecretBox(await Deno.readTextFile(path));
+  };
+  return {
+    async box({ create = false } = {}) {
+      if (opts.key !== undefined) return await (box ??= createSecretBox(opts.key));
+      if (opts.dataDir === undefined) return null;
+      if (box) return await box;
+      const made = await fromFile(create);
+      if (made) box = Promise.resolve(made);
+      return made;
+    },
+  };
+}

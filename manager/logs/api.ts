@@ -1,0 +1,217 @@
+/**
+ * @module `GET /apps/{app}/logs`: execution logs of an app, newest first with keyset pagination,
+ * or (`follow=1`) a Server-Sent Events live tail woken by the log feed. Needs app viewer.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../common/errors.ts";
+import { findApp } from "../apps/repo.ts";
+import { type AuthEnv, authorize } from "../authn.ts";
+import type { ManagerDeps } from "../deps.ts";
+import type { EndpointDoc } from "../openapi_types.ts";
+import { parseInput } from "../validate.ts";
+import { latestLogId, listLogs, type LogEntry, type LogFilter, logsAfter } from "./repo.ts";
+
+/** Interval of the SSE keep-alive comment while a client is connected. */
+export const HEARTBEAT_MS = 15_000;
+
+const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const logsQuery = z.object({
+  script: z.string().min(1).max(200).optional(),
+  status: z.string().regex(/^([1-5][0-9][0-9]|[1-5]xx)$/, "Use a status (404) or a class (5xx)")
+    .optional(),
+  since: date.optional(),
+  until: date.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().regex(/^[0-9]{1,18}$/, "Use the next_cursor of the previous page").optional(),
+  follow: z.enum(["0", "1", "true", "false"]).optional(),
+});
+const appParams = z.object({ app: z.string() });
+
+const limitSchema = z.object({ name: z.string(), limit: z.number(), used: z.number() });
+const entrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  trigger: z.enum(["http", "cron", "execute"]),
+  request_id: z.string(),
+  script_id: z.uuid().nullable(),
+  script_version_id: z.uuid().nullable(),
+  version: z.number().int().nullable(),
+  method: z.string().nullable(),
+  path: z.string().nullable(),
+  host: z.string().nullable(),
+  status: z.number().int(),
+  outcome: z.string(),
+  duration_ms: z.number().int(),
+  cpu_ms: z.number().int().nullable(),
+  memory_mb: z.number().int().nullable(),
+  limit: limitSchema.nullable(),
+  error: z.record(z.string(), z.unknown()).nullable(),
+  logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.number() })),
+});
+const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** Binds `/:app/logs` under the apps router. */
+export function bindLogsApi(deps: ManagerDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+
+  api.get("/:app/logs", async (c) => {
+    authorize(c, "me.read");
+    const ref = c.req.param("app");
+    const app = await findApp(deps.sql, ref);
+    const notFound = new ApiError(404, "app_not_found", `No app ${ref}`);
+    if (!app) throw notFound;
+    authorize(c, "logs.read", { appId: app.id, notFound });
+    const q = parseInput(logsQuery, c.req.query());
+    const filter: LogFilter = {
+      appId: app.id,
+      script: q.script,
+      status: q.status === undefined
+        ? undefined
+        : q.status.endsWith("xx")
+        ? { class: Number(q.status[0]) }
+        : { exact: Number(q.status) },
+      since: q.since,
+      until: q.until,
+    };
+    if (q.follow === "1" || q.follow === "true") return follow(c, deps, filter);
+    const rows = await listLogs(deps.sql, filter, { limit: q.limit, beforeId: q.cursor });
+    return c.json({
+      items: rows.map(present),
+      next_cursor: rows.length === q.limit ? rows[rows.length - 1].id : null,
+    });
+  });
+
+  return api;
+}
+
+/** Adds which limit stopped the invocation and the measured usage, read from its outcome. */
+export function present(row: LogEntry) {
+  return { ...row, limit: limitOf(row.error) };
+}
+
+function limitOf(error: Record<string, unknown> | null) {
+  const n = (v: unknown) => typeof v === "number" ? v : 0;
+  switch (error?.kind) {
+    case "timeout":
+      return { name: "timeoutMs", limit: n(error.limitMs), used: n(error.elapsedMs) };
+    case "memory":
+      return { name: "memoryLimitMb", limit: n(error.limitMb), used: n(error.usedMb) };
+    case "body_too_large":
+      return { name: "maxBodyBytes", limit: n(error.limitBytes), used: n(error.receivedBytes) };
+    case "response_too_large":
+      return { name: "maxBodyBytes", limit: n(error.limitBytes), used: n(error.producedBytes) };
+    case "concurrency":
+      return { name: "maxConcurrency", limit: n(error.limit), used: n(error.inFlight) };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The live tail: subscribes to the app's feed, and on each wake sends the rows after the last one
+ * sent. Nothing runs between wakes except a heartbeat while the client is connected.
+ */
+function follow(c: Context<AuthEnv>, deps: ManagerDeps, filter: LogFilter): Response {
+  const enc = new TextEncoder();
+  const signal = c.req.raw.signal;
+  let stop = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let closed = false;
+      let lastId = "0";
+      let draining: Promise<void> | undefined;
+      let again = false;
+      const send = (text: string) => {
+        if (closed) return;
+        try {
+          controller.enqueue(enc.encode(text));
+        } catch {
+          stop();
+        }
+      };
+      const drain = async () => {
+        if (draining) {
+          again = true;
+          return;
+        }
+        draining = (async () => {
+          do {
+            again = false;
+            for (;;) {
+              const rows = await logsAfter(deps.sql, filter, lastId, 200);
+              for (const row of rows) {
+                send(`event: log\nid: ${row.id}\ndata: ${JSON.stringify(present(row))}\n\n`);
+                lastId = row.id;
+              }
+              if (rows.length < 200 || closed) break;
+            }
+          } while (again && !closed);
+        })().catch((err) => {
+          deps.log.error("log tail read failed", { err: String(err) });
+        }).finally(() => draining = undefined);
+        await draining;
+      };
+      // Subscribe before reading the starting point: a row written in between is not lost.
+      const unsubscribe = deps.logFeed.subscribe(filter.appId, () => void drain());
+      const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
+      stop = () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        signal.removeEventListener("abort", stop);
+        deps.closing.removeEventListener("abort", stop);
+        try {
+          controller.close();
+        } catch { /* already closed */ }
+      };
+      signal.addEventListener("abort", stop);
+      deps.closing.addEventListener("abort", stop);
+      if (signal.aborted || deps.closing.aborted) return stop();
+      try {
+        lastId = await latestLogId(deps.sql, filter.appId);
+      } catch (err) {
+        deps.log.error("log tail start failed", { err: String(err) });
+        return stop();
+      }
+      send(": following\n\n");
+      void drain();
+    },
+    cancel() {
+      stop();
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    },
+  });
+}
+
+/** Every endpoint of this router, for the OpenAPI document. */
+export const logsDocs: EndpointDoc[] = [
+  {
+    method: "get",
+    path: "/api/v1/admin/apps/{app}/logs",
+    summary:
+      "Execution logs of an app, newest first (keyset pages via next_cursor); follow=1 streams " +
+      "new entries as Server-Sent Events (event: log)",
+    action: "logs.read",
+    tag: "logs",
+    params: appParams,
+    query: logsQuery,
+    responses: {
+      200: {
+        description: "A page of entries, or with follow=1 a text/event-stream",
+        schema: z.object({ items: z.array(entrySchema), next_cursor: z.string().nullable() }),
+      },
+      400: { description: "Invalid query", schema: errorSchema },
+      404: { description: "No such app (or not visible)", schema: errorSchema },
+    },
+  },
+];

@@ -1,0 +1,265 @@
+/**
+ * @module Builds the OpenAPI 3.1 document from the `EndpointDoc`s every `api.ts` exports, turning
+ * their zod schemas into JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) with zod itself.
+ */
+import { z } from "zod";
+import { ACTIONS } from "./authz.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
+
+/** A JSON Schema or any other JSON object of the document. */
+export type JsonObject = Record<string, unknown>;
+
+/** One operation of the document. */
+export interface OpenApiOperation {
+  operationId: string;
+  summary: string;
+  tags: string[];
+  "x-picloud-action": EndpointDoc["action"];
+  /** Who may call it, in words (derived from the action table). */
+  "x-picloud-access": string;
+  security?: Record<string, string[]>[];
+  parameters?: OpenApiParameter[];
+  requestBody?: { required: true; content: { "application/json": { schema: JsonObject } } };
+  responses: Record<string, OpenApiResponse>;
+}
+
+/** A path or query parameter. */
+export interface OpenApiParameter {
+  name: string;
+  in: "path" | "query";
+  required: boolean;
+  description?: string;
+  schema: JsonObject;
+}
+
+/** One response of an operation. */
+export interface OpenApiResponse {
+  description: string;
+  content?: { "application/json": { schema: JsonObject } };
+}
+
+/** The document, typed as far as the reference page reads it. */
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description?: string };
+  jsonSchemaDialect: string;
+  tags: { name: string }[];
+  paths: Record<string, Partial<Record<EndpointDoc["method"], OpenApiOperation>>>;
+  components: {
+    schemas: Record<string, JsonObject>;
+    securitySchemes: Record<string, JsonObject>;
+  };
+}
+
+/** The one error shape of every 4xx and 5xx response. */
+export const errorSchema = z.object({
+  error: z.looseObject({
+    code: z.string().describe("Stable, machine-readable code, e.g. `app_not_found`"),
+    message: z.string().describe("Human-readable; may change"),
+    details: z.record(z.string(), z.unknown()).optional()
+      .describe("Field paths of invalid input, the limit that was hit, and similar"),
+  }),
+}).meta({ id: "Error", description: "`{ error: { code, message, details? } }`" });
+
+const METHOD_ORDER: EndpointDoc["method"][] = ["get", "post", "put", "patch", "delete"];
+
+/** Builds the document; the output depends only on the docs (paths and tags sorted). */
+export function buildOpenApiDocument(
+  docs: EndpointDoc[],
+  info: { title: string; version: string; description?: string },
+): OpenApiDocument {
+  const schemas: Record<string, JsonObject> = {};
+  const errorRef = toJsonSchema(errorSchema, "output", schemas);
+  const paths: OpenApiDocument["paths"] = {};
+  const sorted = [...docs].sort((a, b) =>
+    compare(a.path, b.path) ||
+    METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method)
+  );
+  for (const doc of sorted) {
+    const item = paths[doc.path] ??= {};
+    if (item[doc.method]) throw new Error(`Documented twice: ${doc.method} ${doc.path}`);
+    item[doc.method] = operationOf(doc, { schemas, errorRef });
+  }
+  const tags = [...new Set(sorted.map((d) => d.tag))].sort(compare).map((name) => ({ name }));
+  return {
+    openapi: "3.1.0",
+    info,
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    tags,
+    paths,
+    components: { schemas: sortKeys(schemas), securitySchemes: SECURITY_SCHEMES },
+  };
+}
+
+const SECURITY_SCHEMES: Record<string, JsonObject> = {
+  bearer: {
+    type: "http",
+    scheme: "bearer",
+    description: "A session token from `POST /api/v1/admin/login`, or an API key (`pc_…`)",
+  },
+  cookie: {
+    type: "apiKey",
+    in: "cookie",
+    name: "picloud_session",
+    description: "The session cookie set by login; unsafe methods must be same-origin",
+  },
+};
+
+/** A stable operation id: the method and the path after `/api/v1`, e.g. `post_admin_apps`. */
+export function operationIdOf(doc: Pick<EndpointDoc, "method" | "path">): string {
+  const rest = doc.path.replace(/^\/api\/v1/, "").replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  return rest === "" ? doc.method : `${doc.method}_${rest}`;
+}
+
+/** Who may call an endpoint, in words. */
+export function accessOf(action: EndpointDoc["action"]): string {
+  if (action === "public") return "Anyone";
+  if (action === "setup_token") return "Anyone holding the one-time setup token";
+  if (action === "api_key.manage") return "Any signed-in user, with a session (not an API key)";
+  const rule = ACTIONS[action];
+  const reads = rule.write ? "" : "; read-only API keys allowed";
+  if (rule.scope === "self") return `Any signed-in user${reads}`;
+  if (rule.scope === "instance") return `Instance ${rule.min} or above${reads}`;
+  return `App ${rule.min} or above (instance admins act as app admins)${reads}`;
+}
+
+function operationOf(
+  doc: EndpointDoc,
+  ctx: { schemas: Record<string, JsonObject>; errorRef: JsonObject },
+): OpenApiOperation {
+  const isPublic = doc.action === "public" || doc.action === "setup_token";
+  const op: OpenApiOperation = {
+    operationId: operationIdOf(doc),
+    summary: doc.summary,
+    tags: [doc.tag],
+    "x-picloud-action": doc.action,
+    "x-picloud-access": accessOf(doc.action),
+    security: isPublic ? [] : [{ bearer: [] }, { cookie: [] }],
+    responses: {},
+  };
+  const parameters = [
+    ...pathParameters(doc, ctx.schemas),
+    ...objectParameters(doc.query, "query", ctx.schemas),
+  ];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (doc.body) {
+    const schema = toJsonSchema(doc.body, "input", ctx.schemas);
+    op.requestBody = { required: true, content: { "application/json": { schema } } };
+  }
+  const responses: EndpointDoc["responses"] = { ...doc.responses };
+  // Every validated input can fail validation, and every non-public endpoint can be refused.
+  if ((doc.body || doc.query) && !responses[400]) {
+    responses[400] = { description: "`invalid_request`: the input failed validation" };
+  }
+  if (!isPublic && !responses[401]) {
+    responses[401] = { description: "`unauthorized`: no valid session or API key" };
+  }
+  const out: OpenApiOperation["responses"] = {};
+  for (const status of Object.keys(responses).map(Number).sort((a, b) => a - b)) {
+    const r = responses[status];
+    const schema = r.schema
+      ? toJsonSchema(r.schema, "output", ctx.schemas)
+      : status >= 400
+      ? ctx.errorRef
+      : undefined;
+    out[String(status)] = schema
+      ? { description: r.description, content: { "application/json": { schema } } }
+      : { description: r.description };
+  }
+  // Responses last, after the request side, as readers expect.
+  const { responses: _, ...head } = op;
+  return { ...head, responses: out };
+}
+
+/** Path parameters in template order; ones the doc does not describe are plain strings. */
+function pathParameters(doc: EndpointDoc, schemas: Record<string, JsonObject>) {
+  const described = objectParameters(doc.params, "path", schemas);
+  const names = [...doc.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+  return names.map((name) =>
+    described.find((p) => p.name === name) ??
+      { name, in: "path" as const, required: true, schema: { type: "string" } }
+  );
+}
+
+function objectParameters(
+  obj: z.ZodObject | undefined,
+  where: "path" | "query",
+  schemas: Record<string, JsonObject>,
+): OpenApiParameter[] {
+  if (!obj) return [];
+  const json = toJsonSchema(obj, "input", schemas);
+  const props = (json.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((json.required ?? []) as string[]);
+  return Object.entries(props).map(([name, schema]) => {
+    const { description, ...rest } = schema;
+    const p: OpenApiParameter = {
+      name,
+      in: where,
+      required: where === "path" || required.has(name),
+      schema: rest,
+    };
+    if (typeof description === "string") p.description = description;
+    return p;
+  });
+}
+
+/**
+ * Converts a zod schema; schemas with a `meta({ id })` become shared components (`$defs` are
+ * hoisted into `components.schemas` and their references rewritten).
+ */
+export function toJsonSchema(
+  schema: z.ZodType,
+  io: "input" | "output",
+  schemas: Record<string, JsonObject>,
+): JsonObject {
+  const json = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io,
+    unrepresentable: "any",
+  }) as JsonObject;
+  delete json.$schema;
+  const defs = (json.$defs ?? {}) as Record<string, JsonObject>;
+  delete json.$defs;
+  const names = new Map(Object.keys(defs).map((id) => [id, id]));
+  const rewrite = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(rewrite);
+    if (v === null || typeof v !== "object") return v;
+    const out: JsonObject = {};
+    for (const [k, x] of Object.entries(v)) {
+      const def = k === "$ref" && typeof x === "string" ? /^#\/\$defs\/(.+)$/.exec(x) : null;
+      out[k] = def ? `#/components/schemas/${names.get(def[1]) ?? def[1]}` : rewrite(x);
+    }
+    return out;
+  };
+  for (const [id, def] of Object.entries(defs)) {
+    names.set(id, componentName(id, JSON.stringify(rewrite(def)), io, schemas));
+  }
+  for (const [id, def] of Object.entries(defs)) {
+    schemas[names.get(id)!] = rewrite(def) as JsonObject;
+  }
+  return rewrite(json) as JsonObject;
+}
+
+/** The id, unless a different schema already took it (e.g. the input side of an output shape). */
+function componentName(
+  id: string,
+  json: string,
+  io: "input" | "output",
+  schemas: Record<string, JsonObject>,
+): string {
+  for (const name of [id, `${id}${io === "input" ? "Input" : "Output"}`]) {
+    const taken = schemas[name];
+    if (taken === undefined || JSON.stringify(taken) === json) return name;
+  }
+  throw new Error(`Two different schemas share the id ${id}`);
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => compare(a, b)));
+}
+
+/** Code-unit order, independent of the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { inspectRoutes } from "hono/dev";
+import { buildOpenApiDocument, operationIdOf } from "./openapi.ts";
+import { collectDocs } from "./openapi_docs.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
+import { API_INFO } from "./reference_api.ts";
+import { withTestPlatform } from "./testing.ts";
+
+/** Caddy's loopback-only TLS hook lives on the root app, outside the console API. */
+const NOT_CONSOLE_API = new Set(["/api/v1/internal/tls-ask"]);
+
+/**
+ * A Hono path as a shape: parameters become `{}` (names may differ from the document's), a
+ * parameter whose pattern is a plain literal (`:op{slug:check}`) becomes that literal, `*` is a
+ * parameter, and `\:` is a literal colon.
+ */
+function honoShape(path: string): string {
+  return path.split("/").map((seg) => {
+    if (seg === "*") return "{}";
+    if (!seg.startsWith(":")) return seg.replaceAll("\\:", ":");
+    const name = /^:[A-Za-z0-9_]+/.exec(seg)![0];
+    let rest = seg.slice(name.length);
+    let value = "{}";
+    if (rest.startsWith("{")) {
+      let depth = 0;
+      let end = 0;
+      for (; end < rest.length; end++) {
+        if (rest[end] === "\\") end++;
+        else if (rest[end] === "{") depth++;
+        else if (rest[end] === "}" && --depth === 0) break;
+      }
+      const pattern = rest.slice(1, end);
+      // A literal tail of the pattern stays literal: `:n{[0-9]+:activate}` is `{}:activate`.
+      const tail = /[A-Za-z0-9_:.-]*$/.exec(pattern)![0];
+      value = tail === pattern ? pattern : `{}${tail}`;
+      rest = rest.slice(end + 1);
+    }
+    return value + rest.replaceAll("\\:", ":");
+  }).join("/");
+}
+
+/** An OpenAPI path as a shape: every `{name}` becomes `{}`. */
+function docShape(path: string): string {
+  return path.replace(/\{[^}]+\}/g, "{}");
+}
+
+interface Registered {
+  method: string;
+  path: string;
+}
+
+async function consoleRoutes(): Promise<Registered[]> {
+  let routes: Registered[] = [];
+  await withTestPlatform((t) => {
+    routes = inspectRoutes(t.p.app)
+      .filter((r) => !r.isMiddleware && r.path.startsWith("/api/v1/"))
+      .filter((r) => !NOT_CONSOLE_API.has(r.path))
+      .map((r) => ({ method: r.method, path: r.path }));
+    return Promise.resolve();
+  });
+  return routes;
+}
+
+function covers(doc: EndpointDoc, route: Registered): boolean {
+  const sameMethod = route.method === "ALL" || route.method === doc.method.toUpperCase();
+  return sameMethod && docShape(doc.path) === honoShape(route.path);
+}
+
+Deno.test("honoShape() turns Hono parameters, literal patterns and wildcards into shapes", () => {
+  assert.equal(honoShape("/api/v1/users/:id"), "/api/v1/users/{}");
+  assert.equal(honoShape("/apps/:app/:op{slug:check}"), "/apps/{}/slug:check");
+  assert.equal(honoShape("/v/:n{[0-9]+}\\:activate"), "/v/{}:activate");
+  assert.equal(honoShape("/v/:n{[0-9]+:activate}"), "/v/{}:activate");
+  assert.equal(honoShape("/execute/:script_id/*"), "/execute/{}/{}");
+});
+
+Deno.test("openapi - the document is valid OpenAPI 3.1 with unique operation ids", async () => {
+  const docs = collectDocs();
+  const doc = buildOpenApiDocument(docs, API_INFO);
+  const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)));
+  assert.deepEqual(result, { valid: true }, JSON.stringify(result.errors, null, 2));
+  const ids = docs.map(operationIdOf);
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+  assert.deepEqual(dupes, [], `duplicate operationIds: ${dupes.join(", ")}`);
+  assert.deepEqual(Object.keys(doc.paths), Object.keys(doc.paths).sort());
+  assert.equal(
+    JSON.stringify(doc),
+    JSON.stringify(buildOpenApiDocument(collectDocs().reverse(), API_INFO)),
+    "the output does not depend on the order of the docs",
+  );
+});
+
+Deno.test("openapi - every path parameter is declared and every path template is described", () => {
+  for (const d of collectDocs()) {
+    const inPath = [...d.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+    const declared = Object.keys(d.params?.shape ?? {}).sort();
+    assert.deepEqual(declared, inPath, `${d.method} ${d.path}: params vs path template`);
+  }
+});
+
+Deno.test("openapi - every console route is documented and every doc is a route", async () => {
+  const routes = await consoleRoutes();
+  const docs = collectDocs();
+  const undocumented = routes.filter((r) => !docs.some((d) => covers(d, r)));
+  const unrouted = docs.filter((d) => !routes.some((r) => covers(d, r)));
+  assert.deepEqual(
+    [
+      ...undocumented.map((r) => `no doc for route ${r.method} ${r.path}`),
+      ...unrouted.map((d) => `no route for doc ${d.method.toUpperCase()} ${d.path}`),
+    ],
+    [],
+  );
+});
+
+Deno.test("openapi - /openapi.json and /docs are public; the page names every path", async () => {
+  await withTestPlatform(async (t) => {
+    const json = await t.call("GET", "/api/v1/openapi.json");
+    assert.equal(json.status, 200);
+    assert.equal(json.body.openapi, "3.1.0");
+    const paths = Object.keys(json.body.paths as Record<string, unknown>);
+    assert.ok(paths.includes("/api/v1/admin/users/{id}"));
+
+    const res = await t.p.app.request("http://localhost/api/v1/docs");
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await res.text();
+    assert.ok(html.startsWith("<!doctype html>"));
+    const missing = paths.filter((p) => !html.includes(p));
+    assert.deepEqual(missing, [], "paths missing from the page");
+    // Offline: nothing loaded from elsewhere (URLs in descriptions are only text).
+    assert.doesNotMatch(html, /<script|<link|<img|\bsrc=|@import|url\(|href="(?!\/|#)/i);
+  });
+});

@@ -1,0 +1,74 @@
+/** @module The zod schemas of the scripts API: what handlers validate and the docs describe. */
+import { z } from "zod";
+
+/** Largest script source accepted, in bytes. */
+export const MAX_SOURCE_BYTES = 5 * 1024 * 1024;
+
+/** A module source. */
+export const source = z.string().min(1).max(MAX_SOURCE_BYTES);
+/** A script name, unique within its app. */
+export const scriptName = z.string().regex(
+  /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/,
+  "Use letters, digits, . _ -",
+);
+/** `POST /scripts`. */
+export const createScript = z.strictObject({
+  app_id: z.string().min(1).max(200).default("default"),
+  name: scriptName,
+  description: z.string().max(2000).default(""),
+  source,
+});
+/** `POST /scripts/{id}/versions`. */
+export const createVersion = z.strictObject({ source });
+/** `PATCH /scripts/{id}`. */
+export const patchScript = z.strictObject({
+  name: scriptName.optional(),
+  description: z.string().max(2000).optional(),
+});
+/** `GET /scripts?app=`. */
+export const listQuery = z.object({ app: z.string().optional() });
+/** `{id}` and `{n}` of the version endpoints. */
+export const versionParams = z.object({
+  id: z.uuid(),
+  n: z.coerce.number().int().positive().max(2_147_483_647),
+});
+
+/** One reason a source cannot run; 1-based position when known. */
+export const diagnostic = z.object({
+  message: z.string(),
+  line: z.number().int().optional(),
+  column: z.number().int().optional(),
+});
+/** The one error shape. */
+export const errorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+/** A script as returned. */
+export const scriptSchema = z.object({
+  id: z.uuid(),
+  app_id: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  active_version_id: z.uuid().nullable(),
+  active_version: z.number().int().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+/** A version as returned (no source unless asked for one). */
+export const versionSchema = z.object({
+  id: z.uuid(),
+  script_id: z.uuid(),
+  version: z.number().int(),
+  hash: z.string(),
+  created_by: z.uuid().nullable().optional(),
+  active: z.boolean().optional(),
+  created_at: z.string(),
+});
+/** 422 `compile_error` with its diagnostics. */
+export const compileError = z.object({
+  error: z.object({
+    code: z.literal("compile_error"),
+    message: z.string(),
+    details: z.object({ diagnostics: z.array(diagnostic) }),
+  }),
+});
