@@ -3,11 +3,23 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "../common/errors.ts";
 
-/** Reads and validates a JSON body; malformed JSON and schema failures are 400 `invalid_request`. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads and validates a JSON body. Invalid UTF-8 (which a lenient decoder would silently replace,
+ * storing data the client never sent), malformed JSON and schema failures are 400
+ * `invalid_request`.
+ */
 export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let text: string;
+  try {
+    text = utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new ApiError(400, "invalid_request", "The request body is not valid UTF-8");
+  }
   let raw: unknown;
   try {
-    raw = await c.req.json();
+    raw = JSON.parse(text);
   } catch {
     throw new ApiError(400, "invalid_request", "The request body is not valid JSON");
   }
