@@ -11,10 +11,17 @@ export interface ClaimedRun {
   scheduledFor: Date;
 }
 
-/** The earliest `next_run_at` of an enabled schedule, or null. */
-export async function nextDueAt(sql: Sql): Promise<Date | null> {
+/**
+ * When the scheduler must next look: the earliest `next_run_at` of an enabled schedule that is not
+ * running; for a running one, not before its run would count as abandoned (`staleMs`). Null when
+ * nothing is scheduled.
+ */
+export async function nextDueAt(sql: Sql, staleMs: number): Promise<Date | null> {
   const [row] = await sql<{ due: Date | null }[]>`
-    select min(next_run_at) as due from schedules where enabled`;
+    select min(case when running_since is null then next_run_at
+      else greatest(next_run_at, running_since + make_interval(secs => ${staleMs / 1000})) end)
+      as due
+    from schedules where enabled and next_run_at is not null`;
   return row?.due ?? null;
 }
 

@@ -61,6 +61,8 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
     await finishRun(opts.sql, run, { ok, error }).catch((err) =>
       opts.log.error("recording a schedule run failed", { err, schedule: run.scheduleId })
     );
+    // A tick that came during the run is due now.
+    await rearm().catch((err) => opts.log.error("scheduler re-arm failed", { err }));
   };
 
   const tick = async () => {
@@ -84,7 +86,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   const rearm = async (): Promise<void> => {
     if (closed) return;
     if (ticking) await ticking;
-    const due = await nextDueAt(opts.sql);
+    const due = await nextDueAt(opts.sql, opts.staleMs);
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (due === null || closed) return;

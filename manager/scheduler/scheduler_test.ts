@@ -57,3 +57,39 @@ Deno.test("scheduler - runs due schedules, a missed tick once, and records each 
     await db.close();
   }
 });
+
+Deno.test("scheduler - runs of one schedule never overlap; ticks during a long run coalesce", async () => {
+  const db = await openTestDatabase();
+  const platform = await createPlatform(parseConfig({ PICLOUD_LOG_FLUSH_MS: "20" }), {
+    db,
+    log: createLogger("error", () => {}),
+  });
+  try {
+    const slow = `export default {
+      fetch: () => new Response("hi"),
+      scheduled: () => new Promise((r) => setTimeout(r, 2500)),
+    };`;
+    const { appId, scriptId } = await insertTestApp(db.sql, {
+      slug: "slow",
+      host: "slow.test",
+      source: slow,
+    });
+    await db.sql`
+      insert into schedules (app_id, script_id, cron, next_run_at)
+      values (${appId}, ${scriptId}, '* * * * * *', now())`;
+    await platform.routing.reload();
+    await new Promise((r) => setTimeout(r, 6_500));
+    await platform.scheduler.idle();
+    const runs = await db.sql<{ started_at: Date; finished_at: Date | null }[]>`
+      select started_at, finished_at from schedule_runs order by started_at`;
+    // 6.5 s of an every-second schedule whose runs take 2.5 s: two or three runs, not six.
+    assert.ok(runs.length >= 2 && runs.length <= 3, `${runs.length} runs`);
+    for (let i = 1; i < runs.length; i++) {
+      assert.ok(runs[i - 1].finished_at, "the earlier run finished");
+      assert.ok(runs[i].started_at >= runs[i - 1].finished_at!, "runs do not overlap");
+    }
+  } finally {
+    await platform.close();
+    await db.close();
+  }
+});
