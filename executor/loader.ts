@@ -222,34 +222,12 @@ async function run(
         "Script has no fetch or scheduled handler: export default { fetch(req, ctx) }",
       );
     }
-    return {
-      reply: {
-        t: "result",
-        id: msg.id,
-        status: 204,
-        statusText: "",
-        headers: [],
-        body: null,
-        logs: cap.logs,
-      } as WorkerReply,
-      markCompleted,
-    };
+    return { reply: noContent(msg.id, cap), markCompleted };
   }
   if (msg.kind === "scheduled") {
     const event = Object.freeze({ cron: msg.cron, scheduledTime: msg.scheduledTime });
     await pick(target, "scheduled")(event, ctx);
-    return {
-      reply: {
-        t: "result",
-        id: msg.id,
-        status: 204,
-        statusText: "",
-        headers: [],
-        body: null,
-        logs: cap.logs,
-      } as WorkerReply,
-      markCompleted,
-    };
+    return { reply: noContent(msg.id, cap), markCompleted };
   }
   const hasBody = msg.body !== null && msg.method !== "GET" && msg.method !== "HEAD";
   const req = new Request(msg.url, {
@@ -283,6 +261,11 @@ async function run(
     } as WorkerReply,
     markCompleted,
   };
+}
+
+/** The reply of an invocation that answers nothing: a check, or a scheduled run. */
+function noContent(id: number, cap: Capture): WorkerReply {
+  return { t: "result", id, status: 204, statusText: "", headers: [], body: null, logs: cap.logs };
 }
 
 function fail(
