@@ -30,6 +30,7 @@ export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): H
       trigger: "execute",
       remoteAddr: remoteAddrOf(c),
       host: null,
+      url: new URL(c.req.url),
     });
   };
   api.all("/:script_id", handler);

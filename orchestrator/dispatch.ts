@@ -28,6 +28,8 @@ export interface DispatchInput {
   trigger: Trigger;
   remoteAddr: InvokeOptions["remoteAddr"];
   host: string | null;
+  /** `req.url`, already parsed by the caller (recorded in the execution log). */
+  url: URL;
 }
 
 /** Per-script limits: the policy may narrow the platform defaults, never widen them. */
@@ -82,12 +84,11 @@ export async function dispatch(
     remoteAddr: input.remoteAddr,
     trigger: input.trigger,
   });
-  const url = new URL(req.url);
   deps.logs.push(logRow(ref, inv, {
     trigger: input.trigger,
     requestId,
     method: req.method,
-    path: url.pathname + url.search,
+    path: input.url.pathname + input.url.search,
     host: input.host,
   }));
   inv.response.headers.set("x-request-id", requestId);

@@ -56,6 +56,7 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
       trigger: "http",
       remoteAddr,
       host,
+      url,
     });
   };
 }
