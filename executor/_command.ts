@@ -21,6 +21,8 @@ export function childCommand(
     memoryLimitMb: number;
     netGrant: string[];
     appId: string;
+    /** The process's private Deno cache directory (see `prepareDenoDir`). */
+    denoDir: string;
     /** Defaults to `isCompiledBinary()`. */
     compiled?: boolean;
   },
@@ -29,12 +31,13 @@ export function childCommand(
   // executor is stopped after `idleMs` instead, which returns all of its memory.
   const heapFlags =
     `--max-old-space-size=${opts.memoryLimitMb},--max-semi-space-size=4,--no-memory-reducer`;
-  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_PACKAGE_JSON: "1" };
-  // Deno needs its cache directory (transpiled loader); nothing else of the parent's environment.
-  for (const key of ["DENO_DIR", "HOME", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(key);
-    if (value) env[key] = value;
-  }
+  // Nothing of the parent's environment: not even its DENO_DIR, which Deno would let any Worker
+  // write to (Cache API, emitted modules) outside the data directory.
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    DENO_NO_PACKAGE_JSON: "1",
+    DENO_DIR: opts.denoDir,
+  };
   const dir = new URL(".", import.meta.url);
   if (opts.compiled ?? isCompiledBinary()) {
     env.DENO_V8_FLAGS = heapFlags;

@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { appLocation, childCommand, isHost } from "./_command.ts";
 
-const base = { socketPath: "/run/pc/ab.sock", memoryLimitMb: 96, appId: "app-1" };
+const base = {
+  socketPath: "/run/pc/ab.sock",
+  memoryLimitMb: 96,
+  appId: "app-1",
+  denoDir: "/data/executors/deno-1",
+};
 
 Deno.test("childCommand() - deno run mode is locked down", () => {
   const cmd = childCommand({
@@ -33,6 +38,9 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
   assert.deepEqual(cmd.args.slice(-2), ["--socket", "/run/pc/ab.sock"]);
   assert.equal(cmd.args.some((a) => a.startsWith("--allow-env") || a === "-A"), false);
   assert.equal(cmd.env.DENO_NO_PACKAGE_JSON, "1");
+  // Never the parent's Deno cache: Workers can make Deno write there.
+  assert.equal(cmd.env.DENO_DIR, "/data/executors/deno-1");
+  assert.equal(cmd.env.HOME, undefined);
   assert.equal(Object.keys(cmd.env).some((k) => k.startsWith("PICLOUD") || k === "PATH"), false);
 });
 

@@ -20,6 +20,8 @@ export function diagnosticsOf(outcome: Outcome): Diagnostic[] {
       return [{ message: `Loading the module used more than ${outcome.limitMb} MB` }];
     case "crashed":
       return [{ message: `Loading the module crashed its executor: ${outcome.reason}` }];
+    case "capacity":
+      return [{ message: "Every executor slot is busy: the module was not checked", busy: true }];
     default:
       return [{ message: `The module could not be checked (${outcome.kind})` }];
   }

@@ -11,7 +11,8 @@ export type ErrorCode =
   | "concurrency_limit"
   | "script_error"
   | "executor_crashed"
-  | "executor_restarted";
+  | "executor_restarted"
+  | "capacity";
 
 const STATUS: Record<ErrorCode, number> = {
   timeout: 504,
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   script_error: 500,
   executor_crashed: 502,
   executor_restarted: 503,
+  capacity: 503,
 };
 
 /** The code an outcome answers with when no more specific one is given. */
@@ -37,6 +39,8 @@ export function defaultCode(outcome: Outcome): ErrorCode {
       return "response_too_large";
     case "concurrency":
       return "concurrency_limit";
+    case "capacity":
+      return "capacity";
     case "rejected":
       return "script_error";
     default:
@@ -44,7 +48,7 @@ export function defaultCode(outcome: Outcome): ErrorCode {
   }
 }
 
-function describe(outcome: Outcome, code: ErrorCode): [string, Record<string, number>] {
+function describe(outcome: Outcome, code: ErrorCode): [string, Record<string, number | string>] {
   switch (outcome.kind) {
     case "timeout":
       return ["Script exceeded its time limit", {
@@ -71,6 +75,15 @@ function describe(outcome: Outcome, code: ErrorCode): [string, Record<string, nu
         limit: outcome.limit,
         in_flight: outcome.inFlight,
       }];
+    case "capacity":
+      return ["Every executor slot is busy; retry later", {
+        limit: "max_executors",
+        reason: outcome.reason,
+        max_executors: outcome.maxExecutors,
+        max_queue: outcome.maxQueue,
+        queue_length: outcome.queueLength,
+        waited_ms: outcome.waitedMs,
+      }];
     case "rejected":
       // The script's error text may contain secrets: it goes to the execution log only.
       return ["The script failed; see the execution log", {}];
@@ -95,7 +108,9 @@ export function errorResponse(
 ): Response {
   const [message, fields] = describe(outcome, code);
   const headers: Record<string, string> = { "content-type": "application/json" };
-  if (code === "concurrency_limit" || code === "executor_restarted") headers["retry-after"] = "1";
+  if (code === "concurrency_limit" || code === "executor_restarted" || code === "capacity") {
+    headers["retry-after"] = "1";
+  }
   const body = { error: { code, message, ...fields, request_id: requestId } };
   return new Response(JSON.stringify(body), { status, headers });
 }

@@ -29,3 +29,39 @@ export function readCpuNs(pid: number): number {
     return -1;
   }
 }
+
+/** CPU time of one thread, with its name (`comm`: `worker-3`, `tokio-runtime-w`, …). */
+export interface ThreadCpu {
+  name: string;
+  ns: number;
+}
+
+/**
+ * CPU time of every thread of `pid` by thread id, or null if unreadable. `names` caches thread
+ * names across calls (a thread keeps its name), so a steady process costs one read per thread.
+ */
+export function readThreadCpu(
+  pid: number,
+  names: Map<string, string>,
+): Map<string, ThreadCpu> | null {
+  try {
+    const out = new Map<string, ThreadCpu>();
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      if (out.size >= MAX_THREADS_READ) break;
+      const tid = task.name;
+      try {
+        let name = names.get(tid);
+        if (name === undefined) {
+          name = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/comm`).trim();
+          names.set(tid, name);
+        }
+        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/schedstat`);
+        out.set(tid, { name, ns: Number(stat.split(" ")[0]) });
+      } catch { /* the thread ended meanwhile */ }
+    }
+    for (const tid of names.keys()) if (!out.has(tid)) names.delete(tid);
+    return out;
+  } catch {
+    return null;
+  }
+}

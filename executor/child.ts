@@ -56,28 +56,45 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   const out = new FrameWriter(conn.writable);
   const workers = new Map<number, Worker>();
 
+  // Deno names the OS thread of the n-th Worker of a process `worker-n`. Scripts cannot create
+  // Workers, so counting ours tells the supervisor which thread runs which script (per-thread CPU).
+  let created = 0;
+  const threadOf = new WeakMap<Worker, number>();
+  const announce = (w: number, worker: Worker) => {
+    const n = threadOf.get(worker);
+    if (n !== undefined) out.send({ t: "thread", w, n });
+  };
   const spawn = (netAllow: string[]): Worker => {
     const worker = new Worker(loaderUrl, {
       type: "module",
       deno: { permissions: permissionsFor(netAllow) },
     } as WorkerOptions);
+    threadOf.set(worker, ++created);
     // An uncaught error in user code must not take the process down.
     worker.onerror = (e) => e.preventDefault();
     worker.onmessageerror = () => {};
     return worker;
   };
-  let spare: Worker | null = spawn([]);
+  const spawnSpare = (): Worker => {
+    const worker = spawn([]);
+    // Id 0: the platform's own warm-up, never charged to a script.
+    announce(0, worker);
+    return worker;
+  };
+  let spare: Worker | null = spawnSpare();
   let refill: ReturnType<typeof setTimeout> | undefined;
   const takeSpare = (): Worker => {
     const worker = spare ?? spawn([]);
     spare = null;
     clearTimeout(refill);
-    refill = setTimeout(() => spare ??= spawn([]), SPARE_REFILL_MS);
+    refill = setTimeout(() => spare ??= spawnSpare(), SPARE_REFILL_MS);
     return worker;
   };
 
-  const relay = (w: number, data: WorkerReply) => {
-    if (!data || typeof data !== "object" || typeof data.id !== "number") return;
+  const relay = (w: number, data: WorkerReply | { t: "bg"; pending: unknown }) => {
+    if (!data || typeof data !== "object") return;
+    if (data.t === "bg") return out.send({ t: "bg", w, pending: data.pending === true });
+    if (typeof data.id !== "number") return;
     try {
       forward(w, data);
     } catch (err) {
@@ -105,6 +122,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
       const worker = msg.netAllow.length === 0 ? takeSpare() : spawn(msg.netAllow);
       worker.onmessage = (e) => relay(msg.w, e.data);
       workers.set(msg.w, worker);
+      announce(msg.w, worker);
       worker.postMessage({
         t: "load",
         source: new TextDecoder().decode(body ?? new Uint8Array()),

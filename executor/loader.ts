@@ -25,6 +25,10 @@ const scope = globalThis as unknown as WorkerScope;
 const post = scope.postMessage.bind(globalThis);
 const inspect = Deno.inspect;
 const capture = new AsyncLocalStorage<Capture>();
+// Only the loader mints blob: URLs (one per script source); scripts get neither function, so no
+// script can hand a blob: URL to another script of its process.
+const createObjectURL = URL.createObjectURL;
+const revokeObjectURL = URL.revokeObjectURL;
 
 /** Thrown by the replaced `Deno.exit` / `process.exit`: ends the invocation, never the process. */
 class ExitCalled extends Error {
@@ -47,6 +51,39 @@ function deleteFromChain(target: object, key: PropertyKey): void {
   }
 }
 
+/** What `node:worker_threads` hands out instead of a class that would share or spawn. */
+function unavailable(what: string): new (...args: unknown[]) => never {
+  return class Unavailable {
+    constructor() {
+      const err = new Error(`${what} is not available to scripts`) as Error & { code: string };
+      err.code = "ERR_NOT_AVAILABLE";
+      throw err;
+    }
+  } as unknown as new (...args: unknown[]) => never;
+}
+
+/**
+ * Closes what `node:worker_threads` exposes besides the globals: its `Worker` (a nested Worker
+ * gets fresh, un-neutered globals, its own thread and disk-backed storage), `BroadcastChannel`
+ * (process-wide) and `locks` (the process-wide Web Locks manager). Every way to reach the module
+ * (`import`, `require`, `process.getBuiltinModule`) returns the one exports object patched here,
+ * as long as this runs before anything imports it as ESM.
+ */
+function neuterWorkerThreads(): void {
+  const proc = (globalThis as Record<string, unknown>).process as
+    | { getBuiltinModule?: (id: string) => unknown }
+    | undefined;
+  const mod = proc?.getBuiltinModule?.("node:worker_threads") as
+    | Record<string, unknown>
+    | undefined;
+  if (!mod) return;
+  const replace = (key: string, value: unknown) =>
+    Object.defineProperty(mod, key, { value, writable: false, configurable: false });
+  replace("Worker", unavailable("Worker"));
+  replace("BroadcastChannel", unavailable("BroadcastChannel"));
+  replace("locks", undefined);
+}
+
 /** Removes process-wide or escalating globals before any user code runs. */
 function neuterGlobals(): void {
   const g = globalThis as Record<string, unknown>;
@@ -62,6 +99,10 @@ function neuterGlobals(): void {
   for (const key of shared) {
     deleteFromChain(globalThis, key);
   }
+  neuterWorkerThreads();
+  // Process-wide Web Locks: one script could block or signal another.
+  deleteFromChain(navigator, "locks");
+  for (const key of ["createObjectURL", "revokeObjectURL"]) deleteFromChain(URL, key);
   const deno = Deno as unknown as Record<PropertyKey, unknown>;
   const internal = deno.internal;
   if (typeof internal === "symbol") delete deno[internal];
@@ -122,6 +163,24 @@ function captureConsole(): void {
   con.trace = record("debug");
   con.dir = record("log");
   con.table = record("log");
+  // `process.stdout` / `stderr` would write to the executor's own pipes, which the trusted
+  // process would have to drain: their output is captured like `console` instead.
+  const proc = (globalThis as Record<string, unknown>).process as
+    | Record<string, unknown>
+    | undefined;
+  for (const [name, level] of [["stdout", "log"], ["stderr", "error"]] as const) {
+    try {
+      const stream = proc?.[name] as Record<string, unknown> | undefined;
+      if (!stream) continue;
+      const log = record(level);
+      stream.write = (chunk: unknown, ...rest: unknown[]) => {
+        log(typeof chunk === "string" ? chunk.replace(/\n$/, "") : format([chunk]));
+        const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+        if (done) queueMicrotask(done);
+        return true;
+      };
+    } catch { /* best effort: the pipes are discarded or bounded anyway */ }
+  }
 }
 
 function errorText(err: unknown): string {
@@ -136,6 +195,21 @@ function errorText(err: unknown): string {
 
 class ScriptFault extends Error {}
 
+/**
+ * Counts `ctx.waitUntil` promises still pending and tells the executor when there start or stop
+ * being any: the supervisor keeps the process awake (not frozen) for them, within a budget.
+ */
+const background = {
+  pending: 0,
+  add(promise: unknown): void {
+    if (this.pending++ === 0) post({ t: "bg", pending: true }, []);
+    Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)))
+      .finally(() => {
+        if (--this.pending === 0) post({ t: "bg", pending: false }, []);
+      });
+  },
+};
+
 let loaded: Promise<Loaded> | null = null;
 let ctxBase: { env: Readonly<Record<string, string>>; app: Readonly<{ id: string; slug: string }> };
 
@@ -144,7 +218,7 @@ function load(
 ) {
   if (loaded) return;
   ctxBase = { env: Object.freeze({ ...msg.env }), app: Object.freeze({ ...msg.app }) };
-  const url = URL.createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
+  const url = createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
   loaded = import(url).then(
     (mod: Record<string, unknown>) => {
       const target = mod.default;
@@ -154,7 +228,7 @@ function load(
     (err) => {
       throw new ScriptFault(`Module failed to load: ${errorText(err)}`);
     },
-  ).finally(() => URL.revokeObjectURL(url));
+  ).finally(() => revokeObjectURL(url));
   loaded.catch(() => {});
 }
 
@@ -211,7 +285,7 @@ async function run(
     remoteAddr: Object.freeze({ ...msg.remoteAddr }),
     completed,
     waitUntil(promise: unknown) {
-      Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)));
+      background.add(promise);
     },
   });
   if (msg.kind === "check") {
@@ -307,10 +381,10 @@ async function invoke(
  * Worker is still a spare, so a new script's first request finds it compiled and warm.
  */
 async function warmUp(): Promise<void> {
-  const url = URL.createObjectURL(
+  const url = createObjectURL(
     new Blob(["export default 1 as number;"], { type: "application/typescript" }),
   );
-  await import(url).catch(() => {}).finally(() => URL.revokeObjectURL(url));
+  await import(url).catch(() => {}).finally(() => revokeObjectURL(url));
   const target = {
     fetch: async (req: Request) => {
       console.log("warm");

@@ -1,9 +1,10 @@
-/** @module The executor pool: one executor process per app, LRU-capped, idle-stopped, with limits enforced here. */
+/** @module The executor pool: one executor process per app, capped (busy ones never evicted, the rest wait in a bounded queue), idle-stopped, with limits enforced here. */
 
 import { type ErrorCode, errorResponse } from "./_errors.ts";
 import { isHost } from "./_command.ts";
+import { CHECK_PREFIX, Fleet } from "./_fleet.ts";
 import { readBodyCounted, toInvocation } from "./_reply.ts";
-import { ExecutorProcess, type Reply } from "./supervisor.ts";
+import type { ExecutorProcess, Reply } from "./supervisor.ts";
 import { diagnosticsOf } from "./_diagnostics.ts";
 import type {
   CheckInput,
@@ -21,10 +22,26 @@ import type {
 export interface ExecutorPoolOptions {
   /** Stop an app's executor after this long unused (scale to zero). Default 300_000. */
   idleMs?: number;
-  /** Most live executor processes; the least recently used idle one is stopped first. Default 16. */
+  /**
+   * Most live executor processes. When all are taken, the idle one unused for longest is stopped;
+   * executors that are starting, reserved or running a request are never stopped for room.
+   * Default 16.
+   */
   maxExecutors?: number;
+  /** Most requests waiting for an executor slot when none is free. Default 16 × maxExecutors. */
+  maxQueue?: number;
+  /** Longest wait for a slot (the request's own timeout, if shorter, wins). Default 5_000. */
+  queueTimeoutMs?: number;
+  /**
+   * An executor's turn on its slot: within it, it is never evicted for another app; past it, while
+   * other apps wait, its app's new requests queue and it is evicted once drained, so apps sharing
+   * slots take turns instead of swapping on every request or starving. Default 1_000.
+   */
+  minResidencyMs?: number;
   /** Private directory for the Unix sockets; created with mode 0o700. */
   socketDir: string;
+  /** Where each executor's private Deno cache directory goes (under the data dir). Default socketDir. */
+  stateDir?: string;
   /** Most script versions kept warm per executor. Default 8. */
   maxVersionsPerExecutor?: number;
   /** Structured log sink. Default: none. */
@@ -43,46 +60,44 @@ type Prepare = (
   start: number,
 ) => Promise<Invocation | { event: ScheduledEvent } | { check: true } | Prepared>;
 
-/** Check executors are keyed apart from the app's own, so a bad deploy never disturbs it. */
-const CHECK_PREFIX = "check:";
-/** How long an idle check executor is kept. */
-const CHECK_IDLE_MS = 10_000;
-
 /** Creates the pool; no process is spawned until the first invocation. */
 export function createExecutorPool(options: ExecutorPoolOptions): ExecutorPool {
   return new Pool(options);
 }
 
-/** A loaded Worker is reused only for the same version, vars and outbound hosts. */
-function fingerprintOf(script: ScriptRef): string {
-  return `${script.versionId}\0${JSON.stringify([script.env, script.netAllow])}`;
-}
-
 class Pool implements ExecutorPool {
-  #idleMs: number;
-  #maxExecutors: number;
   #maxVersions: number;
-  #socketDir: string;
   #log: Log;
-  #live = new Map<string, ExecutorProcess>();
-  #all = new Set<ExecutorProcess>();
-  #idleTimers = new Map<ExecutorProcess, ReturnType<typeof setTimeout>>();
+  #fleet: Fleet;
   #inFlightByVersion = new Map<string, number>();
+  #fingerprints = new WeakMap<
+    Record<string, string>,
+    { versionId: string; netAllow: string[]; fingerprint: string }
+  >();
   #closed = false;
   #checkQueues = new Map<string, Promise<void>>();
 
   constructor(options: ExecutorPoolOptions) {
-    this.#idleMs = options.idleMs ?? 300_000;
-    this.#maxExecutors = options.maxExecutors ?? 16;
     this.#maxVersions = options.maxVersionsPerExecutor ?? 8;
-    this.#socketDir = options.socketDir;
+    const socketDir = options.socketDir;
     // Unix socket paths are limited to 108 bytes; each socket adds a 17-byte file name.
-    if (new TextEncoder().encode(this.#socketDir).byteLength > 90) {
+    if (new TextEncoder().encode(socketDir).byteLength > 90) {
       throw new RangeError("socketDir is too long for Unix socket paths (max 90 bytes)");
     }
     this.#log = options.log ?? (() => {});
-    Deno.mkdirSync(this.#socketDir, { recursive: true, mode: 0o700 });
-    Deno.chmodSync(this.#socketDir, 0o700);
+    Deno.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(socketDir, 0o700);
+    const maxExecutors = options.maxExecutors ?? 16;
+    this.#fleet = new Fleet({
+      idleMs: options.idleMs ?? 300_000,
+      maxExecutors,
+      maxQueue: options.maxQueue ?? 16 * maxExecutors,
+      queueTimeoutMs: options.queueTimeoutMs ?? 5_000,
+      minResidencyMs: options.minResidencyMs ?? 1_000,
+      socketDir,
+      stateDir: options.stateDir,
+      log: this.#log,
+    });
   }
 
   fetch(script: ScriptRef, req: Request, opts: InvokeOptions): Promise<Invocation> {
@@ -203,21 +218,27 @@ class Pool implements ExecutorPool {
     if (inFlight >= maxConcurrency) {
       return this.#fail(start, { kind: "concurrency", limit: maxConcurrency, inFlight }, opts);
     }
-    if (this.#closed) {
-      return this.#fail(
-        start,
-        { kind: "crashed", reason: "Executor pool is closed" },
-        opts,
-        "executor_restarted",
-      );
-    }
+    if (this.#closed) return this.#closedFail(start, opts);
     this.#inFlightByVersion.set(script.versionId, inFlight + 1);
-    let used: ExecutorProcess | undefined;
+    // Reserved from the moment it is chosen until the invocation settles: never evicted meanwhile.
+    let held: ExecutorProcess | undefined;
     let checked: string | undefined;
     try {
       const prepared = await prepare(start);
       if ("response" in prepared) return prepared;
-      const ex = used = this.#executorFor(script);
+      const got = await this.#fleet.acquire(script);
+      if ("refused" in got) {
+        if (got.refused === "closed") return this.#closedFail(start, opts);
+        return this.#fail(start, {
+          kind: "capacity",
+          reason: got.refused,
+          maxExecutors: this.#fleet.maxExecutors,
+          maxQueue: this.#fleet.maxQueue,
+          queueLength: got.queueLength,
+          waitedMs: got.waitedMs,
+        }, opts);
+      }
+      const ex = held = got;
       try {
         await ex.ready();
       } catch (err) {
@@ -227,8 +248,9 @@ class Pool implements ExecutorPool {
           opts,
         );
       }
-      const w = this.#loadVersion(ex, script);
-      if ("check" in prepared) checked = fingerprintOf(script);
+      const fingerprint = this.#fingerprintOf(script);
+      const w = this.#loadVersion(ex, script, fingerprint);
+      if ("check" in prepared) checked = fingerprint;
       const isFetch = !("event" in prepared) && !("check" in prepared);
       const { id, reply } = ex.invoke({
         w,
@@ -264,7 +286,7 @@ class Pool implements ExecutorPool {
             },
             code: "executor_restarted",
           });
-          this.#drop(ex);
+          this.#fleet.drop(ex);
           this.#log("warn", "Invocation timed out; executor killed", {
             appId: script.appId,
             requestId: opts.requestId,
@@ -278,7 +300,7 @@ class Pool implements ExecutorPool {
         return this.#fail(start, outcome, opts);
       }
       if (settled.t === "died") {
-        this.#drop(ex);
+        this.#fleet.drop(ex);
         return this.#fail(start, settled.death.outcome, opts, settled.death.code);
       }
       return toInvocation(settled, {
@@ -288,13 +310,11 @@ class Pool implements ExecutorPool {
       });
     } finally {
       // A checked source is never run again: its Worker goes at once.
-      if (checked && used && !used.dead) used.unload(checked);
+      if (checked && held && !held.dead) held.unload(checked);
       const left = (this.#inFlightByVersion.get(script.versionId) ?? 1) - 1;
       if (left > 0) this.#inFlightByVersion.set(script.versionId, left);
       else this.#inFlightByVersion.delete(script.versionId);
-      if (used?.retiring && used.inFlight === 0) this.#stop(used, "Replaced");
-      const ex = this.#live.get(script.appId);
-      if (ex && ex.inFlight === 0) this.#armIdle(ex);
+      if (held) this.#fleet.release(held);
     }
   }
 
@@ -307,48 +327,13 @@ class Pool implements ExecutorPool {
     };
   }
 
-  #executorFor(script: ScriptRef): ExecutorProcess {
-    let ex = this.#live.get(script.appId);
-    const netAllow = script.netAllow.filter(isHost);
-    let memoryLimitMb = script.limits.memoryLimitMb;
-    // Heap cap and outbound hosts are fixed at spawn and only grow (no flapping between scripts
-    // with different limits): a script needing more gets a fresh executor with the union, and
-    // the old one finishes its in-flight work first. The cap resets when the executor restarts.
-    if (
-      ex &&
-      (ex.memoryLimitMb < memoryLimitMb || !netAllow.every((h) => ex!.netGrant.has(h)))
-    ) {
-      this.#retire(ex);
-      netAllow.push(...ex.netGrant);
-      memoryLimitMb = Math.max(memoryLimitMb, ex.memoryLimitMb);
-      ex = undefined;
-    }
-    if (ex) {
-      this.#live.delete(script.appId);
-      this.#live.set(script.appId, ex);
-      return ex;
-    }
-    this.#evictForRoom();
-    ex = new ExecutorProcess({
-      appId: script.appId,
-      memoryLimitMb,
-      netGrant: [...new Set(netAllow)],
-      socketDir: this.#socketDir,
-      log: this.#log,
-    });
-    this.#live.set(script.appId, ex);
-    this.#all.add(ex);
-    const spawned = ex;
-    spawned.closed.then(() => {
-      this.#all.delete(spawned);
-      this.#drop(spawned);
-    });
-    this.#log("info", "Executor started", { appId: script.appId });
-    return ex;
+  #closedFail(start: number, opts: InvokeOptions): Invocation {
+    const outcome: Outcome = { kind: "crashed", reason: "Executor pool is closed" };
+    return this.#fail(start, outcome, opts, "executor_restarted");
   }
 
-  #loadVersion(ex: ExecutorProcess, script: ScriptRef): number {
-    const w = ex.load(fingerprintOf(script), {
+  #loadVersion(ex: ExecutorProcess, script: ScriptRef, fingerprint: string): number {
+    const w = ex.load(fingerprint, {
       appId: script.appId,
       appSlug: script.appSlug,
       env: script.env,
@@ -362,77 +347,37 @@ class Pool implements ExecutorPool {
     return w;
   }
 
-  #evictForRoom(): void {
-    for (const ex of this.#live.values()) {
-      if (this.#live.size < this.#maxExecutors) return;
-      if (ex.inFlight === 0) this.#stop(ex, "Evicted (maxExecutors)");
-    }
-    if (this.#live.size >= this.#maxExecutors) {
-      this.#log("warn", "All executors busy; exceeding maxExecutors", { live: this.#live.size });
-    }
-  }
-
-  /** One timer per executor, armed only when it goes idle; it re-arms itself if used meanwhile. */
-  #armIdle(ex: ExecutorProcess): void {
-    if (this.#idleTimers.has(ex) || ex.dead) return;
-    // Deploy checks are rare: their executor does not linger like an app's.
-    const idleMs = ex.appId.startsWith(CHECK_PREFIX)
-      ? Math.min(this.#idleMs, CHECK_IDLE_MS)
-      : this.#idleMs;
-    const fire = () => {
-      this.#idleTimers.delete(ex);
-      if (ex.dead) return;
-      const idleFor = Date.now() - ex.lastUsedAt;
-      if (ex.inFlight > 0) return;
-      if (idleFor >= idleMs) this.#stop(ex, "Idle");
-      else this.#idleTimers.set(ex, setTimeout(fire, idleMs - idleFor));
-    };
-    this.#idleTimers.set(ex, setTimeout(fire, idleMs));
-  }
-
-  #drop(ex: ExecutorProcess): void {
-    if (this.#live.get(ex.appId) === ex) this.#live.delete(ex.appId);
-    clearTimeout(this.#idleTimers.get(ex));
-    this.#idleTimers.delete(ex);
-  }
-
-  #retire(ex: ExecutorProcess): void {
-    this.#drop(ex);
-    if (ex.inFlight === 0) this.#stop(ex, "Replaced");
-    else ex.retiring = true;
-  }
-
-  #stop(ex: ExecutorProcess, why: string): void {
-    this.#log("info", "Executor stopped", { appId: ex.appId, pid: ex.pid, why });
-    ex.kill({
-      outcome: { kind: "crashed", reason: `Executor stopped: ${why}` },
-      code: "executor_restarted",
+  /**
+   * A loaded Worker is reused only for the same version, vars and outbound hosts. Serialising the
+   * vars costs time proportional to their size, so it happens once per vars object (the routing
+   * snapshot hands the same object to every request of a script), not once per request.
+   */
+  #fingerprintOf(script: ScriptRef): string {
+    const memo = this.#fingerprints.get(script.env);
+    if (
+      memo && memo.versionId === script.versionId &&
+      (memo.netAllow === script.netAllow ||
+        (memo.netAllow.length === 0 && script.netAllow.length === 0))
+    ) return memo.fingerprint;
+    const fingerprint = `${script.versionId}\0${JSON.stringify([script.env, script.netAllow])}`;
+    this.#fingerprints.set(script.env, {
+      versionId: script.versionId,
+      netAllow: script.netAllow,
+      fingerprint,
     });
-    this.#drop(ex);
+    return fingerprint;
   }
 
-  async stopApp(appId: string): Promise<void> {
-    const ex = this.#live.get(appId);
-    if (!ex) return;
-    this.#stop(ex, "App stopped");
-    await ex.closed;
+  stopApp(appId: string): Promise<void> {
+    return this.#fleet.stopApp(appId);
   }
 
   stats(): ExecutorStats[] {
-    return [...this.#live.values()].filter((ex) => !ex.dead).map((ex) => ({
-      appId: ex.appId,
-      pid: ex.pid,
-      rssMb: ex.rssMb(),
-      inFlight: ex.inFlight,
-      loadedVersions: ex.versions.size,
-      startedAt: ex.startedAt,
-      lastUsedAt: ex.lastUsedAt,
-    }));
+    return this.#fleet.stats();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.#closed = true;
-    for (const ex of [...this.#live.values()]) this.#stop(ex, "Pool closed");
-    await Promise.all([...this.#all].map((ex) => ex.closed));
+    return this.#fleet.close();
   }
 }

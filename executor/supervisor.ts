@@ -1,13 +1,15 @@
-/** @module One executor child process per app: spawn, Unix-socket framing, RSS watch, kill and death classification. */
+/** @module One executor child process per app: spawn, Unix-socket framing, limits at all times, freeze when quiet, kill and death classification. */
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
 import { childCommand } from "./_command.ts";
+import { prepareDenoDir, removeDenoDir } from "./_deno_dir.ts";
 import { readCpuNs, readRssMb } from "./_proc.ts";
+import { type BackgroundPolicy, DEFAULT_BACKGROUND_POLICY } from "./_background.ts";
+import { ExecutorWatch } from "./_watch.ts";
 import type { FailMessage, InvokeMessage, ResultMessage } from "./_protocol.ts";
 import type { Outcome } from "./types.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
-const RSS_POLL_MS = 25;
 const SOCKET_CLOSE_GRACE_MS = 2_000;
 const QUIET_WINDOW_MS = 100;
 /** At most this share of one core over the window counts as quiet. */
@@ -34,6 +36,13 @@ export interface ExecutorProcessOptions {
   /** Outbound hosts the process may hand to its Workers (the union of its scripts' `netAllow`). */
   netGrant: string[];
   socketDir: string;
+  /**
+   * Where the process's private Deno cache directory is made (removed when the process ends).
+   * Pass the data directory's executor folder; defaults to `socketDir`.
+   */
+  stateDir?: string;
+  /** Budget of work after the response (CPU with nothing of its own in flight). */
+  background?: BackgroundPolicy;
   log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -66,8 +75,8 @@ export class ExecutorProcess {
   #death: Death | null = null;
   #stderr = "";
   #child: Deno.ChildProcess | null = null;
-  #rssTimer: ReturnType<typeof setInterval> | undefined;
-  #lastRssMb = 0;
+  #watcher: ExecutorWatch | null = null;
+  #denoDir = "";
   #maxBodyBytes = 0;
   /** Settles `closed`. */
   #lifecycle: () => void = () => {};
@@ -103,16 +112,23 @@ export class ExecutorProcess {
     return this.#pending.size;
   }
 
+  /** True while the process is stopped (SIGSTOP) because nothing ran in it for a while. */
+  get frozen(): boolean {
+    return this.#watcher?.frozen ?? false;
+  }
+
   async #start(): Promise<void> {
     const path = `${this.#opts.socketDir}/${crypto.randomUUID().slice(0, 12)}.sock`;
     const listener = Deno.listen({ transport: "unix", path });
     let connTimer: ReturnType<typeof setTimeout> | undefined;
     try {
+      this.#denoDir = prepareDenoDir(this.#opts.stateDir ?? this.#opts.socketDir);
       const cmd = childCommand({
         socketPath: path,
         memoryLimitMb: this.memoryLimitMb,
         netGrant: [...this.netGrant],
         appId: this.appId,
+        denoDir: this.#denoDir,
       });
       this.#child = new Deno.Command(cmd.execPath, {
         args: cmd.args,
@@ -120,10 +136,21 @@ export class ExecutorProcess {
         clearEnv: true,
         cwd: cmd.cwd,
         stdin: "null",
-        stdout: "piped",
+        // Nothing platform-side writes there; a script's writes must cost the trusted side nothing.
+        stdout: "null",
         stderr: "piped",
       }).spawn();
       this.pid = this.#child.pid;
+      this.#watcher = new ExecutorWatch({
+        appId: this.appId,
+        pid: this.pid,
+        child: this.#child,
+        memoryLimitMb: this.memoryLimitMb,
+        background: this.#opts.background ?? DEFAULT_BACKGROUND_POLICY,
+        pending: this.#pending,
+        log: this.#opts.log,
+        kill: (death) => this.kill(death),
+      });
       this.#watch(this.#child);
       const timeout = new Promise<never>((_, reject) => {
         connTimer = setTimeout(
@@ -143,6 +170,7 @@ export class ExecutorProcess {
       }
       this.#writer = new FrameWriter(conn.writable);
       this.#read(conn);
+      this.#watcher.wake();
     } finally {
       clearTimeout(connTimer);
       listener.close();
@@ -159,11 +187,11 @@ export class ExecutorProcess {
         );
       }
     })();
-    const drainOut = (async () => {
-      for await (const _ of child.stdout) { /* discarded: user code may write here */ }
-    })();
     const status = await child.status;
-    await Promise.allSettled([drainErr, drainOut]);
+    await drainErr.catch(() => {});
+    this.#watcher?.stop();
+    // Whatever Deno cached for this process goes with it (the app's deletion stops it, too).
+    if (this.#denoDir) await removeDenoDir(this.#denoDir);
     if (!this.#death) {
       const oom = OOM_PATTERN.test(this.#stderr);
       this.#opts.log(oom ? "warn" : "error", "Executor exited", {
@@ -179,7 +207,7 @@ export class ExecutorProcess {
             outcome: {
               kind: "memory",
               limitMb: this.memoryLimitMb,
-              usedMb: Math.max(this.#lastRssMb, this.memoryLimitMb),
+              usedMb: Math.max(this.#watcher?.peakRssMb ?? 0, this.memoryLimitMb),
             },
             code: "memory_limit",
           }
@@ -223,12 +251,13 @@ export class ExecutorProcess {
 
   #onFrame({ header, body }: Frame): void {
     const id = header.id;
+    if (header.t === "thread" || header.t === "bg") return this.#watcher?.onFrame(header);
     if (header.t !== "result" && header.t !== "fail") return;
     const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
     // A Worker may only answer requests sent to it: no cross-version forgery.
     if (!pending || pending.w !== header.w) return;
     this.#pending.delete(id as number);
-    this.#settled();
+    this.#settled(pending.w);
     if (header.t === "result") {
       pending.resolve({ t: "result", msg: header as unknown as ResultMessage, body });
     } else pending.resolve({ t: "fail", msg: header as unknown as FailMessage });
@@ -248,6 +277,8 @@ export class ExecutorProcess {
     }
     const w = this.#nextWorker++;
     this.versions.set(fingerprint, w);
+    this.#watcher?.label(w, fingerprint);
+    this.#watcher?.wake();
     try {
       this.#writer?.send({ t: "load", w, ...msg }, new TextEncoder().encode(source));
     } catch (err) {
@@ -264,6 +295,7 @@ export class ExecutorProcess {
     const w = this.versions.get(fingerprint);
     if (w === undefined) return;
     this.versions.delete(fingerprint);
+    this.#watcher?.wake();
     this.#writer?.send({ t: "unload", w });
   }
 
@@ -283,7 +315,8 @@ export class ExecutorProcess {
     if (this.#death) return { id, reply: Promise.resolve({ t: "died", death: this.#death }) };
     this.#maxBodyBytes = Math.max(this.#maxBodyBytes, msg.maxBodyBytes);
     const reply = new Promise<Reply>((resolve) => this.#pending.set(id, { w: msg.w, resolve }));
-    if (this.#pending.size === 1) this.#armRss();
+    // A frozen process is resumed before its frame is written (the kernel buffers it meanwhile).
+    this.#watcher?.invoked(msg.w);
     try {
       this.#writer!.send({ t: "invoke", id, ...msg }, body);
     } catch (err) {
@@ -297,30 +330,13 @@ export class ExecutorProcess {
 
   /** Forgets an invocation (after a timeout answered it). */
   forget(id: number): void {
-    if (this.#pending.delete(id)) this.#settled();
+    const pending = this.#pending.get(id);
+    if (pending && this.#pending.delete(id)) this.#settled(pending.w);
   }
 
-  #settled(): void {
+  #settled(w: number): void {
     this.lastUsedAt = Date.now();
-    if (this.#pending.size === 0) {
-      clearInterval(this.#rssTimer);
-      this.#rssTimer = undefined;
-    }
-  }
-
-  /** Polls RSS only while invocations are in flight: no timers when idle. */
-  #armRss(): void {
-    if (this.#rssTimer !== undefined || !this.pid) return;
-    this.#rssTimer = setInterval(() => {
-      const mb = this.rssMb();
-      this.#lastRssMb = Math.max(this.#lastRssMb, mb);
-      if (mb > this.memoryLimitMb) {
-        this.kill({
-          outcome: { kind: "memory", limitMb: this.memoryLimitMb, usedMb: mb },
-          code: "memory_limit",
-        });
-      }
-    }, RSS_POLL_MS);
+    this.#watcher?.settled(w);
   }
 
   /**
@@ -344,14 +360,16 @@ export class ExecutorProcess {
   kill(death: Death): void {
     if (this.#death) return;
     this.#death = death;
-    clearInterval(this.#rssTimer);
-    this.#rssTimer = undefined;
+    this.#watcher?.stop();
     try {
       this.#child?.kill("SIGKILL");
     } catch { /* already exited */ }
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of pending) p.resolve({ t: "died", death });
-    if (!this.#child) this.#lifecycle();
+    if (!this.#child) {
+      if (this.#denoDir) removeDenoDir(this.#denoDir).finally(() => this.#lifecycle());
+      else this.#lifecycle();
+    }
   }
 }

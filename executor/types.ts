@@ -58,6 +58,15 @@ export type Outcome =
   | { kind: "body_too_large"; limitBytes: number; receivedBytes: number }
   | { kind: "response_too_large"; limitBytes: number; producedBytes: number }
   | { kind: "concurrency"; limit: number; inFlight: number }
+  | {
+    /** Every executor slot was busy and the request could not wait (queue full or waited too long). */
+    kind: "capacity";
+    reason: "queue_full" | "queue_timeout" | "closed";
+    maxExecutors: number;
+    maxQueue: number;
+    queueLength: number;
+    waitedMs: number;
+  }
   | { kind: "crashed"; reason: string }
   | { kind: "rejected"; error: string };
 
@@ -80,6 +89,8 @@ export interface Diagnostic {
   message: string;
   line?: number;
   column?: number;
+  /** Set when the module was not checked because every executor slot was busy: try again. */
+  busy?: true;
 }
 
 /** A source to check before it is deployed to an app, and how long and how much it may take. */

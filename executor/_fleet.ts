@@ -1,0 +1,307 @@
+/** @module The live executor processes of a pool: at most `maxExecutors`, reservations, eviction of idle ones, and the wait for a slot. */
+
+import { AdmissionQueue, type Refusal } from "./_admission.ts";
+import { isHost } from "./_command.ts";
+import { ExecutorProcess } from "./supervisor.ts";
+import type { ExecutorStats, ScriptRef } from "./types.ts";
+
+/** Check executors are keyed apart from the app's own, so a bad deploy never disturbs it. */
+export const CHECK_PREFIX = "check:";
+/** How long an idle check executor is kept. */
+const CHECK_IDLE_MS = 10_000;
+/** Idle this long, an executor may be evicted for a waiting app even within its turn. */
+const HANDOVER_IDLE_MS = 50;
+
+/** Fleet options; units are in the names (defaults are the pool's, see `ExecutorPoolOptions`). */
+export interface FleetOptions {
+  idleMs: number;
+  maxExecutors: number;
+  maxQueue: number;
+  queueTimeoutMs: number;
+  minResidencyMs: number;
+  socketDir: string;
+  stateDir?: string;
+  log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Owns every executor process. A request reserves its app's executor from the moment it is chosen
+ * until the invocation settles (`acquire()` … `release()`); only executors with no reservation and
+ * nothing in flight are ever stopped to make room, longest idle first. When every slot is taken,
+ * requests of apps without an executor wait in a bounded FIFO queue.
+ */
+export class Fleet {
+  readonly maxExecutors: number;
+  readonly maxQueue: number;
+  #idleMs: number;
+  #queueTimeoutMs: number;
+  #minResidencyMs: number;
+  #socketDir: string;
+  #stateDir: string | undefined;
+  #log: FleetOptions["log"];
+  #live = new Map<string, ExecutorProcess>();
+  #all = new Set<ExecutorProcess>();
+  #idleTimers = new Map<ExecutorProcess, ReturnType<typeof setTimeout>>();
+  /** Requests that chose an executor and have not settled yet, per executor. */
+  #holds = new Map<ExecutorProcess, number>();
+  #queue: AdmissionQueue<ExecutorProcess, ScriptRef>;
+  /** When each executor's current turn on its slot began (spawn, or a grant to waiters). */
+  #turns = new Map<ExecutorProcess, number>();
+  #pumpQueued = false;
+  #pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(opts: FleetOptions) {
+    this.maxExecutors = opts.maxExecutors;
+    this.maxQueue = opts.maxQueue;
+    this.#idleMs = opts.idleMs;
+    this.#queueTimeoutMs = opts.queueTimeoutMs;
+    this.#minResidencyMs = opts.minResidencyMs;
+    this.#socketDir = opts.socketDir;
+    this.#stateDir = opts.stateDir;
+    this.#log = opts.log;
+    this.#queue = new AdmissionQueue({
+      maxQueue: opts.maxQueue,
+      // No single app may take more than a quarter of the queue (at least one place).
+      maxQueuePerKey: Math.max(1, Math.ceil(opts.maxQueue / 4)),
+    });
+  }
+
+  /**
+   * The app's executor, reserved for this request. An app that has one never waits; otherwise a
+   * free slot, or the slot of the longest-idle executor, or a place in the bounded queue.
+   */
+  async acquire(script: ScriptRef): Promise<ExecutorProcess | Refusal> {
+    if (this.#closed) return { refused: "closed", queueLength: 0, waitedMs: 0 };
+    const mine = this.#current(script);
+    if (mine) return mine;
+    // Newcomers queue behind earlier waiters: a freed slot goes to the head of the queue.
+    if (this.#queue.length === 0 && this.#makeRoom()) return this.#reserve(this.#spawn(script));
+    const waitMs = Math.max(0, Math.min(script.limits.timeoutMs, this.#queueTimeoutMs));
+    const got = await this.#queue.wait(script.appId, script, waitMs);
+    if ("refused" in got) return got;
+    // Served with the executor another waiter of this app got: it may lack this script's caps.
+    if (this.#fits(got, script)) return got;
+    this.release(got);
+    if (this.#closed) return { refused: "closed", queueLength: 0, waitedMs: 0 };
+    return this.#current(script) ?? this.acquire(script);
+  }
+
+  /** The app's live executor, reserved; replaced first (without waiting) if it lacks caps. */
+  #current(script: ScriptRef): ExecutorProcess | null {
+    const ex = this.#live.get(script.appId);
+    if (!ex || this.#yields(ex)) return null;
+    if (this.#fits(ex, script)) return this.#reserve(ex);
+    // Heap cap and outbound hosts are fixed at spawn and only grow (no flapping between scripts
+    // with different limits): a script needing more gets a fresh executor with the union, and
+    // the old one finishes its in-flight work first. The cap resets when the executor restarts.
+    // The swap keeps the app's slot, so it does not queue.
+    this.#retire(ex);
+    return this.#reserve(this.#spawn(script, ex));
+  }
+
+  /**
+   * Past its turn, while other apps wait, an executor takes no new requests: they queue behind
+   * the earlier waiters, it drains, and its slot goes to the head of the queue. Without this,
+   * apps under steady load would never go idle and waiting apps would starve.
+   */
+  #yields(ex: ExecutorProcess): boolean {
+    if (this.#queue.length === 0 || this.#queue.head()?.key === ex.appId) return false;
+    return Date.now() - (this.#turns.get(ex) ?? 0) >= this.#minResidencyMs;
+  }
+
+  #fits(ex: ExecutorProcess, script: ScriptRef): boolean {
+    return !ex.dead && ex.memoryLimitMb >= script.limits.memoryLimitMb &&
+      script.netAllow.every((h) => !isHost(h) || ex.netGrant.has(h));
+  }
+
+  #spawn(script: ScriptRef, replaces?: ExecutorProcess): ExecutorProcess {
+    const netAllow = script.netAllow.filter(isHost);
+    let memoryLimitMb = script.limits.memoryLimitMb;
+    if (replaces) {
+      netAllow.push(...replaces.netGrant);
+      memoryLimitMb = Math.max(memoryLimitMb, replaces.memoryLimitMb);
+    }
+    const ex = new ExecutorProcess({
+      appId: script.appId,
+      memoryLimitMb,
+      netGrant: [...new Set(netAllow)],
+      socketDir: this.#socketDir,
+      stateDir: this.#stateDir,
+      log: this.#log,
+    });
+    this.#live.set(script.appId, ex);
+    this.#all.add(ex);
+    this.#turns.set(ex, Date.now());
+    ex.closed.then(() => {
+      this.#all.delete(ex);
+      this.#turns.delete(ex);
+      this.drop(ex);
+    });
+    this.#log("info", "Executor started", { appId: script.appId });
+    return ex;
+  }
+
+  #reserve(ex: ExecutorProcess): ExecutorProcess {
+    this.#holds.set(ex, (this.#holds.get(ex) ?? 0) + 1);
+    return ex;
+  }
+
+  release(ex: ExecutorProcess): void {
+    const left = (this.#holds.get(ex) ?? 1) - 1;
+    if (left > 0) {
+      this.#holds.set(ex, left);
+      return;
+    }
+    this.#holds.delete(ex);
+    if (!this.#idle(ex)) return;
+    if (ex.retiring) return this.#stop(ex, "Replaced");
+    if (this.#live.get(ex.appId) === ex) this.#armIdle(ex);
+    // Someone is waiting for a slot: this one may be handed over now rather than after idleMs.
+    if (this.#queue.length > 0) this.#schedulePump();
+  }
+
+  /** Nothing reserved and nothing in flight: the only executors that may be evicted. */
+  #idle(ex: ExecutorProcess): boolean {
+    return !ex.dead && !this.#holds.has(ex) && ex.inFlight === 0;
+  }
+
+  /** Executor processes alive now, retiring ones included (they still hold their memory). */
+  #occupied(): number {
+    let n = 0;
+    for (const ex of this.#all) if (!ex.dead) n++;
+    return n;
+  }
+
+  /**
+   * Frees a slot if the fleet is full by stopping the idle executor unused for longest; false when
+   * every executor is reserved, busy, or too recently started or used to be evicted yet.
+   */
+  #makeRoom(): boolean {
+    if (this.#occupied() < this.maxExecutors) return true;
+    const now = Date.now();
+    let victim: ExecutorProcess | undefined;
+    let soonest = Infinity;
+    for (const ex of this.#live.values()) {
+      if (!this.#idle(ex)) continue;
+      // An executor idle between two requests of a busy client is not swapped out at once (two
+      // apps sharing one slot would ping-pong on every request): only once its turn is over or
+      // it has stayed idle for a moment.
+      const eligibleAt = Math.min(
+        (this.#turns.get(ex) ?? 0) + this.#minResidencyMs,
+        ex.lastUsedAt + HANDOVER_IDLE_MS,
+      );
+      if (eligibleAt > now) {
+        soonest = Math.min(soonest, eligibleAt);
+        continue;
+      }
+      if (!victim || ex.lastUsedAt < victim.lastUsedAt) victim = ex;
+    }
+    if (victim) {
+      this.#stop(victim, "Evicted (maxExecutors)");
+      return true;
+    }
+    if (soonest < Infinity) this.#pumpAt(soonest - now);
+    return false;
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpQueued || this.#closed) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  #pumpAt(delayMs: number): void {
+    clearTimeout(this.#pumpTimer);
+    this.#pumpTimer = setTimeout(() => this.#pump(), Math.max(1, delayMs));
+  }
+
+  /** Serves waiters, oldest first, while slots free up; each served waiter is reserved at once. */
+  #pump(): void {
+    for (let guard = this.#queue.length; guard > 0 && !this.#closed; guard--) {
+      const head = this.#queue.head();
+      if (!head) return;
+      let ex = this.#live.get(head.key);
+      if (!ex) {
+        if (!this.#makeRoom()) return;
+        ex = this.#spawn(head.meta);
+      }
+      const served = ex;
+      this.#turns.set(served, Date.now());
+      this.#queue.grant(head.key, () => this.#reserve(served));
+    }
+  }
+
+  /** One timer per executor, armed only when it goes idle; it re-arms itself if used meanwhile. */
+  #armIdle(ex: ExecutorProcess): void {
+    if (this.#idleTimers.has(ex) || ex.dead) return;
+    // Deploy checks are rare: their executor does not linger like an app's.
+    const idleMs = ex.appId.startsWith(CHECK_PREFIX)
+      ? Math.min(this.#idleMs, CHECK_IDLE_MS)
+      : this.#idleMs;
+    const fire = () => {
+      this.#idleTimers.delete(ex);
+      // A reserved or busy executor re-arms when its last request settles.
+      if (!this.#idle(ex)) return;
+      const idleFor = Date.now() - ex.lastUsedAt;
+      if (idleFor >= idleMs) this.#stop(ex, "Idle");
+      else this.#idleTimers.set(ex, setTimeout(fire, idleMs - idleFor));
+    };
+    this.#idleTimers.set(ex, setTimeout(fire, idleMs));
+  }
+
+  drop(ex: ExecutorProcess): void {
+    if (this.#live.get(ex.appId) === ex) this.#live.delete(ex.appId);
+    clearTimeout(this.#idleTimers.get(ex));
+    this.#idleTimers.delete(ex);
+    if (this.#queue.length > 0) this.#schedulePump();
+  }
+
+  #retire(ex: ExecutorProcess): void {
+    this.drop(ex);
+    if (this.#idle(ex)) this.#stop(ex, "Replaced");
+    else ex.retiring = true;
+  }
+
+  #stop(ex: ExecutorProcess, why: string): void {
+    this.#log("info", "Executor stopped", { appId: ex.appId, pid: ex.pid, why });
+    ex.kill({
+      outcome: { kind: "crashed", reason: `Executor stopped: ${why}` },
+      code: "executor_restarted",
+    });
+    this.drop(ex);
+  }
+
+  /** Stops an app's executor at once, busy or not. */
+  async stopApp(appId: string): Promise<void> {
+    const ex = this.#live.get(appId);
+    if (!ex) return;
+    this.#stop(ex, "App stopped");
+    await ex.closed;
+  }
+
+  /** Live executor processes. */
+  stats(): ExecutorStats[] {
+    return [...this.#live.values()].filter((ex) => !ex.dead).map((ex) => ({
+      appId: ex.appId,
+      pid: ex.pid,
+      rssMb: ex.rssMb(),
+      inFlight: ex.inFlight,
+      loadedVersions: ex.versions.size,
+      startedAt: ex.startedAt,
+      lastUsedAt: ex.lastUsedAt,
+    }));
+  }
+
+  /** Refuses every waiter and stops every executor. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#pumpTimer);
+    this.#queue.refuseAll();
+    for (const ex of [...this.#all]) if (!ex.dead) this.#stop(ex, "Pool closed");
+    await Promise.all([...this.#all].map((ex) => ex.closed));
+  }
+}
