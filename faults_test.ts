@@ -86,7 +86,7 @@ Deno.test("faults - one app's faults never cost another app an error", async (t)
   });
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    (req, info) => platform.app.fetch(req, info),
+    (req, info) => platform.tenant.fetch(req, info),
   );
   // The platform routes by Host; fetch cannot set Host, so it speaks to the server as a proxy.
   const client = Deno.createHttpClient({ proxy: { url: `http://127.0.0.1:${server.addr.port}` } });

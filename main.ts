@@ -41,8 +41,16 @@ export async function main(args: string[]): Promise<number> {
     throw err;
   }
   const server = await import("./server.ts");
-  if (command === "migrate") await server.migrateOnly(config);
-  else await server.serve(config);
+  try {
+    if (command === "migrate") await server.migrateOnly(config);
+    else await server.serve(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
   return 0;
 }
 

@@ -18,7 +18,14 @@ async function startServer(env: Record<string, string>) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
     clearEnv: true,
-    env: { ...baseEnv(), PORT: "0", HOSTNAME: "127.0.0.1", PICLOUD_LOG_LEVEL: "info", ...env },
+    env: {
+      ...baseEnv(),
+      PORT: "0",
+      PICLOUD_CONSOLE_PORT: "0",
+      HOSTNAME: "127.0.0.1",
+      PICLOUD_LOG_LEVEL: "info",
+      ...env,
+    },
     stdout: "null",
     stderr: "piped",
   }).spawn();
@@ -29,7 +36,9 @@ async function startServer(env: Record<string, string>) {
     const { value, done } = await reader.read();
     if (done) break;
     seen += value;
-    const m = /listening on http:\/\/localhost:(\d+)\//.exec(seen);
+    const m =
+      /listening on http:\/\/localhost:(\d+)\/.*console and admin API on http:\/\/localhost:(\d+)\//
+        .exec(seen);
     if (m) {
       // Keep draining so the child never blocks on a full pipe.
       const rest = (async () => {
@@ -39,7 +48,13 @@ async function startServer(env: Record<string, string>) {
           seen += r.value;
         }
       })();
-      return { child, port: Number(m[1]), output: () => seen, drained: rest };
+      return {
+        child,
+        port: Number(m[1]),
+        consolePort: Number(m[2]),
+        output: () => seen,
+        drained: rest,
+      };
     }
   }
   child.kill("SIGKILL");
@@ -55,6 +70,13 @@ Deno.test("main serve - fresh install serves Hello World; restart keeps data wit
       const res = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { host: "localhost" } });
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "Hello World\n");
+      // The console has its own port: the tenant port does not serve the API, and vice versa.
+      const health = await fetch(`http://127.0.0.1:${s.consolePort}/api/v1/health`);
+      assert.deepEqual(await health.json(), { status: "ok" });
+      const notApi = await fetch(`http://127.0.0.1:${s.port}/api/v1/health`);
+      assert.equal((await notApi.json()).error.code, "no_route");
+      const notTenant = await fetch(`http://127.0.0.1:${s.consolePort}/`);
+      assert.equal((await notTenant.json()).error.code, "not_found");
       s.child.kill("SIGTERM");
       const status = await s.child.status;
       await s.drained;

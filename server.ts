@@ -3,17 +3,24 @@
  * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
  */
 import type { Hono } from "hono";
-import type { Config } from "./common/config.ts";
+import { resolve } from "node:path";
+import { type Config, ConfigError } from "./common/config.ts";
 import { type Database, openDatabase } from "./common/db.ts";
 import { createLogger, type Logger } from "./common/logging.ts";
 import { loadMigrations, migrate } from "./common/migrate.ts";
 import { createSecretKeys } from "./common/secret_key.ts";
+import {
+  defaultMaxConnections,
+  type HttpListener,
+  listen,
+  readOpenFilesSoftLimit,
+} from "./common/http_listener.ts";
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
 import { bootstrapIdentity, createConsoleApi } from "./manager/mod.ts";
 import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
 import { seed } from "./manager/seed.ts";
-import { createApp } from "./orchestrator/app.ts";
+import { createEntries, type Entries } from "./orchestrator/app.ts";
 import { dispatchScheduled } from "./orchestrator/dispatch.ts";
 import { createLogFeed } from "./orchestrator/log_feed.ts";
 import { createLogWriter, type LogWriter } from "./orchestrator/log_writer.ts";
@@ -21,9 +28,14 @@ import { createRouting, type Routing } from "./orchestrator/routing.ts";
 import { createSourceCache } from "./orchestrator/source_cache.ts";
 import { createTenantHandler } from "./orchestrator/tenant.ts";
 
-/** A running platform without its listener: what tests drive with `app.request()`. */
+/** A running platform without its listeners: what tests drive with `tenant.request()` / `console.request()`. */
 export interface Platform {
-  app: Hono;
+  /** Tenant traffic (the `PORT` listener). */
+  tenant: Hono;
+  /** The admin API and dashboard (the `PICLOUD_CONSOLE_PORT` listener). */
+  console: Hono;
+  /** Both on one port, split by host (when the console port is the tenant port). */
+  shared: Hono;
   db: Database;
   pool: ExecutorPool;
   routing: Routing;
@@ -57,7 +69,11 @@ export async function createPlatform(
   const pool = createExecutorPool({
     idleMs: config.executorIdleMs,
     maxExecutors: config.maxExecutors,
+    maxQueue: config.executorQueue,
+    queueTimeoutMs: config.executorQueueMs,
     socketDir,
+    // Each executor's private Deno cache lives here, removed with the executor.
+    stateDir: resolve(config.dataDir, "executors"),
     log: (level, msg, fields) => log[level](msg, fields),
   });
   const logFeed = createLogFeed(db.sql, { listen: db.kind === "postgres" });
@@ -105,15 +121,16 @@ export async function createPlatform(
     pool,
   };
   await bootstrapIdentity(managerDeps);
-  const app = createApp({
+  const entries: Entries = createEntries({
     consoleHosts: config.consoleHosts,
+    trustedProxies: config.trustedProxies,
     consoleApi: createConsoleApi(managerDeps, dispatchDeps),
     tenant: createTenantHandler(routing, dispatchDeps),
     routing,
     log,
   });
   return {
-    app,
+    ...entries,
     db,
     pool,
     routing,
@@ -142,25 +159,76 @@ export async function serve(config: Config): Promise<void> {
   const where = platform.db.kind === "embedded"
     ? `embedded database in ${config.dataDir}`
     : "PostgreSQL";
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen: ({ port }) => {
-      const ms = Math.round(performance.now() - started);
-      log.info(`PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms} ms)`);
-    },
-  }, (req, info) => platform.app.fetch(req, info));
-
+  // Signal listeners first: Deno aborts if its first signal registration meets EMFILE.
   const stop = new Promise<string>((resolve) => {
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(sig, () => resolve(sig));
     }
   });
+  const total = config.http.maxConnections ?? defaultMaxConnections(readOpenFilesSoftLimit());
+  // The console keeps its own share of connections, so a tenant flood never locks the owner out.
+  const consoleCap = config.console.shared ? 0 : Math.max(8, Math.floor(total / 8));
+  const listeners: HttpListener[] = [];
+  const serveOn = (port: number, hostname: string, entry: Hono, maxConnections: number) => {
+    const server = listenOrExplain(port, hostname, () =>
+      listen({
+        port,
+        hostname,
+        headerTimeoutMs: config.http.headerTimeoutMs,
+        idleTimeoutMs: config.http.idleTimeoutMs,
+        maxConnections,
+        log,
+      }, (req, info) => entry.fetch(req, info)));
+    listeners.push(server);
+    return server.addr.port;
+  };
+  try {
+    const ms = () => Math.round(performance.now() - started);
+    if (config.console.shared) {
+      const port = serveOn(config.port, config.hostname, platform.shared, total);
+      log.info(
+        `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
+          `console and admin API on the hosts ${config.consoleHosts.join(", ")} only`,
+      );
+    } else {
+      const consolePort = serveOn(
+        config.console.port,
+        config.console.hostname,
+        platform.console,
+        consoleCap,
+      );
+      const port = serveOn(config.port, config.hostname, platform.tenant, total - consoleCap);
+      log.info(
+        `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
+          `console and admin API on http://localhost:${consolePort}/api/v1/`,
+      );
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.shutdown()));
+    await platform.close();
+    throw err;
+  }
+
   const signal = await stop;
   log.info("shutting down", { signal });
   platform.endStreams();
-  await server.shutdown();
+  await Promise.all(listeners.map((l) => l.shutdown()));
   await platform.close();
+}
+
+/** A port already taken is a configuration problem: say which variable to change. */
+function listenOrExplain<T>(port: number, hostname: string, start: () => T): T {
+  try {
+    return start();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.AddrNotAvailable)) {
+      throw err;
+    }
+    throw new ConfigError([{
+      variable: "PORT / PICLOUD_CONSOLE_PORT",
+      message: `cannot listen on ${hostname}:${port}: ${err.message}`,
+    }]);
+  }
 }
 
 /** Applies pending migrations and exits. */

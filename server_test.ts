@@ -9,7 +9,7 @@ async function deploy(t: TestPlatform, token: string, body: Record<string, unkno
 
 Deno.test("platform - a fresh install serves Hello World on GET / of localhost", async () => {
   await withTestPlatform(async ({ p }) => {
-    const res = await p.app.request("http://localhost/");
+    const res = await p.tenant.request("http://localhost/");
     assert.equal(res.status, 200);
     assert.equal(await res.text(), "Hello World\n");
     assert.ok(res.headers.get("x-request-id"));
@@ -25,7 +25,7 @@ Deno.test("platform - unknown hosts, missing routes and wrong methods get JSON e
     ];
     for (const c of cases) {
       await t.step(`${c.method} ${c.url} → ${c.code}`, async () => {
-        const res = await p.app.request(c.url, { method: c.method });
+        const res = await p.tenant.request(c.url, { method: c.method });
         assert.equal(res.status, c.status);
         assert.equal((await res.json()).error.code, c.code);
       });
@@ -57,7 +57,7 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
     const r = await t.call("POST", "/api/v1/admin/routes", { token, body: routeBody });
     assert.equal(r.status, 201);
 
-    const res = await p.app.request("http://localhost/hello/ann");
+    const res = await p.tenant.request("http://localhost/hello/ann");
     assert.equal(res.status, 200);
     const body = await res.json();
     assert.deepEqual(body.params, { name: "ann" });
@@ -77,7 +77,7 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
     });
     assert.equal(v2.status, 201);
     assert.equal(v2.body.version, 2);
-    assert.equal((await (await p.app.request("http://localhost/hello/ann")).json()).v, 2);
+    assert.equal((await (await p.tenant.request("http://localhost/hello/ann")).json()).v, 2);
 
     const ex = await t.call("GET", `/api/v1/execute/${script.id}`, { token });
     assert.equal(ex.status, 200);
@@ -167,7 +167,7 @@ Deno.test("platform - admin endpoints require a principal and validate input", a
         const url = new URL(`api/v1/admin/${c.path}`, "http://localhost/");
         const headers: Record<string, string> = { "content-type": "application/json" };
         if (c.token) headers.authorization = `Bearer ${c.token}`;
-        const res = await tp.p.app.request(url.href, {
+        const res = await tp.p.console.request(url.href, {
           method: c.method,
           headers,
           body: c.raw ?? (c.body === undefined ? undefined : JSON.stringify(c.body)),

@@ -4,8 +4,23 @@ import { z } from "zod";
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const hostList = z.string().transform((s) =>
-  s.split(",").map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0)
+  s.split(",").map((h) => h.trim().toLowerCase().replace(/\.$/, "")).filter((h) => h.length > 0)
 );
+
+/** `loopback`, an IP address or a CIDR (`10.0.0.0/8`, `fd00::/8`), validated by the URL parser. */
+function isProxySpec(spec: string): boolean {
+  if (spec === "loopback") return true;
+  const [ip, bits, extra] = spec.split("/");
+  if (extra !== undefined || (bits !== undefined && !/^[0-9]{1,3}$/.test(bits))) return false;
+  const v6 = ip.includes(":");
+  if (bits !== undefined && Number(bits) > (v6 ? 128 : 32)) return false;
+  try {
+    if (v6) return new URL(`http://[${ip}]/`).hostname !== "";
+    return /^[0-9.]+$/.test(ip) && new URL(`http://${ip}/`).hostname === ip;
+  } catch {
+    return false;
+  }
+}
 
 /** The environment variables PiCloud reads, with their defaults. */
 export const configSchema = z.object({
@@ -15,6 +30,10 @@ export const configSchema = z.object({
     .optional(),
   PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/data"),
   PICLOUD_CONSOLE_HOSTS: hostList.default([]),
+  // The console and admin API listen on their own port, so no tenant script ever answers on the
+  // console's origin. The same value as PORT shares one port: then PICLOUD_CONSOLE_HOSTS is required.
+  PICLOUD_CONSOLE_PORT: intFrom(0, 65535).default(8001),
+  PICLOUD_CONSOLE_HOSTNAME: z.string().min(1).optional(),
   PICLOUD_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   PICLOUD_TIMEOUT_MS: intFrom(10, 15 * 60_000).default(30_000),
   // Per executor process (RSS of all of an app's warm scripts, ~66 MB baseline included) and
@@ -23,7 +42,11 @@ export const configSchema = z.object({
   PICLOUD_MAX_BODY_BYTES: intFrom(1024, 1024 ** 3).default(10 * 1024 * 1024),
   PICLOUD_MAX_CONCURRENCY: intFrom(1, 100_000).default(64),
   PICLOUD_EXECUTOR_IDLE_MS: intFrom(100, 86_400_000).default(300_000),
-  PICLOUD_MAX_EXECUTORS: intFrom(1, 4096).default(16),
+  // Unset: derived from the machine's memory (defaultMaxExecutors).
+  PICLOUD_MAX_EXECUTORS: intFrom(1, 4096).optional(),
+  // Requests waiting for an executor slot when all are busy; unset: 16 × the executor cap.
+  PICLOUD_EXECUTOR_QUEUE: intFrom(0, 1_000_000).optional(),
+  PICLOUD_EXECUTOR_QUEUE_MS: intFrom(0, 15 * 60_000).default(5_000),
   PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
   PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
   PICLOUD_BOOTSTRAP_EMAIL: z.string().email().max(320).optional(),
@@ -40,6 +63,16 @@ export const configSchema = z.object({
   PICLOUD_SECRET_KEY: z.string().min(1).optional(),
   PICLOUD_LOG_RETENTION_DAYS: intFrom(1, 3650).default(7),
   PICLOUD_LOG_MAX_ROWS_PER_APP: intFrom(10, 10_000_000).default(10_000),
+  // HTTP listener: whole request header from accept, keep-alive idle between requests, and open
+  // client connections per listening socket (unset: derived from the open-files limit).
+  PICLOUD_HEADER_TIMEOUT_MS: intFrom(100, 10 * 60_000).default(10_000),
+  PICLOUD_IDLE_TIMEOUT_MS: intFrom(100, 60 * 60_000).default(60_000),
+  PICLOUD_MAX_CONNECTIONS: intFrom(1, 1_000_000).optional(),
+  // Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed: IPs, CIDRs or
+  // `loopback`. Empty: no proxy is trusted and the TCP peer is the client.
+  PICLOUD_TRUSTED_PROXIES: z.string().transform((s) =>
+    s.split(",").map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0)
+  ).pipe(z.array(z.string().refine(isProxySpec, "use IPs, CIDRs or `loopback`"))).default([]),
 });
 
 /** Identity settings: bootstrap owner, password hashing, sessions and login throttling. */
@@ -72,11 +105,17 @@ export interface Config {
   hostname: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Hosts that alone may reach the console; empty: any host on the console port. */
   consoleHosts: string[];
+  /** Where the console and admin API listen; `shared` when it is the tenant port. */
+  console: { port: number; hostname: string; shared: boolean };
   logLevel: "debug" | "info" | "warn" | "error";
   limits: LimitDefaults;
   executorIdleMs: number;
   maxExecutors: number;
+  /** Most requests waiting for an executor slot, and the longest wait. */
+  executorQueue: number;
+  executorQueueMs: number;
   logFlushMs: number;
   logBatchSize: number;
   /** Base64 of 32 bytes encrypting script secrets; unset: generated file (embedded) or none. */
@@ -84,6 +123,10 @@ export interface Config {
   /** Execution log retention: rows older than this many days, and beyond this many per app. */
   logRetentionDays: number;
   logMaxRowsPerApp: number;
+  /** Proxies (IPs, CIDRs, `loopback`) whose forwarding headers name the client and scheme. */
+  trustedProxies: string[];
+  /** HTTP listener limits; `maxConnections` undefined: derived from the open-files limit. */
+  http: { headerTimeoutMs: number; idleTimeoutMs: number; maxConnections: number | undefined };
   auth: AuthConfig;
 }
 
@@ -97,8 +140,39 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses an environment map (e.g. `Deno.env.toObject()`) into a `Config`, or throws `ConfigError`. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+/** Planned RSS of one executor process: ~66 MB measured with one warm script, plus a few more. */
+export const EXECUTOR_BUDGET_MB = 128;
+/** Memory left to the main process (embedded PGlite alone is ~700 MB) and the OS. */
+export const MAIN_RESERVE_MB = 1024;
+
+/**
+ * The executor cap when `PICLOUD_MAX_EXECUTORS` is unset: what the machine's memory holds after
+ * the main process's reserve, one `EXECUTOR_BUDGET_MB` per executor, between 2 and 64.
+ * `totalMemoryMb` null (unknown) gives 16.
+ */
+export function defaultMaxExecutors(totalMemoryMb: number | null): number {
+  if (totalMemoryMb === null || !Number.isFinite(totalMemoryMb)) return 16;
+  const fits = Math.floor((totalMemoryMb - MAIN_RESERVE_MB) / EXECUTOR_BUDGET_MB);
+  return Math.min(64, Math.max(2, fits));
+}
+
+/** Total memory of this machine in MiB, or null when it cannot be read. */
+function systemMemoryMb(): number | null {
+  try {
+    return Deno.systemMemoryInfo().total / (1024 * 1024);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Parses an environment map (e.g. `Deno.env.toObject()`) into a `Config`, or throws `ConfigError`.
+ * `totalMemoryMb` (default: this machine's) sizes the executor cap when it is not configured.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  machine: { totalMemoryMb?: number | null } = {},
+): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([k, v]) => k in configSchema.shape && v !== undefined && v !== ""),
   );
@@ -109,12 +183,29 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = result.data;
+  const maxExecutors = e.PICLOUD_MAX_EXECUTORS ??
+    defaultMaxExecutors(
+      machine.totalMemoryMb === undefined ? systemMemoryMb() : machine.totalMemoryMb,
+    );
+  const shared = e.PICLOUD_CONSOLE_PORT === e.PORT && e.PORT !== 0;
+  if (shared && e.PICLOUD_CONSOLE_HOSTS.length === 0) {
+    throw new ConfigError([{
+      variable: "PICLOUD_CONSOLE_HOSTS",
+      message:
+        "required when PICLOUD_CONSOLE_PORT equals PORT (the console needs hosts of its own)",
+    }]);
+  }
   return {
     port: e.PORT,
     hostname: e.HOSTNAME,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.PICLOUD_DATA_DIR,
     consoleHosts: e.PICLOUD_CONSOLE_HOSTS,
+    console: {
+      port: e.PICLOUD_CONSOLE_PORT,
+      hostname: e.PICLOUD_CONSOLE_HOSTNAME ?? e.HOSTNAME,
+      shared,
+    },
     logLevel: e.PICLOUD_LOG_LEVEL,
     limits: {
       timeoutMs: e.PICLOUD_TIMEOUT_MS,
@@ -123,12 +214,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxConcurrency: e.PICLOUD_MAX_CONCURRENCY,
     },
     executorIdleMs: e.PICLOUD_EXECUTOR_IDLE_MS,
-    maxExecutors: e.PICLOUD_MAX_EXECUTORS,
+    maxExecutors,
+    executorQueue: e.PICLOUD_EXECUTOR_QUEUE ?? 16 * maxExecutors,
+    executorQueueMs: e.PICLOUD_EXECUTOR_QUEUE_MS,
     logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
     logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
     secretKey: e.PICLOUD_SECRET_KEY,
     logRetentionDays: e.PICLOUD_LOG_RETENTION_DAYS,
     logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,
+    trustedProxies: e.PICLOUD_TRUSTED_PROXIES,
+    http: {
+      headerTimeoutMs: e.PICLOUD_HEADER_TIMEOUT_MS,
+      idleTimeoutMs: e.PICLOUD_IDLE_TIMEOUT_MS,
+      maxConnections: e.PICLOUD_MAX_CONNECTIONS,
+    },
     auth: {
       bootstrapEmail: e.PICLOUD_BOOTSTRAP_EMAIL,
       bootstrapPassword: e.PICLOUD_BOOTSTRAP_PASSWORD,

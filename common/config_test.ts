@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, defaultMaxExecutors, parseConfig } from "./config.ts";
 
 Deno.test("parseConfig() - defaults with an empty environment", () => {
   const c = parseConfig({});
@@ -42,4 +42,19 @@ Deno.test("parseConfig() - a bad value names the variable", async (t) => {
       });
     });
   }
+});
+
+Deno.test("defaultMaxExecutors() - the executor cap follows the machine's memory, clamped", () => {
+  assert.equal(defaultMaxExecutors(1024), 2);
+  assert.equal(defaultMaxExecutors(2048), 8);
+  assert.equal(defaultMaxExecutors(4096), 24);
+  assert.equal(defaultMaxExecutors(64 * 1024), 64);
+  assert.equal(defaultMaxExecutors(null), 16);
+  assert.equal(parseConfig({}, { totalMemoryMb: 4096 }).maxExecutors, 24);
+  assert.equal(parseConfig({}, { totalMemoryMb: 4096 }).executorQueue, 16 * 24);
+  const set = parseConfig({ PICLOUD_MAX_EXECUTORS: "3", PICLOUD_EXECUTOR_QUEUE: "7" }, {
+    totalMemoryMb: 4096,
+  });
+  assert.equal(set.maxExecutors, 3);
+  assert.equal(set.executorQueue, 7);
 });

@@ -39,6 +39,16 @@ export function onApiError(log: (err: unknown) => void) {
     if (isCodedError(err)) {
       return c.json(errorBody(err.code, err.message), err.status as ContentfulStatusCode);
     }
+    if (isDataException(err)) {
+      // A safety net, not the validation: input that reached SQL and was refused as data (bad
+      // encoding or NUL, bad date or number text, too long) is the client's error, not ours.
+      return c.json(
+        errorBody("invalid_request", "The request contains a value the database refuses", {
+          sqlstate: err.code,
+        }),
+        400,
+      );
+    }
     if (isHttpException(err)) {
       const status = err.status as ContentfulStatusCode;
       const code = status === 413 ? "body_too_large" : "bad_request";
@@ -54,6 +64,17 @@ function isCodedError(err: unknown): err is Error & { code: string; status: numb
   const e = err as { code?: unknown; status?: unknown };
   return err instanceof Error && typeof e.code === "string" && typeof e.status === "number" &&
     e.status >= 400 && e.status < 500;
+}
+
+/**
+ * A PostgreSQL "data exception" (SQLSTATE class 22: 22021 invalid byte sequence or NUL,
+ * 22007/22008 bad or out-of-range datetime, 22P02 invalid text representation, 22001 string too
+ * long, 22003 number out of range…), as postgres.js reports it.
+ */
+function isDataException(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown }).code;
+  return err instanceof Error && err.name === "PostgresError" && typeof code === "string" &&
+    /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function isHttpException(err: unknown): err is Error & { status: number } {

@@ -6,11 +6,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ApiError } from "../common/errors.ts";
-import { touchApiKey } from "./api_keys/repo.ts";
-import { findKeyForVerification } from "./api_keys/repo.ts";
+import { type ApiKeyVerification, findKeyForVerification, touchApiKey } from "./api_keys/repo.ts";
 import { type Action, decide, type Principal, type Resource } from "./authz.ts";
 import type { ManagerDeps } from "./deps.ts";
-import { findSessionAuth, touchSession } from "./sessions/repo.ts";
+import { type ClientAddrOptions, createTrustedProxies, requestScheme } from "./remote_addr.ts";
+import { findSessionAuth, type SessionAuth, touchSession } from "./sessions/repo.ts";
 import { digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
 
 /** The session cookie's name. */
@@ -19,11 +19,20 @@ export const SESSION_COOKIE = "picloud_session";
 /** Sessions slide and keys record use at most this often, so reads do not write every time. */
 export const TOUCH_INTERVAL_MS = 60_000;
 
+/** The credential a request presented, kept so long-lived responses can re-check it. */
+export type Credential =
+  | { kind: "session"; tokenHash: string }
+  | { kind: "api_key"; prefix: string; secretHash: string };
+
 /** What the authenticator found for the current request. */
 export interface Auth {
   principal: Principal | null;
   /** The session behind the principal (cookie or bearer), for logout. */
   sessionId: string | null;
+  /** The verified credential (null when anonymous). */
+  credential?: Credential | null;
+  /** True when the session came from the cookie (the browser sent it by itself). */
+  viaCookie?: boolean;
 }
 
 /** Hono environment of every authenticated router. */
@@ -33,6 +42,7 @@ const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Resolves the caller (anonymous when no or bad credentials) and applies the CSRF rule. */
 export function authenticate(deps: ManagerDeps): MiddlewareHandler<AuthEnv> {
+  const origin = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
   return async (c, next) => {
     const header = c.req.header("authorization");
     const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "" : null;
@@ -41,12 +51,8 @@ export function authenticate(deps: ManagerDeps): MiddlewareHandler<AuthEnv> {
     if (bearer !== null && bearer.startsWith("pc_")) auth = await fromApiKey(deps, bearer);
     else if (bearer) auth = await fromSession(deps, bearer);
     else if (cookie) {
-      auth = await fromSession(deps, cookie);
-      if (auth.principal && !safeMethods.has(c.req.method) && !sameOrigin(c)) {
-        throw new ApiError(403, "csrf_rejected", "Cross-site request refused", {
-          hint: "Send Origin or Sec-Fetch-Site: same-origin, or use a bearer token",
-        });
-      }
+      auth = { ...await fromSession(deps, cookie), viaCookie: true };
+      if (auth.principal && !safeMethods.has(c.req.method)) assertSameOrigin(c, origin);
     }
     c.set("auth", auth);
     await next();
@@ -73,28 +79,85 @@ export function authorize(
     case "hidden":
       throw resource.notFound ?? new ApiError(404, "app_not_found", "No such app");
     case "session_required":
-      throw new ApiError(403, "session_required", "API keys cannot manage API keys");
+      throw new ApiError(
+        403,
+        "session_required",
+        `Only a signed-in session may do this; API keys cannot: ${action}`,
+        { action },
+      );
     case "forbidden":
       throw new ApiError(403, "forbidden", `Not allowed: ${action}`, { action });
   }
 }
 
-/** Cookie-authenticated unsafe requests must come from this origin (header set by browsers). */
-function sameOrigin(c: Context): boolean {
+/**
+ * Refuses (403 `csrf_rejected`) a request that a browser may have sent on another site's behalf:
+ * it needs `Sec-Fetch-Site: same-origin`, or — from browsers without Fetch Metadata — an `Origin`
+ * equal to this origin, scheme and port included (the scheme from `X-Forwarded-Proto` only
+ * when a trusted proxy sent it).
+ */
+export function assertSameOrigin(c: Context, opts: ClientAddrOptions = {}): void {
+  if (!sameOrigin(c, opts)) {
+    throw new ApiError(403, "csrf_rejected", "Cross-site request refused", {
+      hint: "Send Origin or Sec-Fetch-Site: same-origin, or use a bearer token",
+    });
+  }
+}
+
+function sameOrigin(c: Context, opts: ClientAddrOptions): boolean {
   const site = c.req.header("sec-fetch-site");
-  if (site === "same-origin") return true;
+  // A browser that sends Fetch Metadata says exactly where the request came from.
+  if (site !== undefined) return site === "same-origin";
   const origin = c.req.header("origin");
   if (!origin) return false;
   const host = c.req.header("host") ?? new URL(c.req.url).host;
   try {
-    return new URL(origin).host === host;
+    const own = new URL(`${requestScheme(c, opts)}://${host}`);
+    const theirs = new URL(origin);
+    return theirs.origin !== "null" && theirs.origin === own.origin;
   } catch {
     return false;
   }
 }
 
+/**
+ * The principal a credential stands for right now, exactly as a fresh request with it would be
+ * authenticated (session unexpired, key unexpired and undeleted, user active, current roles), or
+ * null. Touches nothing: a long-lived response must not keep its session alive.
+ */
+export async function reauthenticate(
+  deps: ManagerDeps,
+  credential: Credential,
+): Promise<Principal | null> {
+  if (credential.kind === "session") {
+    return sessionPrincipal(await findSessionAuth(deps.sql, credential.tokenHash));
+  }
+  const k = await findKeyForVerification(deps.sql, credential.prefix);
+  return k && digestsEqual(credential.secretHash, k.keyHash) ? keyPrincipal(k) : null;
+}
+
+function sessionPrincipal(s: SessionAuth | null): Principal | null {
+  return s && {
+    kind: "session",
+    userId: s.user_id,
+    instanceRole: s.instance_role,
+    appRoles: s.app_roles,
+  };
+}
+
+function keyPrincipal(k: ApiKeyVerification): Principal {
+  return {
+    kind: "api_key",
+    userId: k.userId,
+    instanceRole: k.instanceRole,
+    appRoles: k.appRoles,
+    key: { id: k.id, appId: k.appId, readOnly: k.readOnly },
+  };
+}
+
 async function fromSession(deps: ManagerDeps, token: string): Promise<Auth> {
-  const s = await findSessionAuth(deps.sql, await tokenHash(token));
+  const hash = await tokenHash(token);
+  const s = await findSessionAuth(deps.sql, hash);
   if (!s) return { principal: null, sessionId: null };
   if (Date.now() - s.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) {
     await touchSession(deps.sql, s.id, {
@@ -103,34 +166,26 @@ async function fromSession(deps: ManagerDeps, token: string): Promise<Auth> {
     });
   }
   return {
-    principal: {
-      kind: "session",
-      userId: s.user_id,
-      instanceRole: s.instance_role,
-      appRoles: s.app_roles,
-    },
+    principal: sessionPrincipal(s),
     sessionId: s.id,
+    credential: { kind: "session", tokenHash: hash },
   };
 }
 
 async function fromApiKey(deps: ManagerDeps, key: string): Promise<Auth> {
   const parts = parseApiKey(key);
   const k = parts ? await findKeyForVerification(deps.sql, parts.prefix) : null;
-  if (!parts || !k || !digestsEqual(await tokenHash(parts.secret), k.keyHash)) {
+  const secretHash = parts ? await tokenHash(parts.secret) : "";
+  if (!parts || !k || !digestsEqual(secretHash, k.keyHash)) {
     return { principal: null, sessionId: null };
   }
   if (!k.lastUsedAt || Date.now() - k.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {
     await touchApiKey(deps.sql, k.id, TOUCH_INTERVAL_MS);
   }
   return {
-    principal: {
-      kind: "api_key",
-      userId: k.userId,
-      instanceRole: k.instanceRole,
-      appRoles: k.appRoles,
-      key: { id: k.id, appId: k.appId, readOnly: k.readOnly },
-    },
+    principal: keyPrincipal(k),
     sessionId: null,
+    credential: { kind: "api_key", prefix: parts.prefix, secretHash },
   };
 }
 

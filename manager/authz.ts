@@ -71,12 +71,17 @@ export interface Resource {
   newRole?: InstanceRole;
   /** A self-edit that changes role or active flag is not a plain self-edit. */
   privileged?: boolean;
+  /**
+   * The action creates or changes a credential (a password, a user who can sign in): only a
+   * signed-in session may, never an API key, so a key cannot turn itself into a session.
+   */
+  credentials?: boolean;
 }
 
 /**
  * The outcome: `allow`; `unauthenticated` (401); `hidden` — the app does not exist for this
  * principal (404, so membership is not disclosed); `forbidden` (403); `session_required` (403,
- * API keys cannot manage keys).
+ * API keys cannot manage keys nor create or change credentials).
  */
 export type Decision = "allow" | "unauthenticated" | "hidden" | "forbidden" | "session_required";
 
@@ -97,7 +102,8 @@ export function effectiveAppRole(p: Principal, appId: string): AppRole | null {
 export function decide(p: Principal | null, action: Action, resource: Resource = {}): Decision {
   if (p === null) return "unauthenticated";
   const rule: Rule = ACTIONS[action];
-  if (action === "api_key.manage" && p.kind !== "session") return "session_required";
+  const sessionOnly = action === "api_key.manage" || resource.credentials === true;
+  if (sessionOnly && p.kind !== "session") return "session_required";
   if (rule.write && p.key?.readOnly && action !== "session.end") return "forbidden";
   if (rule.scope === "self") return "allow";
   if (rule.scope === "app") {

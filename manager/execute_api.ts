@@ -1,21 +1,26 @@
 /**
  * @module `ANY /api/v1/execute/{script_id}`: runs a script directly, independent of any domain.
- * Declared action `script.execute`: app editor or above (running code has side effects).
+ * Declared action `script.execute`: app editor or above (running code has side effects), and
+ * with the session cookie the same-origin proof for every method, GET included.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../common/errors.ts";
 import { dispatch, type DispatchDeps } from "../orchestrator/dispatch.ts";
-import { type AuthEnv, authorize, withoutCredentials } from "./authn.ts";
+import { assertSameOrigin, type AuthEnv, authorize, withoutCredentials } from "./authn.ts";
 import type { ManagerDeps } from "./deps.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { remoteAddrOf } from "./remote_addr.ts";
+import { createTrustedProxies, remoteAddrOf } from "./remote_addr.ts";
 
 /** Binds `/execute/:script_id` and `/execute/:script_id/*` (the rest is passed in the URL). */
 export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
+  const addrOpts = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
   const handler = async (c: Context<AuthEnv>) => {
     authorize(c, "me.read");
+    // Running a script is a side effect whatever the method: a cookie alone (a cross-site link
+    // or navigation) never runs one.
+    if (c.get("auth").viaCookie) assertSameOrigin(c, addrOpts);
     const id = c.req.param("script_id") ?? "";
     const snap = deps.routing.current();
     const script = z.uuid().safeParse(id).success ? snap.scripts.get(id) : undefined;
@@ -28,7 +33,7 @@ export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): H
       app,
       params: {},
       trigger: "execute",
-      remoteAddr: remoteAddrOf(c),
+      remoteAddr: remoteAddrOf(c, addrOpts),
       host: null,
       url: new URL(c.req.url),
     });
@@ -41,7 +46,10 @@ export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): H
 const scriptId = z.uuid().describe("The script to run");
 const executeResponses: EndpointDoc["responses"] = {
   200: { description: "Whatever the script responds: any status, headers and body" },
-  403: { description: "`forbidden`: running scripts needs app editor" },
+  403: {
+    description: "`forbidden`: running scripts needs app editor; `csrf_rejected`: with the " +
+      "session cookie, every method needs Origin of this origin or Sec-Fetch-Site: same-origin",
+  },
   404: { description: "`script_not_found`" },
   413: { description: "`body_too_large`: the request body exceeds the script's limit" },
   429: { description: "`concurrency_limit`: too many requests in flight for this script" },

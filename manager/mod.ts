@@ -1,12 +1,12 @@
 /** @module The control plane: `/api/v1/*` for console hosts. */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../common/errors.ts";
 import type { DispatchDeps } from "../orchestrator/dispatch.ts";
 import { bindApiKeysApi } from "./api_keys/api.ts";
 import { bindAppsApi } from "./apps/api.ts";
 import { bindAuditApi } from "./audit/api.ts";
-import { authenticate, type AuthEnv } from "./authn.ts";
+import { authenticate, type AuthEnv, principalOf } from "./authn.ts";
 import type { IdentityDeps, ManagerDeps } from "./deps.ts";
 import { bindExecuteApi } from "./execute_api.ts";
 import { createPasswordHasher } from "./passwords.ts";
@@ -18,11 +18,36 @@ import { bindScriptsApi } from "./scripts/api.ts";
 import { bindSessionsApi } from "./sessions/api.ts";
 import { bindSetupApi } from "./setup/api.ts";
 import { bindUsersApi } from "./users/api.ts";
+import { urlGuard } from "./validate.ts";
 
 export { bootstrapIdentity } from "./setup/bootstrap.ts";
 
-/** Largest admin request body, in bytes (a script source is at most 5 MiB, JSON-escaped). */
-const ADMIN_MAX_BODY_BYTES = 12 * 1024 * 1024;
+/**
+ * Largest request body of a signed-in caller, in bytes (a script source is at most 5 MiB,
+ * JSON-escaped).
+ */
+export const ADMIN_MAX_BODY_BYTES = 12 * 1024 * 1024;
+
+/**
+ * Largest request body before the caller is known, in bytes: setup, login, the reference and
+ * any unknown path, and every admin request without valid credentials.
+ */
+export const ANONYMOUS_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * A body limit counted while the body is read (Content-Length first, then the streamed bytes;
+ * reading stops at the limit and at most `maxBytes` are buffered) → 413 `body_too_large`.
+ */
+function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError(413, "body_too_large", "The request body is too large", {
+        limit_bytes: maxBytes,
+      });
+    },
+  });
+}
 
 /** Builds the `/api/v1` router. */
 export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono {
@@ -42,20 +67,34 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     },
   };
   const api = new Hono();
+  const anonymousLimit = limitBody(ANONYMOUS_MAX_BODY_BYTES);
+  const adminLimit = limitBody(ADMIN_MAX_BODY_BYTES);
+  const guard = urlGuard();
+  // Before any other work: the small limit for everything but the routers that authenticate
+  // first (admin: the large limit only for a known caller; execute: the script's own limit,
+  // enforced by the executor while streaming).
+  api.use("*", async (c, next) => {
+    const rest = c.req.path.slice(c.req.path.indexOf("/api/v1") + "/api/v1".length);
+    if (/^\/execute(\/|$)/.test(rest)) return await next();
+    if (!/^\/admin(\/|$)/.test(rest)) {
+      return await anonymousLimit(c, async () => {
+        await guard(c, next);
+      });
+    }
+    // A declared size above even the large limit is refused before authenticating.
+    const declared = Number(c.req.header("content-length") ?? 0);
+    if (declared > ADMIN_MAX_BODY_BYTES) return await adminLimit(c, next);
+    await guard(c, next);
+  });
   api.get("/health", (c) => c.json({ status: "ok" }));
   api.route("/", bindReferenceApi());
   api.route("/setup", bindSetupApi(identity));
 
   const admin = new Hono<AuthEnv>();
-  admin.use(bodyLimit({
-    maxSize: ADMIN_MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, "body_too_large", "The request body is too large", {
-        limit_bytes: ADMIN_MAX_BODY_BYTES,
-      });
-    },
-  }));
   admin.use(authenticate(deps));
+  // Authentication reads no body; login and anything sent without valid credentials get the
+  // small limit, so Argon2 and the database never see a large anonymous body.
+  admin.use((c, next) => (principalOf(c) ? adminLimit : anonymousLimit)(c, next));
   admin.route("/", bindSessionsApi(identity));
   admin.route("/users", bindUsersApi(identity));
   admin.route("/api-keys", bindApiKeysApi(identity));

@@ -53,7 +53,7 @@ interface Registered {
 async function consoleRoutes(): Promise<Registered[]> {
   let routes: Registered[] = [];
   await withTestPlatform((t) => {
-    routes = inspectRoutes(t.p.app)
+    routes = inspectRoutes(t.p.console)
       .filter((r) => !r.isMiddleware && r.path.startsWith("/api/v1/"))
       .filter((r) => !NOT_CONSOLE_API.has(r.path))
       .map((r) => ({ method: r.method, path: r.path }));
@@ -121,7 +121,7 @@ Deno.test("openapi - /openapi.json and /docs are public; the page names every pa
     const paths = Object.keys(json.body.paths as Record<string, unknown>);
     assert.ok(paths.includes("/api/v1/admin/users/{id}"));
 
-    const res = await t.p.app.request("http://localhost/api/v1/docs");
+    const res = await t.p.console.request("http://localhost/api/v1/docs");
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
     const html = await res.text();

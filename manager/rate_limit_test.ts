@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createFailureLimiter } from "./rate_limit.ts";
+import { createFailureLimiter, createLoginThrottle } from "./rate_limit.ts";
 
 Deno.test("createFailureLimiter() - blocks after maxFailures until the window ends", () => {
   const l = createFailureLimiter({ maxFailures: 3, windowMs: 1000 });
@@ -23,4 +23,26 @@ Deno.test("createFailureLimiter() - holds at most maxKeys keys", () => {
   l.fail("c", 0);
   assert.equal(l.blockedForMs("c", 1), 999);
   assert.equal(l.blockedForMs("a", 1), 0);
+});
+
+Deno.test("createLoginThrottle() - a known device is counted apart from everyone else", () => {
+  const limiter = () => createFailureLimiter({ maxFailures: 2, windowMs: 1000 });
+  const th = createLoginThrottle({
+    perAccount: limiter(),
+    perAddr: limiter(),
+    perDevice: limiter(),
+  });
+  const stranger = { account: "a", addr: "1.1.1.1", device: null };
+  const device = { account: "a", addr: "1.1.1.1", device: "d1" };
+  th.fail(stranger, 0);
+  th.fail(stranger, 0);
+  assert.equal(th.waitMs(stranger, 10), 990);
+  assert.equal(th.waitMs(device, 10), 0);
+  th.fail(device, 10);
+  th.fail(device, 10);
+  assert.equal(th.waitMs(device, 20), 990);
+  assert.equal(th.waitMs({ ...device, device: "d2" }, 20), 0);
+  th.succeed({ ...device, device: "d1" });
+  assert.equal(th.waitMs(device, 20), 0);
+  assert.equal(th.waitMs(stranger, 20), 980, "a success refunds nobody else");
 });

@@ -96,7 +96,7 @@ export async function withTestPlatform(
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
-    const res = await p.app.request(`http://localhost${path}`, {
+    const res = await p.console.request(`http://localhost${path}`, {
       method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),

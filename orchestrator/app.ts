@@ -1,16 +1,24 @@
-/** @module The HTTP entry: console paths on console hosts go to the control plane, the rest to tenants. */
-import { Hono } from "hono";
-import { errorBody, notFound, onApiError } from "../common/errors.ts";
+/**
+ * @module The HTTP entries. Tenant traffic and the console (admin API, dashboard) are served on
+ * different origins, so no tenant script can ever answer on the console's origin: by default on
+ * two ports; on one shared port only when the console has host names of its own, which no app can
+ * claim.
+ */
+import { type Context, Hono } from "hono";
+import { errorBody, errorResponse, notFound, onApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
-import { remoteAddrOf } from "../manager/remote_addr.ts";
+import { SESSION_COOKIE } from "../manager/authn.ts";
+import { createTrustedProxies, remoteAddrOf } from "../manager/remote_addr.ts";
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";
 import type { TenantHandler } from "./tenant.ts";
 
-/** What the entry routes between. */
-export interface AppParts {
-  /** Hosts that serve `/api/v1/*` and `/admin/*`; empty means every host. */
+/** What the entries route between. */
+export interface EntryParts {
+  /** Hosts that alone reach the console; empty means every host on the console's port. */
   consoleHosts: string[];
+  /** Peers whose forwarding headers name the client (`PICLOUD_TRUSTED_PROXIES`). */
+  trustedProxies: readonly string[];
   /** The `/api/v1` router. */
   consoleApi: Hono;
   tenant: TenantHandler;
@@ -18,37 +26,157 @@ export interface AppParts {
   log: Logger;
 }
 
+/** The two front doors, and the one used when both share a port. */
+export interface Entries {
+  /** Every request is tenant traffic: `/api/v1/*` paths included (apps may route them). */
+  tenant: Hono;
+  /** The admin API and dashboard; nothing here runs a tenant script on this origin's behalf. */
+  console: Hono;
+  /** One port for both: console hosts go to the console, every other host to the tenants. */
+  shared: Hono;
+}
+
+const TLS_ASK = "/api/v1/internal/tls-ask";
 const consolePath = /^\/(api\/v1|admin)(\/|$)/;
 
-/** Builds the root Hono app. */
-export function createApp(parts: AppParts): Hono {
+/** Builds the tenant, console and shared entries. */
+export function createEntries(parts: EntryParts): Entries {
   const consoleHosts = new Set(parts.consoleHosts);
-  const app = new Hono();
-  app.onError(onApiError((err) => parts.log.error("unhandled error", { err })));
+  const addrOpts = { trustedProxies: createTrustedProxies(parts.trustedProxies) };
+  const clientOf = (c: Context) => remoteAddrOf(c, addrOpts);
+  const onError = onApiError((err) => parts.log.error("unhandled error", { err }));
 
-  // Registered before the console-host check: Caddy asks with its own Host header.
+  const tenant = new Hono();
+  tenant.onError(onError);
+  tenant.all("*", (c) => serveTenant(parts.tenant, c, clientOf(c)));
+
+  const console = new Hono();
+  console.onError(onError);
+  // Before the console-host check: Caddy asks with its own Host header (an address).
   // Caddy's on-demand TLS asks before issuing a certificate: 200 only for a claimed host, and
   // only to a loopback peer, so the set of claimed domains cannot be probed from outside.
-  app.get("/api/v1/internal/tls-ask", (c) => {
-    const peer = remoteAddrOf(c).hostname;
-    if (!isLoopback(peer)) return notFound(c);
+  console.get(TLS_ASK, (c) => {
+    // Behind a trusted proxy this is the forwarded client: only Caddy's own ask is loopback.
+    if (!isLoopback(clientOf(c).hostname)) return notFound(c);
     const host = normalizeHost(c.req.query("domain") ?? "");
     const claimed = host !== null && parts.routing.current().hosts.match(host) !== null;
     return claimed
       ? c.json({ claimed: true })
       : c.json(errorBody("unknown_host", "No app claims this host"), 404);
   });
-  app.use(async (c, next) => {
-    if (consolePath.test(c.req.path)) {
-      const host = normalizeHost(c.req.header("host") ?? new URL(c.req.url).host);
-      if (consoleHosts.size === 0 || (host !== null && consoleHosts.has(host))) return await next();
+  console.use(async (c, next) => {
+    const host = hostOf(c);
+    if (host === null) return invalidHost();
+    if (consoleHosts.size > 0 && !consoleHosts.has(host)) {
+      return c.json(
+        errorBody("not_console_host", `${host} is not a console host`, { host }),
+        421,
+      );
     }
-    return await parts.tenant(c.req.raw, remoteAddrOf(c));
+    await next();
   });
+  console.use("/api/v1/execute/*", async (c, next) => {
+    await next();
+    confineToSandbox(c.res.headers);
+  });
+  console.route("/api/v1", parts.consoleApi);
+  console.notFound((c) =>
+    c.json(
+      errorBody(
+        "not_found",
+        consolePath.test(c.req.path)
+          ? "Not found"
+          : "This is the console's address: apps are served on the tenant address",
+      ),
+      404,
+    )
+  );
 
-  app.route("/api/v1", parts.consoleApi);
-  app.notFound(notFound);
-  return app;
+  const shared = new Hono();
+  shared.onError(onError);
+  shared.all("*", async (c) => {
+    const host = hostOf(c);
+    const toConsole = (host !== null && consoleHosts.has(host)) ||
+      (c.req.path === TLS_ASK && isLoopback(clientOf(c).hostname));
+    if (toConsole) return await console.fetch(c.req.raw, c.env);
+    return await serveTenant(parts.tenant, c, clientOf(c));
+  });
+  return { tenant, console, shared };
+}
+
+/** The Host header (or the URL's host for in-process requests) normalised; null when malformed. */
+function hostOf(c: Context): string | null {
+  const header = c.req.header("host");
+  if (header !== undefined) return normalizeHost(header);
+  try {
+    return normalizeHost(new URL(c.req.url).host);
+  } catch {
+    return null;
+  }
+}
+
+function invalidHost(): Response {
+  return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
+}
+
+/**
+ * Tenant scripts never see the console's session cookie (cookies are shared across ports of one
+ * host) and can never set it.
+ */
+async function serveTenant(
+  handler: TenantHandler,
+  c: Context,
+  client: ReturnType<typeof remoteAddrOf>,
+): Promise<Response> {
+  let req = c.req.raw;
+  const cookie = req.headers.get("cookie");
+  if (cookie !== null && cookie.includes(SESSION_COOKIE)) {
+    const headers = new Headers(req.headers);
+    const kept = withoutConsoleCookies(cookie);
+    if (kept === "") headers.delete("cookie");
+    else headers.set("cookie", kept);
+    req = new Request(req, { headers });
+  }
+  const res = await handler(req, client);
+  if (res.headers.has("set-cookie")) {
+    const cookies = res.headers.getSetCookie();
+    const kept = cookies.filter((line) => !isConsoleCookie(line.split("=", 1)[0]));
+    if (kept.length !== cookies.length) {
+      res.headers.delete("set-cookie");
+      for (const line of kept) res.headers.append("set-cookie", line);
+    }
+  }
+  return res;
+}
+
+/** `a=1; picloud_session=…; b=2` → `a=1; b=2`. */
+export function withoutConsoleCookies(cookie: string): string {
+  return cookie.split(";").filter((pair) => !isConsoleCookie(pair.split("=", 1)[0])).map((p) =>
+    p.trim()
+  ).filter((p) => p !== "").join("; ");
+}
+
+function isConsoleCookie(name: string): boolean {
+  const n = name.trim();
+  return n === SESSION_COOKIE || n === `__Host-${SESSION_COOKIE}` ||
+    n === `__Secure-${SESSION_COOKIE}`;
+}
+
+/**
+ * A script's answer through `/api/v1/execute` is shown on the console's origin: it is rendered as
+ * an opaque, script-less sandbox and may not set cookies, clear site data, widen CORS or install
+ * service workers there.
+ */
+function confineToSandbox(headers: Headers): void {
+  for (const name of [...headers.keys()]) {
+    if (
+      name === "set-cookie" || name === "clear-site-data" || name === "service-worker-allowed" ||
+      name === "refresh" || name === "link" || name.startsWith("access-control-")
+    ) headers.delete(name);
+  }
+  headers.set("content-security-policy", "sandbox; default-src 'none'");
+  headers.set("x-content-type-options", "nosniff");
+  headers.set("x-frame-options", "DENY");
 }
 
 function isLoopback(addr: string): boolean {

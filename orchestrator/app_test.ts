@@ -11,7 +11,7 @@ Deno.test("tls-ask - answers 200 only for claimed hosts and only to loopback pee
     log: createLogger("error", () => {}),
   });
   const ask = (domain: string, peer = "127.0.0.1") =>
-    platform.app.request(
+    platform.console.request(
       `http://localhost/api/v1/internal/tls-ask?domain=${encodeURIComponent(domain)}`,
       {},
       { remoteAddr: { hostname: peer, port: 1234, transport: "tcp" } },

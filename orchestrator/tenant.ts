@@ -14,10 +14,15 @@ export type TenantHandler = (
 /** Creates the tenant handler over the live routing snapshot. */
 export function createTenantHandler(routing: Routing, deps: DispatchDeps): TenantHandler {
   return async (req, remoteAddr) => {
-    const url = new URL(req.url);
-    const rawHost = req.headers.get("host") ?? url.host;
-    const host = normalizeHost(rawHost);
-    if (host === null) {
+    // The Host header is checked before anything parses the URL built from it: `a b`, `[::1`,
+    // `a:99999` or `%00` make that URL unparseable.
+    const header = req.headers.get("host");
+    let url: URL | null = null;
+    try {
+      url = new URL(req.url);
+    } catch { /* answered below */ }
+    const host = normalizeHost(header ?? url?.host ?? "");
+    if (host === null || url === null) {
       return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
     }
     const snap = routing.current();

@@ -13,14 +13,14 @@ import type { IdentityDeps } from "../deps.ts";
 import { newApiKey, tokenHash } from "../tokens.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { apiKeyCreatedSchema, apiKeySchema, itemsOf } from "../openapi_schemas.ts";
-import { jsonBody } from "../validate.ts";
+import { isoDateTime, jsonBody, lineText } from "../validate.ts";
 import { deleteApiKey, insertApiKey, listApiKeys } from "./repo.ts";
 
 const createKey = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: lineText({ trim: true, minChars: 1, maxChars: 200 }),
   app_id: z.string().min(1).max(200).nullable().default(null),
   read_only: z.boolean().default(false),
-  expires_at: z.iso.datetime({ offset: true }).nullable().default(null),
+  expires_at: isoDateTime.nullable().default(null),
 });
 
 /** Binds `/api-keys` under the admin router. */

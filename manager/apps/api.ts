@@ -15,7 +15,7 @@ import { bindMembersApi } from "../members/api.ts";
 import { bindLogsApi } from "../logs/api.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { bindRoutePreviewApi } from "../routes/preview_api.ts";
-import { jsonBody } from "../validate.ts";
+import { jsonBody, lineText } from "../validate.ts";
 import {
   deleteApp,
   findSlugRedirect,
@@ -27,12 +27,19 @@ import {
   updateApp,
 } from "./repo.ts";
 import { appNotFound, resolveApp } from "./resolve.ts";
-import { SLUG_PATTERN, slugSchema, slugStatus, takeSlug, visibleHolder } from "./slugs.ts";
+import {
+  SLUG_PATTERN,
+  slugSchema,
+  slugStatus,
+  takeSlug,
+  UUID_SHAPE,
+  visibleHolder,
+} from "./slugs.ts";
 
 /** The seeded app: always present (it owns `localhost`), so it is neither renamed nor deleted. */
 export const DEFAULT_APP_SLUG = "default";
 
-const appName = z.string().trim().min(1).max(200);
+const appName = lineText({ minChars: 1, maxChars: 200, trim: true });
 
 /** `POST /apps`: a new app. `force` takes over a slug held by another app's history. */
 export const createAppBody = z.strictObject({
@@ -69,8 +76,6 @@ export const slugCheckSchema = z.object({
   held_by: appRefSchema.optional(),
 }).meta({ id: "SlugCheck" });
 
-const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Binds `/apps` under the admin router. */
 export function bindAppsApi(deps: ManagerDeps): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
@@ -80,7 +85,7 @@ export function bindAppsApi(deps: ManagerDeps): Hono<AuthEnv> {
   // An old slug answers 308 to the same path under the new slug, for callers who see the app.
   api.use("/:app/*", async (c, next) => {
     const ref = c.req.param("app") ?? "";
-    const to = !uuidRe.test(ref) && SLUG_PATTERN.test(ref)
+    const to = !UUID_SHAPE.test(ref) && SLUG_PATTERN.test(ref)
       ? await findSlugRedirect(deps.sql, ref)
       : null;
     if (!to) return await next();

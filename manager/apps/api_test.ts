@@ -247,7 +247,7 @@ Deno.test("apps API - delete cascades, stops the executor and unroutes the app",
     assert.equal(route.status, 201);
     await t.p.db.sql`
       insert into schedules (app_id, script_id, cron) values (${app.id}, ${script.body.id}, '0 0 * * *')`;
-    const res = await t.p.app.request("http://doomed.example.test/");
+    const res = await t.p.tenant.request("http://doomed.example.test/");
     assert.equal(await res.text(), "alive");
     await t.p.logs.flush();
     assert.ok(t.p.pool.stats().some((s) => s.appId === app.id));
@@ -266,7 +266,7 @@ Deno.test("apps API - delete cascades, stops the executor and unroutes the app",
     }
     const [{ n }] = await sql`select count(*)::int as n from app_slug_history`;
     assert.equal(n, 0);
-    const gone = await t.p.app.request("http://doomed.example.test/");
+    const gone = await t.p.tenant.request("http://doomed.example.test/");
     assert.equal(gone.status, 404);
     assert.equal((await gone.json()).error.code, "unknown_host");
     const again = await t.call("DELETE", `${apps}/${app.id}`, { token: owner });

@@ -11,11 +11,14 @@ import { deleteSlugHistory, lockSlugs, type SlugHolder, slugHolder } from "./rep
 /** DNS-label-safe: 1–63 of `a-z0-9-`, no leading or trailing hyphen. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** The slug of an app, as every endpoint validates it. */
+/** UUID-shaped text: `{id_or_slug}` lookups read it as an id, so it can never be a slug. */
+export const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The slug of an app, as every endpoint validates it (create, rename, check). */
 export const slugSchema = z.string().regex(
   SLUG_PATTERN,
   "Use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen",
-);
+).refine((s) => !UUID_SHAPE.test(s), "A slug cannot have the shape of a UUID (ids use that)");
 
 /** What `slug:check` answers: what a rename of `appId` to the slug would meet. */
 export type SlugStatus = "available" | "taken" | "held_by_history";

@@ -10,13 +10,13 @@ import { type AuthEnv, authorize } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { auditEntrySchema, itemsOf } from "../openapi_schemas.ts";
-import { parseInput } from "../validate.ts";
+import { isoDateTime, parseInput } from "../validate.ts";
 import { listAudit } from "./repo.ts";
 
 const query = z.strictObject({
   app: z.string().min(1).max(200).optional(),
   actor: z.uuid().optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
+  since: isoDateTime.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 

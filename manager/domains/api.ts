@@ -6,7 +6,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
-import { DomainPatternError, parseDomainPattern } from "../../orchestrator/domain_pattern.ts";
+import {
+  type DomainPattern,
+  DomainPatternError,
+  parseDomainPattern,
+} from "../../orchestrator/domain_pattern.ts";
+import { reservationOf } from "../../orchestrator/reserved_domains.ts";
 import { resolveApp } from "../apps/resolve.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import type { AuthEnv } from "../authn.ts";
@@ -47,6 +52,7 @@ export function bindDomainsApi(deps: ManagerDeps): Hono<AuthEnv> {
     const { app, p } = await resolveApp(deps, c, "domain.write");
     const input = await jsonBody(c, claimDomainBody);
     const parsed = parseClaim(input.pattern);
+    refuseReserved(parsed, deps.config.consoleHosts);
     const row = await deps.sql.begin(async (tx) => {
       const row = await tryInsertDomain(tx, {
         appId: app.id,
@@ -119,6 +125,23 @@ function parseClaim(pattern: string) {
   }
 }
 
+/**
+ * A claim covering a console host would put tenant code on the console's origin; one spanning a
+ * public suffix would capture other owners' domains: both are 409 `domain_reserved`.
+ */
+function refuseReserved(parsed: DomainPattern, consoleHosts: readonly string[]): void {
+  const reserved = reservationOf(parsed, consoleHosts);
+  if (!reserved) return;
+  throw new ApiError(
+    409,
+    "domain_reserved",
+    reserved.reason === "console_host"
+      ? `The domain ${parsed.pattern} covers the console host ${reserved.name}`
+      : `The domain ${parsed.pattern} spans the whole public suffix ${reserved.name}`,
+    { pattern: parsed.pattern, reason: reserved.reason, reserved: reserved.name },
+  );
+}
+
 const base = "/api/v1/admin/apps/{id_or_slug}/domains";
 const appParams = z.object({ id_or_slug: z.string().describe("The app's id or slug") });
 const unauthorized = { description: "Not signed in (`unauthorized`)" };
@@ -155,7 +178,8 @@ export const domainsDocs: EndpointDoc[] = [
       404: { description: "`app_not_found`" },
       409: {
         description: "`domain_taken`: an equivalent pattern is claimed; `details.app` names the " +
-          "holder only when the caller can see that app",
+          "holder only when the caller can see that app. `domain_reserved`: the pattern covers a " +
+          "console host or spans a whole public suffix (`*.com`, `{x}.co.uk`)",
       },
     },
   },

@@ -148,7 +148,7 @@ Deno.test("domains API - claims and releases reach routing at once", async () =>
       201,
     );
     const code = async () =>
-      (await (await t.p.app.request("http://now.example.test/")).json()).error.code;
+      (await (await t.p.tenant.request("http://now.example.test/")).json()).error.code;
     assert.equal(await code(), "unknown_host");
     const claim = await t.call("POST", `${apps}/live/domains`, {
       token: owner,

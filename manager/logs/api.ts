@@ -1,21 +1,29 @@
 /**
  * @module `GET /apps/{app}/logs`: execution logs of an app, newest first with keyset pagination,
- * or (`follow=1`) a Server-Sent Events live tail woken by the log feed. Needs app viewer.
+ * or (`follow=1`) a Server-Sent Events live tail woken by the log feed, which ends within about
+ * a second once its credential or the caller's access to the app is gone. Needs app viewer.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { findApp } from "../apps/repo.ts";
-import { type AuthEnv, authorize } from "../authn.ts";
+import { type AuthEnv, authorize, reauthenticate } from "../authn.ts";
+import { can } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
-import { parseInput } from "../validate.ts";
+import { isoDateTime, parseInput } from "../validate.ts";
 import { latestLogId, listLogs, type LogEntry, type LogFilter, logsAfter } from "./repo.ts";
 
 /** Interval of the SSE keep-alive comment while a client is connected. */
 export const HEARTBEAT_MS = 15_000;
 
-const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+/**
+ * How often an open tail re-checks that its credential would still be let in (session or key
+ * alive, user active, still a viewer of the app, app not deleted). Only while a tail is open.
+ */
+export const REVALIDATE_MS = 1_000;
+
+const date = isoDateTime.transform((s) => new Date(s));
 const logsQuery = z.object({
   script: z.string().min(1).max(200).optional(),
   status: z.string().regex(/^([1-5][0-9][0-9]|[1-5]xx)$/, "Use a status (404) or a class (5xx)")
@@ -76,7 +84,15 @@ export function bindLogsApi(deps: ManagerDeps): Hono<AuthEnv> {
       since: q.since,
       until: q.until,
     };
-    if (q.follow === "1" || q.follow === "true") return follow(c, deps, filter);
+    if (q.follow === "1" || q.follow === "true") {
+      const credential = c.get("auth").credential ?? null;
+      const stillAllowed = async () => {
+        const p = credential && await reauthenticate(deps, credential);
+        if (!p || !can(p, "logs.read", { appId: app.id })) return false;
+        return (await findApp(deps.sql, app.id)) !== null;
+      };
+      return follow(c, deps, filter, stillAllowed);
+    }
     const rows = await listLogs(deps.sql, filter, { limit: q.limit, beforeId: q.cursor });
     return c.json({
       items: rows.map(present),
@@ -105,6 +121,8 @@ function limitOf(error: Record<string, unknown> | null) {
       return { name: "maxBodyBytes", limit: n(error.limitBytes), used: n(error.producedBytes) };
     case "concurrency":
       return { name: "maxConcurrency", limit: n(error.limit), used: n(error.inFlight) };
+    case "capacity":
+      return { name: "maxExecutors", limit: n(error.maxExecutors), used: n(error.queueLength) };
     default:
       return null;
   }
@@ -112,9 +130,15 @@ function limitOf(error: Record<string, unknown> | null) {
 
 /**
  * The live tail: subscribes to the app's feed, and on each wake sends the rows after the last one
- * sent. Nothing runs between wakes except a heartbeat while the client is connected.
+ * sent. Nothing runs between wakes except, while the client is connected, a heartbeat and the
+ * access re-check: when `stillAllowed` says no (or cannot tell), the stream ends.
  */
-function follow(c: Context<AuthEnv>, deps: ManagerDeps, filter: LogFilter): Response {
+function follow(
+  c: Context<AuthEnv>,
+  deps: ManagerDeps,
+  filter: LogFilter,
+  stillAllowed: () => Promise<boolean>,
+): Response {
   const enc = new TextEncoder();
   const signal = c.req.raw.signal;
   let stop = () => {};
@@ -157,11 +181,28 @@ function follow(c: Context<AuthEnv>, deps: ManagerDeps, filter: LogFilter): Resp
       // Subscribe before reading the starting point: a row written in between is not lost.
       const unsubscribe = deps.logFeed.subscribe(filter.appId, () => void drain());
       const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
+      let recheck: ReturnType<typeof setTimeout> | undefined;
+      const revalidate = async () => {
+        let ok = false;
+        try {
+          ok = await stillAllowed();
+        } catch (err) {
+          deps.log.warn("log tail access check failed", { err: String(err) });
+        }
+        if (closed) return;
+        if (!ok) {
+          send(`event: end\ndata: ${JSON.stringify({ reason: "access_revoked" })}\n\n`);
+          return stop();
+        }
+        recheck = setTimeout(revalidate, REVALIDATE_MS);
+      };
+      recheck = setTimeout(revalidate, REVALIDATE_MS);
       stop = () => {
         if (closed) return;
         closed = true;
         unsubscribe();
         clearInterval(heartbeat);
+        clearTimeout(recheck);
         signal.removeEventListener("abort", stop);
         deps.closing.removeEventListener("abort", stop);
         try {

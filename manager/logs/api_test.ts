@@ -20,11 +20,11 @@ Deno.test("logs API - filtered keyset pages with the limit that stopped a reques
       body: { app_id: "default", script_id: s.body.id, method: "GET", path: "/l/*" },
     });
     // The first request starts the executor (slow on a loaded machine), then the policy tightens.
-    await (await t.p.app.request(`http://localhost/l/0`)).text();
+    await (await t.p.tenant.request(`http://localhost/l/0`)).text();
     await t.call("PUT", `${A}/scripts/${s.body.id}/policy`, { token, body: { timeoutMs: 1000 } });
-    for (let i = 1; i < 7; i++) await (await t.p.app.request(`http://localhost/l/${i}`)).text();
-    await t.p.app.request("http://localhost/l/f?fail=1");
-    await t.p.app.request("http://localhost/l/s?slow=1");
+    for (let i = 1; i < 7; i++) await (await t.p.tenant.request(`http://localhost/l/${i}`)).text();
+    await t.p.tenant.request("http://localhost/l/f?fail=1");
+    await t.p.tenant.request("http://localhost/l/s?slow=1");
     await t.p.logs.flush();
 
     const seen: string[] = [];
@@ -80,13 +80,16 @@ Deno.test("logs API - filtered keyset pages with the limit that stopped a reques
 Deno.test("logs API - follow=1 streams a request as it happens, and stops on disconnect", async () => {
   await withTestPlatform(async (t) => {
     const token = await t.login(OWNER.email, OWNER.password);
-    await t.p.app.request("http://localhost/");
+    await t.p.tenant.request("http://localhost/");
     await t.p.logs.flush();
     const abort = new AbortController();
-    const res = await t.p.app.request("http://localhost/api/v1/admin/apps/default/logs?follow=1", {
-      headers: { authorization: `Bearer ${token}` },
-      signal: abort.signal,
-    });
+    const res = await t.p.console.request(
+      "http://localhost/api/v1/admin/apps/default/logs?follow=1",
+      {
+        headers: { authorization: `Bearer ${token}` },
+        signal: abort.signal,
+      },
+    );
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type")!, /^text\/event-stream/);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -110,7 +113,7 @@ Deno.test("logs API - follow=1 streams a request as it happens, and stops on dis
     await readUntil(/: following/, 5_000);
     assert.ok(!text.includes("event: log"), "old rows are not replayed");
 
-    const hello = await t.p.app.request("http://localhost/?live=1");
+    const hello = await t.p.tenant.request("http://localhost/?live=1");
     const requestId = hello.headers.get("x-request-id")!;
     await hello.text();
     await readUntil(/event: log\n/, 5_000);
@@ -125,7 +128,7 @@ Deno.test("logs API - follow=1 streams a request as it happens, and stops on dis
     await reader.cancel().catch(() => {});
 
     // Shutting down ends open tails, so a graceful server shutdown is not held up by them.
-    const other = await t.p.app.request(
+    const other = await t.p.tenant.request(
       "http://localhost/api/v1/admin/apps/default/logs?follow=1",
       {
         headers: { authorization: `Bearer ${token}` },
@@ -139,7 +142,7 @@ Deno.test("logs API - follow=1 streams a request as it happens, and stops on dis
     while (!done && Date.now() < until) done = (await otherReader.read()).done;
     assert.ok(done, "the tail ended");
     // After disconnect nothing is subscribed: a new row wakes no one.
-    await t.p.app.request("http://localhost/");
+    await t.p.tenant.request("http://localhost/");
     await t.p.logs.flush();
   });
 });

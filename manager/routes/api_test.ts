@@ -42,10 +42,10 @@ Deno.test("routes API - end to end: app, claim, deploy, route, request by host",
       method: "GET",
       path: "/hello/:name",
     });
-    const res = await t.p.app.request("http://acme.example.test/hello/ann");
+    const res = await t.p.tenant.request("http://acme.example.test/hello/ann");
     assert.equal(res.status, 200);
     assert.equal(await res.text(), "Hello ann from acme (acme-app)");
-    const other = await t.p.app.request("http://globex.example.test/hello/bob");
+    const other = await t.p.tenant.request("http://globex.example.test/hello/bob");
     assert.equal(await other.text(), "Hello bob from globex (acme-app)");
 
     // A rename reaches the script's ctx.app.slug.
@@ -54,7 +54,7 @@ Deno.test("routes API - end to end: app, claim, deploy, route, request by host",
       body: { slug: "acme" },
     });
     assert.equal(renamed.status, 200);
-    const after = await t.p.app.request("http://acme.example.test/hello/ann");
+    const after = await t.p.tenant.request("http://acme.example.test/hello/ann");
     assert.equal(await after.text(), "Hello ann from acme (acme)");
   });
 });
@@ -108,7 +108,7 @@ Deno.test("routes API - PATCH changes a route; conflicts are checked within the 
       list.body.items.map((r) => [r.method, r.path, r.host]),
       [["GET", "/a/:x", null], ["POST", "/c/:z", null]],
     );
-    const res = await tp.p.app.request("http://acme.example.test/c/zed", { method: "POST" });
+    const res = await tp.p.tenant.request("http://acme.example.test/c/zed", { method: "POST" });
     assert.match(await res.text(), /Hello/);
   });
 });

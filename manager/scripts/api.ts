@@ -227,6 +227,11 @@ async function compileCheck(deps: ManagerDeps, appId: string, source: string): P
     timeoutMs: Math.min(deps.config.limits.timeoutMs, CHECK_TIMEOUT_MS),
     memoryLimitMb: deps.config.limits.memoryLimitMb,
   });
+  if (diagnostics[0]?.busy) {
+    throw new ApiError(503, "capacity", "Every executor slot is busy; try the deploy again", {
+      retry_after_s: 1,
+    });
+  }
   if (diagnostics.length > 0) {
     throw new ApiError(422, "compile_error", `The script cannot run: ${diagnostics[0].message}`, {
       diagnostics,
@@ -277,6 +282,7 @@ export const scriptsDocs: EndpointDoc[] = [
       404: err("No such app"),
       409: err("script_exists"),
       422: { description: "compile_error with diagnostics", schema: compileError },
+      503: { description: "`capacity`: every executor slot is busy; retry" },
     },
   },
   {
@@ -337,6 +343,7 @@ export const scriptsDocs: EndpointDoc[] = [
       400: err("Invalid request"),
       404: notFound,
       422: { description: "compile_error with diagnostics", schema: compileError },
+      503: { description: "`capacity`: every executor slot is busy; retry" },
     },
   },
   {

@@ -22,7 +22,7 @@ async function setup(t: TestPlatform, source = v(1)) {
   });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const hit = async () => {
-    const res = await t.p.app.request(`http://localhost${path}`);
+    const res = await t.p.tenant.request(`http://localhost${path}`);
     return `${res.status} ${await res.text()}`;
   };
   return { token, id: s.body.id, hit };

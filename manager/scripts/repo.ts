@@ -177,6 +177,19 @@ export async function findEnv(sql: Sql | Tx, scriptId: string): Promise<ScriptEn
 }
 
 /**
+ * Locks a script's row for the rest of the transaction and reads its env as stored (vars and
+ * sealed secrets), so a size check and the merge that follows it agree; null when gone.
+ */
+export async function lockEnv(
+  tx: Tx,
+  scriptId: string,
+): Promise<{ vars: Record<string, string>; secrets: Record<string, string> } | null> {
+  const [row] = await tx<{ env: Record<string, string>; secrets: Record<string, string> }[]>`
+    select env, secrets from scripts where id = ${scriptId} for update`;
+  return row ? { vars: row.env ?? {}, secrets: row.secrets ?? {} } : null;
+}
+
+/**
  * Merges vars and sealed secrets into a script in one statement (null values delete), so
  * concurrent writers never lose each other's names. Returns the result, or null when gone.
  */

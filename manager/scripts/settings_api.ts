@@ -13,7 +13,8 @@ import type { EndpointDoc } from "../openapi_types.ts";
 import { jsonBody } from "../validate.ts";
 import { scriptFor, scriptIdParams, scriptNotFound } from "./_lookup.ts";
 import { checkCaps, normalizePolicy, type Policy, policySchema } from "./policy.ts";
-import { findEnv, findPolicy, mergeEnv, replacePolicy } from "./repo.ts";
+import { checkEnvCaps, MAX_ENV_NAMES, MAX_ENV_TOTAL_BYTES, mergedEnv } from "./env_limits.ts";
+import { findEnv, findPolicy, lockEnv, mergeEnv, replacePolicy } from "./repo.ts";
 
 /** Largest var or secret value, in characters. */
 export const MAX_ENV_VALUE_CHARS = 32 * 1024;
@@ -81,13 +82,18 @@ export function bindScriptSettingsApi(deps: ManagerDeps): Hono<AuthEnv> {
         sealed[name] = await box.seal(value, script.id);
       }
     }
+    const change = {
+      setVars: vars.set,
+      deleteVars: vars.deleted,
+      setSecrets: sealed,
+      deleteSecrets: secrets.deleted,
+    };
     const env = await deps.sql.begin(async (tx) => {
-      const env = await mergeEnv(tx, script.id, {
-        setVars: vars.set,
-        deleteVars: vars.deleted,
-        setSecrets: sealed,
-        deleteSecrets: secrets.deleted,
-      });
+      // Under the row lock, so concurrent PUTs cannot together pass the caps.
+      const before = await lockEnv(tx, script.id);
+      if (!before) throw scriptNotFound(script.id);
+      checkEnvCaps(before, mergedEnv(before, change));
+      const env = await mergeEnv(tx, script.id, change);
       if (!env) throw scriptNotFound(script.id);
       // Names only: values (vars included) stay out of the audit log.
       await writeAudit(tx, {
@@ -170,7 +176,9 @@ export const settingsDocs: EndpointDoc[] = [
   {
     method: "put",
     path: `${P}/env`,
-    summary: "Set or delete (null) vars and secrets; secrets are encrypted at rest",
+    summary: `Set or delete (null) vars and secrets; secrets are encrypted at rest. At most ` +
+      `${MAX_ENV_NAMES} names and ${MAX_ENV_TOTAL_BYTES} bytes (names + values, vars + sealed ` +
+      `secrets) per script after the merge`,
     action: "script.write",
     tag: "scripts",
     params: scriptIdParams,
@@ -180,6 +188,9 @@ export const settingsDocs: EndpointDoc[] = [
       400: err("Invalid request"),
       404: err("No such script"),
       409: err("secrets_disabled: PICLOUD_SECRET_KEY is not set (PostgreSQL mode)"),
+      413: err(
+        "env_too_large: the env after the merge exceeds a cap (limits and sizes in details)",
+      ),
     },
   },
   {

@@ -23,7 +23,7 @@ async function setup(t: TestPlatform, source = echoEnv) {
     token,
     body: { app_id: "default", script_id: s.body.id, method: "GET", path },
   });
-  const hit = async () => await (await t.p.app.request(`http://localhost${path}`)).json();
+  const hit = async () => await (await t.p.tenant.request(`http://localhost${path}`)).json();
   return { token, id: s.body.id, hit };
 }
 
@@ -152,7 +152,7 @@ Deno.test("script policy - limits within caps, hosts validated, applied on the n
     assert.equal(effective.timeoutMs, 300);
     assert.equal(effective.memoryLimitMb, (got.body.caps as Record<string, number>).memoryLimitMb);
 
-    const res = await tp.p.app.request(`http://localhost/env/${id}`);
+    const res = await tp.p.tenant.request(`http://localhost/env/${id}`);
     assert.equal(res.status, 504);
     assert.equal((await res.json()).error.limit_ms, 300);
 

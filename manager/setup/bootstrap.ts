@@ -68,7 +68,7 @@ export async function bootstrapIdentity(deps: ManagerDeps): Promise<BootstrapRes
     tokenHash: await tokenHash(token),
     ttlMs: config.auth.setupTokenTtlMs,
   });
-  const url = `http://localhost:${config.port}/admin/setup?token=${token}`;
+  const url = `http://localhost:${config.console.port}/admin/setup?token=${token}`;
   const minutes = Math.round(config.auth.setupTokenTtlMs / 60_000);
   log.warn(
     `No admin user yet. Create the owner within ${minutes} min: open ${url} or POST ` +

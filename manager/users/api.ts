@@ -2,19 +2,21 @@
  * @module `/api/v1/admin/users`: list, create, read, update and delete admin users, with the
  * last-owner and last-admin guards held under row locks.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import { expireUserKeys } from "../api_keys/repo.ts";
 import { type AuthEnv, authorize } from "../authn.ts";
 import type { IdentityDeps } from "../deps.ts";
+import { createFailureLimiter } from "../rate_limit.ts";
 import { deleteUserSessions } from "../sessions/repo.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { itemsOf, userSchema } from "../openapi_schemas.ts";
-import { jsonBody } from "../validate.ts";
+import { jsonBody, lineText } from "../validate.ts";
 import {
   deleteUser,
+  findPasswordHash,
   findUser,
   insertUser,
   listUsers,
@@ -28,7 +30,7 @@ import {
 export const userFields = {
   email: z.email().max(320),
   password: z.string().min(8, "At least 8 characters").max(1024),
-  display_name: z.string().trim().max(200),
+  display_name: lineText({ trim: true, maxChars: 200 }),
   instance_role: z.enum(["owner", "admin", "member"]),
 };
 
@@ -43,12 +45,55 @@ const patchUser = z.strictObject({
   instance_role: userFields.instance_role.optional(),
   active: z.boolean().optional(),
   password: userFields.password.optional(),
-}).refine((p) => Object.keys(p).length > 0, "Nothing to change");
+  current_password: z.string().max(1024).optional().describe(
+    "Required with `password` when changing your own password; not needed when an owner or " +
+      "admin resets another user's",
+  ),
+}).refine(
+  (p) => Object.keys(p).some((k) => k !== "current_password"),
+  "Nothing to change",
+);
 const uuid = z.uuid();
 
 /** Binds `/users` under the admin router. */
 export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
+  // Wrong current passwords count per user like failed sign-ins: a stolen session must not be
+  // a free password oracle.
+  const currentPasswordFailures = createFailureLimiter({
+    maxFailures: deps.config.auth.loginMaxFailures,
+    windowMs: deps.config.auth.loginWindowMs,
+  });
+
+  /** Self-service password change: the current password proves it is the user, not a thief. */
+  const checkCurrentPassword = async (
+    c: Context<AuthEnv>,
+    userId: string,
+    given: string | undefined,
+  ) => {
+    if (given === undefined) {
+      throw new ApiError(
+        400,
+        "current_password_required",
+        "Changing your own password needs current_password",
+      );
+    }
+    const waitMs = currentPasswordFailures.blockedForMs(userId);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      c.header("Retry-After", String(seconds));
+      throw new ApiError(429, "too_many_attempts", "Too many wrong current passwords", {
+        limit: "login_failures",
+        retry_after_s: seconds,
+      });
+    }
+    const verified = await deps.passwords.verify(await findPasswordHash(deps.sql, userId), given);
+    if (!verified.ok) {
+      currentPasswordFailures.fail(userId);
+      throw new ApiError(403, "invalid_current_password", "The current password is not correct");
+    }
+    currentPasswordFailures.reset(userId);
+  };
 
   api.get("/", async (c) => {
     authorize(c, "user.read");
@@ -58,7 +103,8 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
   api.post("/", async (c) => {
     const p = authorize(c, "user.write");
     const input = await jsonBody(c, createUser);
-    authorize(c, "user.write", { newRole: input.instance_role });
+    // A new user comes with a password: a key could otherwise mint itself a session.
+    authorize(c, "user.write", { newRole: input.instance_role, credentials: true });
     const passwordHash = await deps.passwords.hash(input.password);
     const user = await deps.sql.begin(async (tx) => {
       const row = await insertUser(tx, {
@@ -95,8 +141,15 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
     authorize(c, "me.read");
     const input = await jsonBody(c, patchUser);
     const privileged = input.instance_role !== undefined || input.active !== undefined;
-    const p = authorize(c, "user.write", { userId: id, privileged, newRole: input.instance_role });
+    const credentials = input.password !== undefined;
+    const p = authorize(c, "user.write", {
+      userId: id,
+      privileged,
+      newRole: input.instance_role,
+      credentials,
+    });
     if (!uuid.safeParse(id).success) throw userNotFound(id);
+    if (credentials && id === p.userId) await checkCurrentPassword(c, id, input.current_password);
     const passwordHash = input.password === undefined
       ? undefined
       : await deps.passwords.hash(input.password);
@@ -109,6 +162,7 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
         privileged,
         targetRole: before.instance_role,
         newRole: input.instance_role,
+        credentials,
       });
       assertGuards(state, before, { role: input.instance_role, active: input.active });
       const after = await updateUser(tx, id, {
@@ -208,13 +262,14 @@ export const usersDocs: EndpointDoc[] = [
   {
     method: "post",
     path: "/api/v1/admin/users",
-    summary: "Create a user (only owners create owners)",
+    summary: "Create a user (only owners create owners; a session, not an API key: the user " +
+      "gets a password)",
     action: "user.write",
     tag: "users",
     body: createUser,
     responses: {
       201: { description: "Created", schema: userSchema },
-      403: { description: "`forbidden`" },
+      403: { description: "`forbidden`; `session_required`: API keys cannot create users" },
       409: { description: "`email_taken`" },
     },
   },
@@ -235,14 +290,20 @@ export const usersDocs: EndpointDoc[] = [
     method: "patch",
     path: "/api/v1/admin/users/{id}",
     summary: "Change a user's name, password, role or active flag (anyone may edit their own " +
-      "name and password); deactivating or a new password ends their sessions",
+      "name, and their own password with `current_password`); deactivating or a new password " +
+      "ends their sessions. Passwords change only through a session, never an API key",
     action: "user.write",
     tag: "users",
     params: userParams,
     body: patchUser,
     responses: {
       200: { description: "The updated user", schema: userSchema },
-      403: { description: "`forbidden`" },
+      400: { description: "`current_password_required`: your own new password needs the old one" },
+      403: {
+        description: "`forbidden`; `invalid_current_password`; `session_required`: an API key " +
+          "cannot change a password",
+      },
+      429: { description: "`too_many_attempts`: too many wrong current passwords" },
       404: { description: "`user_not_found`" },
       409: { description: "`last_owner` or `last_admin`: the last one cannot lose that standing" },
     },

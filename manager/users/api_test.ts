@@ -116,7 +116,7 @@ Deno.test("users API - deactivation and password change end sessions; deactivati
 
     const pw = await t.call("PATCH", `${users}/${id}`, {
       token: session,
-      body: { password: "new-password-2" },
+      body: { password: "new-password-2", current_password: "member-password-1" },
     });
     assert.equal(pw.status, 200);
     assert.equal((await t.call("GET", "/api/v1/admin/me", { token: session })).status, 401);

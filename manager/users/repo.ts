@@ -78,6 +78,13 @@ export async function findCredentials(sql: Sql, email: string): Promise<UserCred
   return { user, passwordHash: password_hash };
 }
 
+/** The stored password hash of a user (null: none or no such user), to check a current password. */
+export async function findPasswordHash(sql: Sql, id: string): Promise<string | null> {
+  const [row] = await sql<{ password_hash: string | null }[]>`
+    select password_hash from admin_users where id = ${id}`;
+  return row?.password_hash ?? null;
+}
+
 /** Replaces a hash after a parameter change, only if it is still the one that was verified. */
 export async function rehashPassword(
   sql: Sql,
