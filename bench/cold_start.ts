@@ -131,11 +131,13 @@ async function httpPath(
   onStart: (s: Started) => void,
 ): Promise<{ first: number[]; warm: number[]; via: string }> {
   const port = freePort();
+  const consolePort = freePort();
   const { creds, env } = benchCredentials();
   const server = spawn("PiCloud (cold start)", Deno.execPath(), {
     args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
     env: {
       PORT: String(port),
+      PICLOUD_CONSOLE_PORT: String(consolePort),
       HOSTNAME: "127.0.0.1",
       PICLOUD_DATA_DIR: `${tmpDir}/picloud-cold`,
       PICLOUD_MEMORY_LIMIT_MB: String(MEMORY_LIMIT_MB),
@@ -147,7 +149,7 @@ async function httpPath(
   try {
     await waitReady(server, port, { host: "localhost", timeoutMs: 60_000 });
     const deployer = await firstWorking(
-      [loginDeployer(port, creds), adminTokenDeployer(port, creds)],
+      [loginDeployer(consolePort, creds), adminTokenDeployer(consolePort, creds)],
       { name: "probe", source: source("probe"), method: "GET", path: "/probe" },
     );
     const first: number[] = [];

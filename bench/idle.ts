@@ -171,7 +171,7 @@ export async function measureIdle(
     await admin`create database picloud_bench`;
     await admin.end({ timeout: 5 });
     const url = `postgres://postgres@127.0.0.1:${pgPort}/picloud_bench`;
-    const env = { DATABASE_URL: url, PORT: "0", HOSTNAME: "127.0.0.1" };
+    const env = { DATABASE_URL: url, PORT: "0", PICLOUD_CONSOLE_PORT: "0", HOSTNAME: "127.0.0.1" };
     await runText(Deno.execPath(), ["run", "-A", "main.ts", "migrate"], {
       cwd: ROOT,
       env,
@@ -180,14 +180,15 @@ export async function measureIdle(
     await seedData(url);
 
     const port = freePort();
+    const consolePort = freePort();
     const server = spawn("PiCloud (PostgreSQL)", Deno.execPath(), {
       args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
-      env: { ...env, PORT: String(port) },
+      env: { ...env, PORT: String(port), PICLOUD_CONSOLE_PORT: String(consolePort) },
       cwd: ROOT,
     });
     opts.onStart(server);
     try {
-      await waitReady(server, port, { host: "localhost", path: "/api/v1/health" });
+      await waitReady(server, consolePort, { host: "localhost", path: "/api/v1/health" });
       await pause(3_000);
       const mainIdleRssMb = mb(sampleTree(server.pid).rootRssKb);
       const failures: string[] = [];

@@ -2,6 +2,7 @@
 
 import type { ColdStartResult } from "./cold_start.ts";
 import type { IdleResult } from "./idle.ts";
+import { formatOvercommit, type OvercommitResult } from "./overcommit.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ThroughputResult } from "./throughput.ts";
 import type { Machine } from "./_tools.ts";
@@ -16,6 +17,8 @@ export interface Results {
   coldStart: ColdStartResult | null;
   idle: IdleResult | null;
   scale: ScaleResult | null;
+  /** More active apps than the executor cap (absent in results written before it existed). */
+  overcommit?: OvercommitResult | null;
   errors: string[];
   elapsedS: number;
 }
@@ -163,6 +166,7 @@ export function formatReport(r: Results, targets: TargetCheck[]): string {
       `Match scale (orchestrator/match_bench.ts, ${r.scale.runs} run(s)): ${parts.join(" · ")}`,
     );
   }
+  if (r.overcommit) lines.push("", ...formatOvercommit(r.overcommit));
   lines.push("", "DESIGN.md targets:");
   for (const t of targets) {
     const tag = t.pass === null ? "SKIP" : t.pass ? "PASS" : "FAIL";

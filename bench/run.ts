@@ -6,6 +6,7 @@
 
 import { measureColdStart } from "./cold_start.ts";
 import { measureIdle } from "./idle.ts";
+import { measureOvercommit } from "./overcommit.ts";
 import { checkTargets, formatReport, type Results } from "./report.ts";
 import { measureScale } from "./scale.ts";
 import { contenders, measureThroughput } from "./throughput.ts";
@@ -100,7 +101,7 @@ async function main(args: string[]): Promise<number> {
   };
   try {
     const wrk = await ensureWrk();
-    const workerd = await ensureWorkerd();
+    const workerd = want("http") ? await ensureWorkerd() : null;
     const machine = await describeMachine(wrk, workerd);
     const wrkParams = { threads: 1, connections: 32, durationS: p.durationS };
     const perServerS = 8 + p.warmupS + p.rounds * (p.durationS + p.quietWaitMs / 1000);
@@ -144,6 +145,13 @@ async function main(args: string[]): Promise<number> {
     const scale = want("scale")
       ? await step("match scale", 8 * p.scaleRuns, () => measureScale(p.scaleRuns))
       : null;
+    const overcommit = want("overcommit")
+      ? await step(
+        "overcommit (2× and 4× the executor cap)",
+        3 * (p.durationS + 5),
+        () => measureOvercommit(tmpDir, { durationS: p.durationS }),
+      )
+      : null;
     const results: Results = {
       mode,
       machine,
@@ -152,6 +160,7 @@ async function main(args: string[]): Promise<number> {
       coldStart,
       idle,
       scale,
+      overcommit,
       errors,
       elapsedS: (performance.now() - t0) / 1000,
     };

@@ -54,6 +54,7 @@ export function contenders(opts: { tmpDir: string; workerd: string | null }): Co
           args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
           env: {
             PORT: String(port),
+            PICLOUD_CONSOLE_PORT: String(freePort()),
             HOSTNAME: "127.0.0.1",
             PICLOUD_DATA_DIR: `${opts.tmpDir}/picloud-throughput`,
           },
