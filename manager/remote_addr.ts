@@ -66,6 +66,8 @@ export function remoteAddrOf(
   const peer = info?.remoteAddr?.hostname ?? "127.0.0.1";
   const port = info?.remoteAddr?.port ?? 0;
   const proxies = opts.trustedProxies ?? NO_TRUSTED_PROXIES;
+  // The common case, on every tenant request: no proxy to believe, no address to parse.
+  if (proxies.none) return { transport: "tcp", hostname: peer, port };
   const client = clientAddress(peer, c.req.raw.headers, proxies);
   return { transport: "tcp", hostname: client, port: client === canonical(peer) ? port : 0 };
 }

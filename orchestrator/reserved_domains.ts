@@ -3,7 +3,6 @@
  * code must never answer on the console's origin) and wildcard or parameter claims spanning a whole
  * public suffix (`*.com`, `{x}.co.uk`, `*.github.io`, or any unknown top-level label like `*.test`).
  */
-import { getPublicSuffix } from "tldts";
 import { matchDomainPattern } from "./host_table.ts";
 import type { DomainPattern } from "./domain_pattern.ts";
 
@@ -17,12 +16,13 @@ export interface Reservation {
 
 /**
  * The reason `claim` may not be granted, or null. `consoleHosts` are normalised host names (the
- * `PICLOUD_CONSOLE_HOSTS` list).
+ * `PICLOUD_CONSOLE_HOSTS` list). The suffix list (~17 MB in memory) is loaded on the first
+ * wildcard or parameter claim, not at start.
  */
-export function reservationOf(
+export async function reservationOf(
   claim: DomainPattern,
   consoleHosts: readonly string[],
-): Reservation | null {
+): Promise<Reservation | null> {
   for (const host of consoleHosts) {
     if (claim.pattern === host || matchDomainPattern(claim, host)) {
       return { reason: "console_host", name: host };
@@ -38,6 +38,7 @@ export function reservationOf(
     if (l === "*" || l.startsWith("{")) last = i;
   });
   const anchor = labels.slice(last + 1).join(".");
+  const { getPublicSuffix } = await import("tldts");
   const suffix = getPublicSuffix(anchor, { allowPrivateDomains: true });
   if (anchor === "" || suffix === anchor) return { reason: "public_suffix", name: anchor };
   return null;

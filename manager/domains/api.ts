@@ -52,7 +52,7 @@ export function bindDomainsApi(deps: ManagerDeps): Hono<AuthEnv> {
     const { app, p } = await resolveApp(deps, c, "domain.write");
     const input = await jsonBody(c, claimDomainBody);
     const parsed = parseClaim(input.pattern);
-    refuseReserved(parsed, deps.config.consoleHosts);
+    await refuseReserved(parsed, deps.config.consoleHosts);
     const row = await deps.sql.begin(async (tx) => {
       const row = await tryInsertDomain(tx, {
         appId: app.id,
@@ -129,8 +129,11 @@ function parseClaim(pattern: string) {
  * A claim covering a console host would put tenant code on the console's origin; one spanning a
  * public suffix would capture other owners' domains: both are 409 `domain_reserved`.
  */
-function refuseReserved(parsed: DomainPattern, consoleHosts: readonly string[]): void {
-  const reserved = reservationOf(parsed, consoleHosts);
+async function refuseReserved(
+  parsed: DomainPattern,
+  consoleHosts: readonly string[],
+): Promise<void> {
+  const reserved = await reservationOf(parsed, consoleHosts);
   if (!reserved) return;
   throw new ApiError(
     409,
