@@ -3,8 +3,11 @@ import { z } from "zod";
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+// Host names as requests carry them once normalised: lower case, no trailing dot, no port.
 const hostList = z.string().transform((s) =>
-  s.split(",").map((h) => h.trim().toLowerCase().replace(/\.$/, "")).filter((h) => h.length > 0)
+  s.split(",").map((h) =>
+    h.trim().toLowerCase().replace(/^(\[[^\]]*\]|[^:]*):\d+$/, "$1").replace(/\.$/, "")
+  ).filter((h) => h.length > 0)
 );
 
 /** `loopback`, an IP address or a CIDR (`10.0.0.0/8`, `fd00::/8`), validated by the URL parser. */

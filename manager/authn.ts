@@ -8,13 +8,13 @@ import { getCookie } from "hono/cookie";
 import { ApiError } from "../common/errors.ts";
 import { type ApiKeyVerification, findKeyForVerification, touchApiKey } from "./api_keys/repo.ts";
 import { type Action, decide, type Principal, type Resource } from "./authz.ts";
+import { SESSION_COOKIE, withoutConsoleCookies } from "./console_cookies.ts";
 import type { ManagerDeps } from "./deps.ts";
 import { type ClientAddrOptions, createTrustedProxies, requestScheme } from "./remote_addr.ts";
 import { findSessionAuth, type SessionAuth, touchSession } from "./sessions/repo.ts";
 import { digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
 
-/** The session cookie's name. */
-export const SESSION_COOKIE = "picloud_session";
+export { SESSION_COOKIE } from "./console_cookies.ts";
 
 /** Sessions slide and keys record use at most this often, so reads do not write every time. */
 export const TOUCH_INTERVAL_MS = 60_000;
@@ -190,7 +190,7 @@ async function fromApiKey(deps: ManagerDeps, key: string): Promise<Auth> {
 }
 
 /**
- * The request without the caller's credentials (`Authorization` and the session cookie), for
+ * The request without the caller's credentials (`Authorization` and the console's cookies), for
  * handing to user code: a script run through `/execute` must not see who ran it.
  */
 export function withoutCredentials(req: Request): Request {
@@ -198,8 +198,8 @@ export function withoutCredentials(req: Request): Request {
   headers.delete("authorization");
   const cookie = headers.get("cookie");
   if (cookie !== null) {
-    const kept = cookie.split(/;\s*/).filter((p) => !p.startsWith(`${SESSION_COOKIE}=`));
-    if (kept.length > 0) headers.set("cookie", kept.join("; "));
+    const kept = withoutConsoleCookies(cookie);
+    if (kept !== "") headers.set("cookie", kept);
     else headers.delete("cookie");
   }
   return new Request(req, { headers });

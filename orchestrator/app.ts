@@ -7,7 +7,7 @@
 import { type Context, Hono } from "hono";
 import { errorBody, errorResponse, notFound, onApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
-import { SESSION_COOKIE } from "../manager/authn.ts";
+import { isConsoleCookie, withoutConsoleCookies } from "../manager/console_cookies.ts";
 import { createTrustedProxies, remoteAddrOf } from "../manager/remote_addr.ts";
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";
@@ -130,7 +130,7 @@ async function serveTenant(
 ): Promise<Response> {
   let req = c.req.raw;
   const cookie = req.headers.get("cookie");
-  if (cookie !== null && cookie.includes(SESSION_COOKIE)) {
+  if (cookie !== null && cookie.includes("picloud_")) {
     const headers = new Headers(req.headers);
     const kept = withoutConsoleCookies(cookie);
     if (kept === "") headers.delete("cookie");
@@ -147,19 +147,6 @@ async function serveTenant(
     }
   }
   return res;
-}
-
-/** `a=1; picloud_session=…; b=2` → `a=1; b=2`. */
-export function withoutConsoleCookies(cookie: string): string {
-  return cookie.split(";").filter((pair) => !isConsoleCookie(pair.split("=", 1)[0])).map((p) =>
-    p.trim()
-  ).filter((p) => p !== "").join("; ");
-}
-
-function isConsoleCookie(name: string): boolean {
-  const n = name.trim();
-  return n === SESSION_COOKIE || n === `__Host-${SESSION_COOKIE}` ||
-    n === `__Secure-${SESSION_COOKIE}`;
 }
 
 /**

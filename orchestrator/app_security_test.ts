@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "../common/config.ts";
 import { withTestPlatform } from "../manager/testing.ts";
-import { withoutConsoleCookies } from "./app.ts";
+import { withoutConsoleCookies } from "../manager/console_cookies.ts";
 
 const A = "/api/v1/admin";
 
@@ -53,7 +53,9 @@ Deno.test("break 1 - tenant scripts never answer on the console's origin (defaul
 
     await t.step("a tenant script never sees the console cookie and cannot set it", async () => {
       const res = await p.tenant.request("http://localhost/nosy", {
-        headers: { cookie: `a=1; picloud_session=${token}; __Host-picloud_session=x; b=2` },
+        headers: {
+          cookie: `a=1; picloud_session=${token}; __Host-picloud_session=x; picloud_device=d; b=2`,
+        },
       });
       const text = await res.text();
       assert.ok(!text.includes(token), text);
@@ -159,6 +161,12 @@ Deno.test("break 1 - sharing the tenant port needs console hosts", () => {
   );
   const split = parseConfig({});
   assert.deepEqual([split.port, split.console.port, split.console.shared], [8000, 8001, false]);
+  // Console hosts are compared with normalised Host headers: no port, no trailing dot.
+  assert.deepEqual(
+    parseConfig({ PICLOUD_CONSOLE_HOSTS: "Console.Example.com:443, [::1]:8001, a.test." })
+      .consoleHosts,
+    ["console.example.com", "[::1]", "a.test"],
+  );
 });
 
 Deno.test("withoutConsoleCookies() - keeps every other cookie", () => {
@@ -221,6 +229,48 @@ Deno.test("break 12 - malformed Host headers are 400 invalid_host on both ports,
       assert.deepEqual(lines.filter((l) => l.includes("unhandled error")), []);
     } finally {
       for (const s of servers) await s.shutdown();
+    }
+  });
+});
+
+Deno.test("break 12 - odd request targets on the tenant path never reach a 500", async (t) => {
+  await withTestPlatform(async ({ p, lines }) => {
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+      p.tenant.fetch,
+    );
+    try {
+      const targets = [
+        "/%00",
+        "/%zz",
+        "/%c3%28",
+        "/%ed%a0%80",
+        "/a/../../b",
+        "//double//slash",
+        "/?q=%00&%ff=1",
+        "/" + "x".repeat(8000),
+        "/" + "a/".repeat(2000),
+        "http://evil.test/",
+        "http://localhost/%00",
+        "/\u00e9",
+        "/;a=b",
+        "/#frag",
+      ];
+      for (const target of targets) {
+        for (const method of ["GET", "POST", "OPTIONS", "FOO"]) {
+          await t.step(`${method} ${target.slice(0, 24)}`, async () => {
+            const status = await rawStatus(
+              server.addr.port,
+              `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n` +
+                `Connection: close\r\n\r\n`,
+            );
+            assert.ok(status > 0 && status < 500, `${method} ${target}: ${status}`);
+          });
+        }
+      }
+      assert.deepEqual(lines.filter((l) => l.includes("unhandled error")), []);
+    } finally {
+      await server.shutdown();
     }
   });
 });
