@@ -59,7 +59,8 @@ function ref(appId: string, n: string): ScriptRef {
   };
 }
 
-function invokeOpts(): InvokeOptions {
+/** Invoke options of a plain HTTP request from loopback, for benches that drive the pool. */
+export function invokeOpts(): InvokeOptions {
   return {
     params: {},
     requestId: crypto.randomUUID(),

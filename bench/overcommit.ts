@@ -5,7 +5,8 @@
  */
 
 import { createExecutorPool } from "../executor/mod.ts";
-import type { InvokeOptions, ScriptRef } from "../executor/types.ts";
+import type { ScriptRef } from "../executor/types.ts";
+import { invokeOpts } from "./cold_start.ts";
 
 /** One phase: `activeApps` apps share the load. */
 export interface OvercommitPhase {
@@ -46,15 +47,6 @@ function ref(i: number): ScriptRef {
     env: {},
     limits: LIMITS,
     netAllow: [],
-  };
-}
-
-function invokeOpts(): InvokeOptions {
-  return {
-    params: {},
-    requestId: crypto.randomUUID(),
-    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
-    trigger: "http",
   };
 }
 

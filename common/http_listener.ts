@@ -101,16 +101,7 @@ export function listen(
   const headerMs = opts.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const maxBackoffMs = opts.maxAcceptBackoffMs ?? 1000;
-  const stats: HttpListenerStats = {
-    mode: "guarded",
-    maxConnections,
-    open: 0,
-    accepted: 0,
-    refused: 0,
-    headerTimeouts: 0,
-    idleTimeouts: 0,
-    acceptErrors: 0,
-  };
+  const stats = zeroStats("guarded", maxConnections);
   const conns = new Set<ConnState>();
   const listener = Deno.listen({ hostname: opts.hostname, port: opts.port });
   const addr = listener.addr;
@@ -282,16 +273,7 @@ function fallback(
     addr: server.addr,
     finished: server.finished,
     shutdown: () => server.shutdown(),
-    stats: () => ({
-      mode: "fallback",
-      maxConnections,
-      open: 0,
-      accepted: 0,
-      refused: 0,
-      headerTimeouts: 0,
-      idleTimeouts: 0,
-      acceptErrors: 0,
-    }),
+    stats: () => zeroStats("fallback", maxConnections),
   };
 }
 
@@ -334,4 +316,17 @@ function closeQuietly(c: { close(): void }): void {
   try {
     c.close();
   } catch { /* already closed */ }
+}
+
+function zeroStats(mode: HttpListenerStats["mode"], maxConnections: number): HttpListenerStats {
+  return {
+    mode,
+    maxConnections,
+    open: 0,
+    accepted: 0,
+    refused: 0,
+    headerTimeouts: 0,
+    idleTimeouts: 0,
+    acceptErrors: 0,
+  };
 }

@@ -4,6 +4,8 @@
  * a known-device token only per device, so nobody can lock a user out of a device they have
  * signed in from before. Per process: a cluster multiplies the allowance by its managers.
  */
+import type { Context } from "hono";
+import { ApiError } from "../common/errors.ts";
 
 /** Counts failures per key and says when a key is blocked. */
 export interface FailureLimiter {
@@ -99,4 +101,17 @@ export function createLoginThrottle(
       if (a.device !== null) limits.perDevice.reset(a.device);
     },
   };
+}
+
+/**
+ * The 429 for a throttled credential check, with `Retry-After` in whole seconds; thrown, so the one
+ * error mapper answers it.
+ */
+export function tooManyAttempts(c: Context, waitMs: number, message: string): ApiError {
+  const seconds = Math.ceil(waitMs / 1000);
+  c.header("Retry-After", String(seconds));
+  return new ApiError(429, "too_many_attempts", message, {
+    limit: "login_failures",
+    retry_after_s: seconds,
+  });
 }

@@ -10,7 +10,12 @@ import { ApiError } from "../../common/errors.ts";
 import { type AuthEnv, authorize, SESSION_COOKIE } from "../authn.ts";
 import type { IdentityDeps } from "../deps.ts";
 import { membershipsOf } from "../members/repo.ts";
-import { createFailureLimiter, createLoginThrottle, type LoginAttempt } from "../rate_limit.ts";
+import {
+  createFailureLimiter,
+  createLoginThrottle,
+  type LoginAttempt,
+  tooManyAttempts,
+} from "../rate_limit.ts";
 import {
   createTrustedProxies,
   remoteAddrOf,
@@ -72,14 +77,7 @@ export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
         : null,
     };
     const waitMs = throttle.waitMs(attempt);
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      c.header("Retry-After", String(seconds));
-      throw new ApiError(429, "too_many_attempts", "Too many failed sign-in attempts", {
-        limit: "login_failures",
-        retry_after_s: seconds,
-      });
-    }
+    if (waitMs > 0) throw tooManyAttempts(c, waitMs, "Too many failed sign-in attempts");
     const usable = creds?.user.active ? creds.passwordHash : null;
     const verified = await deps.passwords.verify(usable, input.password);
     if (!creds || !verified.ok) {

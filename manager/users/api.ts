@@ -9,7 +9,7 @@ import { actorOf, writeAudit } from "../audit/repo.ts";
 import { expireUserKeys } from "../api_keys/repo.ts";
 import { type AuthEnv, authorize } from "../authn.ts";
 import type { IdentityDeps } from "../deps.ts";
-import { createFailureLimiter } from "../rate_limit.ts";
+import { createFailureLimiter, tooManyAttempts } from "../rate_limit.ts";
 import { deleteUserSessions } from "../sessions/repo.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { itemsOf, userSchema } from "../openapi_schemas.ts";
@@ -79,14 +79,7 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
       );
     }
     const waitMs = currentPasswordFailures.blockedForMs(userId);
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      c.header("Retry-After", String(seconds));
-      throw new ApiError(429, "too_many_attempts", "Too many wrong current passwords", {
-        limit: "login_failures",
-        retry_after_s: seconds,
-      });
-    }
+    if (waitMs > 0) throw tooManyAttempts(c, waitMs, "Too many wrong current passwords");
     const verified = await deps.passwords.verify(await findPasswordHash(deps.sql, userId), given);
     if (!verified.ok) {
       currentPasswordFailures.fail(userId);
