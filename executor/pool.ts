@@ -6,6 +6,7 @@ import { CHECK_PREFIX, Fleet } from "./_fleet.ts";
 import { readBodyCounted, toInvocation } from "./_reply.ts";
 import type { ExecutorProcess, Reply } from "./supervisor.ts";
 import { diagnosticsOf } from "./_diagnostics.ts";
+import { reapOrphanedExecutors } from "./_orphans.ts";
 import type {
   CheckInput,
   Diagnostic,
@@ -87,6 +88,14 @@ class Pool implements ExecutorPool {
     this.#log = options.log ?? (() => {});
     Deno.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
     Deno.chmodSync(socketDir, 0o700);
+    if (options.stateDir) {
+      const reaped = reapOrphanedExecutors(options.stateDir);
+      if (reaped.killed.length > 0) {
+        this.#log("warn", "Ended executors left by a previous PiCloud process", {
+          pids: reaped.killed,
+        });
+      }
+    }
     const maxExecutors = options.maxExecutors ?? 16;
     this.#fleet = new Fleet({
       idleMs: options.idleMs ?? 300_000,
