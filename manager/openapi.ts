@@ -149,8 +149,14 @@ function operationOf(
   }
   const responses: EndpointDoc["responses"] = { ...doc.responses };
   // Every validated input can fail validation, and every non-public endpoint can be refused.
-  if ((doc.body || doc.query) && !responses[400]) {
+  if ((doc.body || doc.query || doc.params) && !responses[400]) {
     responses[400] = { description: "`invalid_request`: the input failed validation" };
+  }
+  // Bodies are counted while they are read, before anything else is done with them.
+  if (doc.body && !responses[413]) {
+    responses[413] = {
+      description: "`body_too_large`: over 64 KiB before the caller is known, 12 MiB after",
+    };
   }
   if (!isPublic && !responses[401]) {
     responses[401] = { description: "`unauthorized`: no valid session or API key" };
