@@ -239,8 +239,8 @@ function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
   if (typeof fn !== "function") {
     throw new ScriptFault(
       name === "fetch"
-        ? "Script has no fetch handler: export default { fetch(req, ctx) } or a fetch function"
-        : "Script has no scheduled handler: export default { scheduled(event, ctx) }",
+        ? "Script has no fetch handler: export default { fetch(request, env, ctx) } or a function"
+        : "Script has no scheduled handler: export default { scheduled(controller, env, ctx) }",
     );
   }
   return (...args: unknown[]) => Reflect.apply(fn, obj, args);
@@ -270,6 +270,28 @@ async function readBody(res: Response, limit: number): Promise<ArrayBuffer | num
   return out.buffer;
 }
 
+/**
+ * The second argument of every handler. Its own, enumerable properties are the script's vars and
+ * secrets (`env.API_KEY`, as in Workers; `Object.keys(env)` lists only those). Behind them, on its
+ * prototype, so other shapes run unchanged: `remoteAddr` and `completed` (what a `deno serve`
+ * handler reads from its `info`), and the fields of PiCloud's first contract, `fetch(req, ctx)`
+ * (`params`, `app`, `requestId`, `waitUntil`, `env`). A var of the same name wins.
+ */
+function envFor(
+  extra: {
+    remoteAddr: unknown;
+    completed: Promise<void>;
+    params: unknown;
+    requestId: string;
+    waitUntil: (promise: unknown) => void;
+  },
+): Record<string, unknown> {
+  // Not frozen: a frozen prototype would refuse an own var of the same name (assignment
+  // to a read-only inherited property throws).
+  const behind = { ...extra, app: ctxBase.app, env: ctxBase.env };
+  return Object.assign(Object.create(behind), ctxBase.env);
+}
+
 async function run(
   msg: InvokeMessage & { body: ArrayBuffer | null },
   cap: Capture,
@@ -278,29 +300,37 @@ async function run(
   const { target } = await module;
   let markCompleted = () => {};
   const completed = new Promise<void>((resolve) => markCompleted = resolve);
+  const params = Object.freeze({ ...msg.params });
+  const remoteAddr = Object.freeze({ ...msg.remoteAddr });
+  const waitUntil = (promise: unknown) => background.add(promise);
+  // Workers' third argument, with PiCloud's own fields.
   const ctx = Object.freeze({
-    ...ctxBase,
-    params: Object.freeze({ ...msg.params }),
+    waitUntil,
+    passThroughOnException() {/* there is no origin to pass to: a throw answers 500 */},
+    params,
+    app: ctxBase.app,
     requestId: msg.requestId,
-    remoteAddr: Object.freeze({ ...msg.remoteAddr }),
-    completed,
-    waitUntil(promise: unknown) {
-      background.add(promise);
-    },
+    remoteAddr,
   });
+  const env = envFor({ remoteAddr, completed, params, requestId: msg.requestId, waitUntil });
   if (msg.kind === "check") {
     const obj = target as Record<string, unknown> | null;
     const hasFetch = typeof target === "function" || typeof obj?.fetch === "function";
     if (!hasFetch && typeof obj?.scheduled !== "function") {
       throw new ScriptFault(
-        "Script has no fetch or scheduled handler: export default { fetch(req, ctx) }",
+        "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }",
       );
     }
     return { reply: noContent(msg.id, cap), markCompleted };
   }
   if (msg.kind === "scheduled") {
-    const event = Object.freeze({ cron: msg.cron, scheduledTime: msg.scheduledTime });
-    await pick(target, "scheduled")(event, ctx);
+    const controller = Object.freeze({
+      cron: msg.cron,
+      scheduledTime: msg.scheduledTime,
+      // Runs are never retried: each tick runs once (see the scheduler).
+      noRetry() {},
+    });
+    await pick(target, "scheduled")(controller, env, ctx);
     return { reply: noContent(msg.id, cap), markCompleted };
   }
   const hasBody = msg.body !== null && msg.method !== "GET" && msg.method !== "HEAD";
@@ -309,7 +339,7 @@ async function run(
     headers: msg.headers,
     body: hasBody ? msg.body : null,
   });
-  const res = await pick(target, "fetch")(req, ctx);
+  const res = await pick(target, "fetch")(req, env, ctx);
   if (!(res instanceof Response)) {
     throw new ScriptFault(
       `fetch handler returned ${res === null ? "null" : typeof res}, not a Response`,

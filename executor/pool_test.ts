@@ -82,7 +82,7 @@ Deno.test("pool.fetch() - default export forms", async (t) => {
   }
 });
 
-Deno.test("pool.scheduled() - runs scheduled(event, ctx) and answers 204", async () => {
+Deno.test("pool.scheduled() - runs scheduled(controller, env, ctx) and answers 204", async () => {
   const pool = testPool();
   try {
     const s = script("app-cron", fixture("hello.js"));

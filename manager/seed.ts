@@ -5,7 +5,8 @@ import { sha256Hex } from "../common/hash.ts";
 /** The Hello World script a fresh install serves at `GET /` of the default app. */
 export const HELLO_WORLD_SOURCE = `/** Hello World: edit me, or deploy your own script. */
 export default {
-  fetch(req: Request, ctx: { app: { slug: string } }): Response {
+  // env: this script's vars and secrets; ctx: waitUntil(), params, app, requestId, remoteAddr.
+  fetch(request: Request, env: Record<string, string>, ctx: { app: { slug: string } }): Response {
     return new Response("Hello World\\n", {
       headers: { "content-type": "text/plain; charset=utf-8" },
     });

@@ -1,1 +1,2 @@
-export default (req, ctx) => new Response(`fn ${ctx.app.slug} ${new URL(req.url).pathname}`);
+export default (request, _env, ctx) =>
+  new Response(`fn ${ctx.app.slug} ${new URL(request.url).pathname}`);

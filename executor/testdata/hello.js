@@ -1,18 +1,18 @@
 export default {
-  fetch(req, ctx) {
+  fetch(request, env, ctx) {
     console.log("hello from", ctx.app.slug);
     return Response.json({
-      url: req.url,
-      method: req.method,
+      url: request.url,
+      method: request.method,
       params: ctx.params,
-      env: ctx.env,
+      env,
       app: ctx.app,
       requestId: ctx.requestId,
       remoteAddr: ctx.remoteAddr,
-      hasCompleted: ctx.completed instanceof Promise,
+      hasCompleted: env.completed instanceof Promise,
     });
   },
-  scheduled(event, ctx) {
-    console.info("cron", event.cron, ctx.app.id);
+  scheduled(controller, _env, ctx) {
+    console.info("cron", controller.cron, ctx.app.id);
   },
 };

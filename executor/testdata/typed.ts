@@ -8,7 +8,7 @@ function greet(name: string): Greeting {
 }
 
 export default {
-  async fetch(req: Request, ctx: { requestId: string }): Promise<Response> {
+  async fetch(req: Request, _env: unknown, ctx: { requestId: string }): Promise<Response> {
     const name = new URL(req.url).searchParams.get("name") ?? "anon";
     console.log("start", ctx.requestId);
     await new Promise((resolve) => setTimeout(resolve, 20));
