@@ -1,5 +1,6 @@
 /** @module The live executor processes of a pool: at most `maxExecutors`, reservations, eviction of idle ones, and the wait for a slot. */
 
+import type { BackgroundPolicy } from "./_background.ts";
 import { AdmissionQueue, type Refusal } from "./_admission.ts";
 import { isHost } from "./_command.ts";
 import { ExecutorProcess } from "./supervisor.ts";
@@ -21,6 +22,7 @@ export interface FleetOptions {
   minResidencyMs: number;
   socketDir: string;
   stateDir?: string;
+  background?: BackgroundPolicy;
   log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -38,6 +40,7 @@ export class Fleet {
   #minResidencyMs: number;
   #socketDir: string;
   #stateDir: string | undefined;
+  #background: BackgroundPolicy | undefined;
   #log: FleetOptions["log"];
   #live = new Map<string, ExecutorProcess>();
   #all = new Set<ExecutorProcess>();
@@ -59,6 +62,7 @@ export class Fleet {
     this.#minResidencyMs = opts.minResidencyMs;
     this.#socketDir = opts.socketDir;
     this.#stateDir = opts.stateDir;
+    this.#background = opts.background;
     this.#log = opts.log;
     this.#queue = new AdmissionQueue({
       maxQueue: opts.maxQueue,
@@ -128,6 +132,7 @@ export class Fleet {
       netGrant: [...new Set(netAllow)],
       socketDir: this.#socketDir,
       stateDir: this.#stateDir,
+      background: this.#background,
       log: this.#log,
     });
     this.#live.set(script.appId, ex);

@@ -7,6 +7,7 @@ import { readBodyCounted, toInvocation } from "./_reply.ts";
 import type { ExecutorProcess, Reply } from "./supervisor.ts";
 import { diagnosticsOf } from "./_diagnostics.ts";
 import { reapOrphanedExecutors } from "./_orphans.ts";
+import type { BackgroundPolicy } from "./_background.ts";
 import type {
   CheckInput,
   Diagnostic,
@@ -43,6 +44,8 @@ export interface ExecutorPoolOptions {
   socketDir: string;
   /** Where each executor's private Deno cache directory goes (under the data dir). Default socketDir. */
   stateDir?: string;
+  /** Work after the response each executor may do. Default `DEFAULT_BACKGROUND_POLICY`. */
+  background?: BackgroundPolicy;
   /** Most script versions kept warm per executor. Default 8. */
   maxVersionsPerExecutor?: number;
   /** Structured log sink. Default: none. */
@@ -105,6 +108,7 @@ class Pool implements ExecutorPool {
       minResidencyMs: options.minResidencyMs ?? 1_000,
       socketDir,
       stateDir: options.stateDir,
+      background: options.background,
       log: this.#log,
     });
   }
