@@ -3,6 +3,8 @@
  * limit, the request-authority check, and the fixed answers for refused and malformed requests.
  */
 
+import { invalidHostResponse as invalidHost } from "./errors.ts";
+
 /** File descriptors kept free for the database, executor sockets, Workers and files. */
 export const FD_RESERVE = 256;
 /** Upper bound of the derived connection cap, whatever the open-files limit. */
@@ -68,10 +70,9 @@ const JSON_HEADERS = { "content-type": "application/json", connection: "close" }
 
 /** 400 `invalid_host` for a request whose Host (or absolute target) is malformed; closes. */
 export function invalidHostResponse(): Response {
-  return new Response(
-    '{"error":{"code":"invalid_host","message":"The Host header is not a valid host name"}}',
-    { status: 400, headers: JSON_HEADERS },
-  );
+  const res = invalidHost();
+  res.headers.set("connection", "close");
+  return res;
 }
 
 /** 500 `internal` for a handler that threw: logged by the listener, never leaked. */

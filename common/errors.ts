@@ -30,6 +30,11 @@ export function errorResponse(
   return Response.json(errorBody(code, message, details), { status });
 }
 
+/** 400 `invalid_host`: the Host header (or an absolute request target) is not a valid host name. */
+export function invalidHostResponse(): Response {
+  return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
+}
+
 /** Hono `onError` handler: ApiError → its status; anything else → 500 `internal` (logged, not leaked). */
 export function onApiError(log: (err: unknown) => void) {
   return (err: Error, c: Context): Response => {

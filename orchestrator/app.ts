@@ -5,7 +5,7 @@
  * claim.
  */
 import { type Context, Hono } from "hono";
-import { errorBody, errorResponse, notFound, onApiError } from "../common/errors.ts";
+import { errorBody, invalidHostResponse, notFound, onApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
 import { isConsoleCookie, withoutConsoleCookies } from "../manager/console_cookies.ts";
 import { createTrustedProxies, remoteAddrOf } from "../manager/remote_addr.ts";
@@ -66,7 +66,7 @@ export function createEntries(parts: EntryParts): Entries {
   });
   console.use(async (c, next) => {
     const host = hostOf(c);
-    if (host === null) return invalidHost();
+    if (host === null) return invalidHostResponse();
     if (consoleHosts.size > 0 && !consoleHosts.has(host)) {
       return c.json(
         errorBody("not_console_host", `${host} is not a console host`, { host }),
@@ -113,10 +113,6 @@ function hostOf(c: Context): string | null {
   } catch {
     return null;
   }
-}
-
-function invalidHost(): Response {
-  return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
 }
 
 /**

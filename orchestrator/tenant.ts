@@ -1,5 +1,5 @@
 /** @module Tenant traffic: Host → app → route → dispatch. */
-import { errorResponse } from "../common/errors.ts";
+import { errorResponse, invalidHostResponse } from "../common/errors.ts";
 import type { InvokeOptions } from "../executor/types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import { normalizeHost } from "./domain_pattern.ts";
@@ -23,7 +23,7 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
     } catch { /* answered below */ }
     const host = normalizeHost(header ?? url?.host ?? "");
     if (host === null || url === null) {
-      return errorResponse(400, "invalid_host", "The Host header is not a valid host name");
+      return invalidHostResponse();
     }
     const snap = routing.current();
     const hostMatch = snap.hosts.match(host);
