@@ -80,6 +80,8 @@ export async function createPlatform(
   const logs = createLogWriter(db.sql, {
     flushMs: config.logFlushMs,
     batchSize: config.logBatchSize,
+    maxPendingRows: config.logBufferRows,
+    maxPendingBytes: config.logBufferMb * 1024 * 1024,
     log,
     feed: logFeed,
     retention: {

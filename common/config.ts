@@ -52,6 +52,10 @@ export const configSchema = z.object({
   PICLOUD_EXECUTOR_QUEUE_MS: intFrom(0, 15 * 60_000).default(5_000),
   PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
   PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
+  // Execution log rows held in memory while the database catches up (queued and being written);
+  // beyond either bound new rows are dropped, counted per app and shown in the app's log listing.
+  PICLOUD_LOG_BUFFER_ROWS: intFrom(100, 10_000_000).default(10_000),
+  PICLOUD_LOG_BUFFER_MB: intFrom(1, 16_384).default(32),
   PICLOUD_BOOTSTRAP_EMAIL: z.string().email().max(320).optional(),
   PICLOUD_BOOTSTRAP_PASSWORD: z.string().min(8, "must be at least 8 characters").max(1024)
     .optional(),
@@ -121,6 +125,9 @@ export interface Config {
   executorQueueMs: number;
   logFlushMs: number;
   logBatchSize: number;
+  /** Bound of the execution log buffer, in rows and in (estimated) megabytes. */
+  logBufferRows: number;
+  logBufferMb: number;
   /** Base64 of 32 bytes encrypting script secrets; unset: generated file (embedded) or none. */
   secretKey: string | undefined;
   /** Execution log retention: rows older than this many days, and beyond this many per app. */
@@ -222,6 +229,8 @@ export function parseConfig(
     executorQueueMs: e.PICLOUD_EXECUTOR_QUEUE_MS,
     logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
     logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
+    logBufferRows: e.PICLOUD_LOG_BUFFER_ROWS,
+    logBufferMb: e.PICLOUD_LOG_BUFFER_MB,
     secretKey: e.PICLOUD_SECRET_KEY,
     logRetentionDays: e.PICLOUD_LOG_RETENTION_DAYS,
     logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,

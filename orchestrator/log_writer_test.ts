@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
+import type { Database } from "../common/db.ts";
+import { insertTestApp, openTestDatabase } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
 import { createLogFeed } from "./log_feed.ts";
-import { createLogWriter } from "./log_writer.ts";
+import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
 import type { ExecutionLogRow } from "./repo.ts";
 
 function row(appId: string, i: number): ExecutionLogRow {
@@ -44,7 +45,8 @@ Deno.test("createLogWriter() - batches rows in order, by size and by time", asyn
     w.push(row(defaultAppId, 99));
     await w.flush();
     const [{ n }] = await db.sql`select count(*)::int as n from execution_logs`;
-    assert.equal(n, 12, "rows pushed after close are ignored");
+    assert.equal(n, 12, "rows pushed after close are not written");
+    assert.equal(w.stats().dropped, 1, "but counted");
   } finally {
     await db.close();
   }
@@ -67,26 +69,168 @@ Deno.test("createLogWriter() - rows of a deleted app are dropped, not the batch"
     const rows = await db.sql`select request_id from execution_logs order by id`;
     assert.deepEqual(rows.map((r) => r.request_id), ["r1", "r3"]);
     assert.deepEqual(lines, []);
+    const st = w.stats();
+    assert.deepEqual([st.pushed, st.written, st.discarded, st.dropped], [3, 2, 1, 0]);
   } finally {
     await db.close();
   }
 });
 
-Deno.test("createLogWriter() - a full buffer drops the oldest rows and counts them", async () => {
+/** Makes every insert into execution_logs take `ms` longer: a slow database, for real. */
+async function slowInserts(sql: Database["sql"], ms: number) {
+  await sql`create table picloud_test_sleep (secs float8 not null)`;
+  await sql`insert into picloud_test_sleep values (${ms / 1000})`;
+  await sql`
+    create function picloud_test_slow() returns trigger language plpgsql as $$
+    begin perform pg_sleep((select secs from picloud_test_sleep)); return null; end $$`;
+  await sql`
+    create trigger picloud_test_slow before insert on execution_logs
+    for each statement execute function picloud_test_slow()`;
+}
+
+const quiet = () => createLogger("error", () => {});
+
+Deno.test("createLogWriter() - a burst over the bound on a slow database loses no row silently", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    const other = await insertTestApp(db.sql, { slug: "other", host: "other.test", source: "" });
+    await slowInserts(db.sql, 50);
+    const w = createLogWriter(db.sql, {
+      flushMs: 20,
+      batchSize: 50,
+      maxBatchRows: 200,
+      maxPendingRows: 300,
+      log: quiet(),
+    });
+    const t0 = Date.now();
+    let pushed = 0;
+    // 40 bursts of 250 rows, yielding between them so writes interleave with the flood.
+    for (let b = 0; b < 40; b++) {
+      for (let i = 0; i < 250; i++) {
+        w.push(row(pushed % 3 === 0 ? other.appId : defaultAppId, pushed));
+        pushed++;
+      }
+      assert.ok(w.stats().pending <= 300, "the row bound holds");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await w.close();
+    const st = w.stats();
+    assert.equal(st.pushed, pushed);
+    assert.ok(st.dropped > 0, "the bound was hit");
+    assert.equal(st.written + st.dropped, pushed, JSON.stringify(st));
+    assert.equal(st.pending, 0);
+    assert.equal(st.pendingBytes, 0);
+    assert.equal(st.unrecordedDrops, 0);
+    const [{ n }] = await db.sql`select count(*)::int as n from execution_logs`;
+    assert.equal(n, st.written);
+    const gaps = await db.sql<{ app_id: string; dropped: number; first_at: Date; last_at: Date }[]>`
+      select app_id, dropped::int, first_at, last_at from execution_log_gaps`;
+    assert.equal(gaps.reduce((a, g) => a + g.dropped, 0), st.dropped);
+    assert.deepEqual(new Set(gaps.map((g) => g.app_id)), new Set([defaultAppId, other.appId]));
+    for (const g of gaps) assert.ok(g.first_at.getTime() >= t0 - 1000 && g.first_at <= g.last_at);
+    // Written rows keep their order within the flood.
+    const ids = await db.sql`select request_id from execution_logs order by id`;
+    const seq = ids.map((r) => Number(String(r.request_id).slice(1)));
+    assert.deepEqual(seq, [...seq].sort((a, b) => a - b));
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - the byte bound holds for rows with large logs", async () => {
   const db = await openTestDatabase();
   try {
     const { defaultAppId } = await seed(db.sql);
     const w = createLogWriter(db.sql, {
       flushMs: 10_000,
       batchSize: 1000,
-      maxPending: 3,
-      log: createLogger("error", () => {}),
+      maxPendingBytes: 4 * 1024 * 1024,
+      log: quiet(),
     });
-    for (let i = 0; i < 5; i++) w.push(row(defaultAppId, i));
-    assert.equal(w.dropped, 2);
+    const line = "x".repeat(2000);
+    const big = (i: number) => ({
+      ...row(defaultAppId, i),
+      logs: Array.from({ length: 200 }, () => ({ level: "log", message: line, at: 1 })),
+    });
+    assert.ok(estimateRowBytes(big(0)) > 400_000);
+    for (let i = 0; i < 50; i++) w.push(big(i));
+    const st = w.stats();
+    assert.ok(st.pendingBytes <= 4 * 1024 * 1024, String(st.pendingBytes));
+    assert.equal(st.pending, Math.floor(4 * 1024 * 1024 / estimateRowBytes(big(0))));
+    assert.equal(st.pending + st.dropped, 50);
+    // A small row still fits beside them.
+    w.push(row(defaultAppId, 99));
+    assert.equal(w.stats().pending, st.pending + 1);
     await w.close();
-    const rows = await db.sql`select request_id from execution_logs order by id`;
-    assert.deepEqual(rows.map((r) => r.request_id), ["r2", "r3", "r4"]);
+    assert.equal(w.stats().written, st.pending + 1);
+    const [{ n }] = await db.sql`select sum(dropped)::int as n from execution_log_gaps`;
+    assert.equal(n, st.dropped);
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - flush callers share one promise and writes never overlap", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    await slowInserts(db.sql, 20);
+    const w = createLogWriter(db.sql, { flushMs: 10_000, batchSize: 10_000, log: quiet() });
+    for (let i = 0; i < 10; i++) w.push(row(defaultAppId, i));
+    const first = w.flush();
+    const flushes = Array.from({ length: 5_000 }, () => w.flush());
+    assert.ok(flushes.every((p) => p === first), "one promise for one moment");
+    w.push(row(defaultAppId, 10));
+    const later = w.flush();
+    assert.notEqual(later, first);
+    await Promise.all([...flushes, later]);
+    const st = w.stats();
+    assert.equal(st.written, 11);
+    assert.ok(st.batches <= 2, `${st.batches} statements`);
+    assert.equal(await w.flush(), undefined, "nothing pending: resolves at once");
+    await w.close();
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - sanitizes NUL and lone surrogates instead of losing the batch", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    const w = createLogWriter(db.sql, { flushMs: 10, batchSize: 100, log: quiet() });
+    w.push({
+      ...row(defaultAppId, 1),
+      logs: [{ level: "log", message: "a\u0000b\ud800c", at: 1 }],
+    });
+    w.push({ ...row(defaultAppId, 2), error: { kind: "crashed", message: "\udc00" } });
+    w.push(row(defaultAppId, 3));
+    await w.close();
+    assert.equal(w.stats().written, 3);
+    const rows = await db.sql`select logs, error from execution_logs order by id`;
+    assert.equal(rows[0].logs[0].message, "a\ufffdb\ufffdc");
+    assert.equal(rows[1].error.message, "\ufffd");
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - a failed write counts its rows as dropped and records the gap later", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { defaultAppId } = await seed(db.sql);
+    await db.sql`alter table execution_logs add constraint picloud_test_no check (status <> 599)`;
+    const w = createLogWriter(db.sql, { flushMs: 10, batchSize: 100, log: quiet() });
+    w.push({ ...row(defaultAppId, 1), status: 599 });
+    await w.flush();
+    w.push(row(defaultAppId, 2));
+    await w.close();
+    const st = w.stats();
+    assert.deepEqual([st.written, st.dropped, st.failedBatches], [1, 1, 1]);
+    assert.match(st.lastError?.message ?? "", /picloud_test_no/);
+    const gaps = await db.sql`select dropped::int from execution_log_gaps`;
+    assert.deepEqual(gaps.map((g) => g.dropped), [1]);
   } finally {
     await db.close();
   }

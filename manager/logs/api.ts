@@ -12,7 +12,14 @@ import { can } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { EndpointDoc } from "../openapi_types.ts";
 import { isoDateTime, parseInput } from "../validate.ts";
-import { latestLogId, listLogs, type LogEntry, type LogFilter, logsAfter } from "./repo.ts";
+import {
+  latestLogId,
+  listLogGaps,
+  listLogs,
+  type LogEntry,
+  type LogFilter,
+  logsAfter,
+} from "./repo.ts";
 
 /** Interval of the SSE keep-alive comment while a client is connected. */
 export const HEARTBEAT_MS = 15_000;
@@ -57,6 +64,15 @@ const entrySchema = z.object({
   error: z.record(z.string(), z.unknown()).nullable(),
   logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.number() })),
 });
+const gapSchema = z.object({
+  id: z.string(),
+  dropped: z.number().int().min(1),
+  first_at: z.string(),
+  last_at: z.string(),
+}).describe(
+  "`dropped` rows of this app were never recorded (the log buffer was full or a write failed); " +
+    "their times fall between `first_at` and `last_at`",
+);
 const errorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
@@ -94,9 +110,19 @@ export function bindLogsApi(deps: ManagerDeps): Hono<AuthEnv> {
       return follow(c, deps, filter, stillAllowed);
     }
     const rows = await listLogs(deps.sql, filter, { limit: q.limit, beforeId: q.cursor });
+    const full = rows.length === q.limit;
+    // The page spans from its oldest entry (or, on the last page, from `since`) up to the entry
+    // before it (the cursor) or, on the first page, to `until`: gaps overlapping that span.
+    const gaps = await listLogGaps(deps.sql, app.id, {
+      from: full ? rows[rows.length - 1].at : q.since,
+      to: q.until,
+      toId: q.cursor,
+      limit: 100,
+    });
     return c.json({
       items: rows.map(present),
-      next_cursor: rows.length === q.limit ? rows[rows.length - 1].id : null,
+      next_cursor: full ? rows[rows.length - 1].id : null,
+      gaps,
     });
   });
 
@@ -241,7 +267,9 @@ export const logsDocs: EndpointDoc[] = [
     path: "/api/v1/admin/apps/{app}/logs",
     summary:
       "Execution logs of an app, newest first (keyset pages via next_cursor); follow=1 streams " +
-      "new entries as Server-Sent Events (event: log)",
+      "new entries as Server-Sent Events (event: log). `gaps` lists rows that were never " +
+      "recorded (N dropped between first_at and last_at) overlapping the page's time span, " +
+      "whatever the script and status filters; a gap spanning two pages appears on both (same id)",
     action: "logs.read",
     tag: "logs",
     params: appParams,
@@ -249,7 +277,11 @@ export const logsDocs: EndpointDoc[] = [
     responses: {
       200: {
         description: "A page of entries, or with follow=1 a text/event-stream",
-        schema: z.object({ items: z.array(entrySchema), next_cursor: z.string().nullable() }),
+        schema: z.object({
+          items: z.array(entrySchema),
+          next_cursor: z.string().nullable(),
+          gaps: z.array(gapSchema),
+        }),
       },
       400: { description: "Invalid query", schema: errorSchema },
       404: { description: "No such app (or not visible)", schema: errorSchema },

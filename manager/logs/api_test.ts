@@ -146,3 +146,50 @@ Deno.test("logs API - follow=1 streams a request as it happens, and stops on dis
     await t.p.logs.flush();
   });
 });
+
+Deno.test("logs API - rows dropped by a full log buffer show as gaps in the listing", async () => {
+  await withTestPlatform(async (t) => {
+    const token = await t.login(OWNER.email, OWNER.password);
+    const [{ id: appId }] = await t.p.db.sql<{ id: string }[]>`
+      select id from apps where slug = 'default'`;
+    const before = t.p.logs.stats();
+    const row = (i: number) => ({
+      app_id: appId,
+      script_id: null,
+      script_version_id: null,
+      trigger: "http" as const,
+      request_id: `burst-${i}`,
+      method: "GET",
+      path: `/b/${i}`,
+      host: "localhost",
+      status: 200,
+      outcome: "ok",
+      duration_ms: 1,
+      cpu_ms: 2,
+      memory_mb: 3,
+      logs: [],
+      error: null,
+      at: new Date(),
+    });
+    // A synchronous burst: nothing is written until it ends, so the buffer bound decides.
+    const burst = 15_000;
+    for (let i = 0; i < burst; i++) t.p.logs.push(row(i));
+    await t.p.logs.flush();
+    const st = t.p.logs.stats();
+    const dropped = st.dropped - before.dropped;
+    assert.equal(st.written - before.written + dropped, burst);
+    assert.ok(dropped >= burst - 10_000, `${dropped} dropped`);
+
+    const page = await t.call("GET", `${A}/apps/default/logs?limit=5`, { token });
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    const gaps = page.body.gaps as { id: string; dropped: number; first_at: string }[];
+    assert.equal(gaps.length, 1);
+    assert.equal(gaps[0].dropped, dropped);
+    assert.equal(page.body.items[0].cpu_ms, 2, "cpu_ms is written");
+    assert.equal(page.body.items[0].memory_mb, 3, "memory_mb is written");
+    // The gap is older than the written rows' page span only if it ended before them: here the
+    // drops happened at the end of the burst, within the first page's span.
+    const old = await t.call("GET", `${A}/apps/default/logs?until=2000-01-01T00:00:00Z`, { token });
+    assert.deepEqual(old.body.gaps, []);
+  });
+});

@@ -94,3 +94,36 @@ export async function latestLogId(sql: Sql, appId: string): Promise<string> {
     select max(id)::text as id from execution_logs where app_id = ${appId}`;
   return row?.id ?? "0";
 }
+
+/** Execution log rows of an app that were never written, as one marker. */
+export interface LogGapEntry {
+  id: string;
+  dropped: number;
+  first_at: Date;
+  last_at: Date;
+}
+
+/**
+ * Gap markers of an app whose span overlaps `[from, to]` (either end open when absent), newest
+ * first; `toId` closes the window at the time of that log row (the previous page's last entry).
+ */
+export async function listLogGaps(
+  sql: Sql,
+  appId: string,
+  w: { from?: Date; to?: Date; toId?: string; limit: number },
+): Promise<LogGapEntry[]> {
+  return [
+    ...await sql<LogGapEntry[]>`
+      select id::text, dropped::float8 as dropped, first_at, last_at from execution_log_gaps g
+      where g.app_id = ${appId}
+        and ${w.from ? sql`g.last_at >= ${w.from}` : sql`true`}
+        and ${w.to ? sql`g.first_at <= ${w.to}` : sql`true`}
+        and ${
+      w.toId
+        ? sql`g.first_at <= coalesce(
+            (select at from execution_logs where id = ${w.toId}::bigint), 'infinity')`
+        : sql`true`
+    }
+      order by g.last_at desc, g.id desc limit ${w.limit}`,
+  ];
+}
