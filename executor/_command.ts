@@ -56,6 +56,8 @@ export function childCommand(
   }
   const childPath = new URL("child.ts", dir).pathname;
   const loaderPath = new URL("loader.ts", dir).pathname;
+  // The loader's one platform import (flow-control constants shared with the trusted side).
+  const protocolPath = new URL("_protocol.ts", dir).pathname;
   return {
     execPath: Deno.execPath(),
     args: [
@@ -69,7 +71,7 @@ export function childCommand(
       // Deno keys its on-disk Cache API storage by origin: one origin per app, so a nested Worker
       // (which the loader cannot neuter) never shares cached data with another app.
       `--location=${appLocation(opts.appId)}`,
-      `--allow-read=${loaderPath},${opts.socketPath}`,
+      `--allow-read=${loaderPath},${protocolPath},${opts.socketPath}`,
       // The child may only pass to its Workers the outbound hosts its app's scripts declare.
       `--allow-net=${[`unix:${opts.socketPath}`, ...opts.netGrant.filter(isHost)].join(",")}`,
       `--allow-write=${opts.socketPath}`,

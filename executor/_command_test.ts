@@ -28,7 +28,9 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
       "--no-npm",
       "--unstable-worker-options",
       `--location=${appLocation("app-1")}`,
-      `--allow-read=${loader},/run/pc/ab.sock`,
+      `--allow-read=${loader},${
+        new URL("./_protocol.ts", import.meta.url).pathname
+      },/run/pc/ab.sock`,
       "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",
       "--allow-write=/run/pc/ab.sock",
       "--v8-flags=--max-old-space-size=96,--max-semi-space-size=4,--no-memory-reducer",

@@ -12,7 +12,8 @@ export type ErrorCode =
   | "script_error"
   | "executor_crashed"
   | "executor_restarted"
-  | "capacity";
+  | "capacity"
+  | "client_closed";
 
 const STATUS: Record<ErrorCode, number> = {
   timeout: 504,
@@ -24,6 +25,8 @@ const STATUS: Record<ErrorCode, number> = {
   executor_crashed: 502,
   executor_restarted: 503,
   capacity: 503,
+  // Never seen by the client (it is gone); recorded in the execution log (nginx's convention).
+  client_closed: 499,
 };
 
 /** The code an outcome answers with when no more specific one is given. */
@@ -43,6 +46,8 @@ export function defaultCode(outcome: Outcome): ErrorCode {
       return "capacity";
     case "rejected":
       return "script_error";
+    case "client_closed":
+      return "client_closed";
     default:
       return "executor_crashed";
   }
@@ -87,6 +92,8 @@ function describe(outcome: Outcome, code: ErrorCode): [string, Record<string, nu
     case "rejected":
       // The script's error text may contain secrets: it goes to the execution log only.
       return ["The script failed; see the execution log", {}];
+    case "client_closed":
+      return ["The client closed the connection before the response was complete", {}];
     case "crashed":
       return [
         code === "executor_restarted"

@@ -1,17 +1,26 @@
-/** @module Length-prefixed binary frames (JSON header + raw body) over a byte stream, shared by supervisor and child. */
+/** @module Length-prefixed binary frames (JSON header + raw body) over a socket, shared by supervisor and child: reads into one reused buffer, writes once per event-loop turn. */
 
 /** Largest header accepted, in bytes; headers carry metadata and logs, never bodies. */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
-/** Largest body accepted in one frame, in bytes. */
+/** Largest body accepted in one frame, in bytes (a script's source; bodies travel in chunks). */
 export const MAX_FRAME_BODY_BYTES = 256 * 1024 * 1024;
-/** Bodies at or above this size are written without copying them into the coalescing buffer. */
+/** Bodies at or above this size are written as they are, not copied into the turn's buffer. */
 const DIRECT_WRITE_BYTES = 64 * 1024;
+/** Bodies at or above this size are read straight into their own buffer (one copy). */
+const DIRECT_READ_BYTES = 64 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
 const PREFIX_BYTES = 8;
 
 /** One decoded frame. */
 export interface Frame {
   header: Record<string, unknown>;
   body: Uint8Array | null;
+}
+
+/** The part of a `Deno.Conn` the frame codec uses (a test may pass any pair of pipes). */
+export interface ByteConn {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
 }
 
 const encoder = new TextEncoder();
@@ -35,143 +44,228 @@ export function encodeFrame(
   return [head, bodyLength > 0 ? body! : null];
 }
 
-/** Writes frames to a stream, coalescing the small ones queued in the same microtask. */
+/**
+ * Writes frames to a socket. Every frame queued during one turn of the event loop goes out in one
+ * write (a busy peer is woken once per turn, not once per frame); large bodies are written as they
+ * are. `queuedBytes` is what is not yet handed to the kernel, for callers that apply back-pressure.
+ */
 export class FrameWriter {
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #conn: ByteConn;
   #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
+  #queueBytes = 0;
   #scheduled = false;
-  #chain: Promise<void> = Promise.resolve();
+  #writing: Promise<void> | null = null;
   #failed: unknown = null;
+  #drained: (() => void)[] = [];
 
-  /** Wraps a writable byte stream; the writer owns its lock. */
-  constructor(writable: WritableStream<Uint8Array>) {
-    this.#writer = writable.getWriter();
+  /** Wraps the writing side of a socket. */
+  constructor(conn: ByteConn) {
+    this.#conn = conn;
   }
 
-  /** Queues one frame; throws if the stream already failed. */
+  /** Bytes queued and not yet written. */
+  get queuedBytes(): number {
+    return this.#queueBytes;
+  }
+
+  /** Queues one frame; throws if the socket already failed. */
   send(header: Record<string, unknown>, body?: Uint8Array | null): void {
     if (this.#failed) throw this.#failed;
     const [head, payload] = encodeFrame(header, body);
-    this.#push(head);
-    if (payload) this.#push(payload);
-    if (!this.#scheduled) {
+    this.#queue.push(head);
+    this.#queueBytes += head.byteLength;
+    if (payload) {
+      this.#queue.push(payload);
+      this.#queueBytes += payload.byteLength;
+    }
+    if (!this.#scheduled && !this.#writing) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      setImmediate(() => this.#flush());
     }
   }
 
-  #push(part: Uint8Array): void {
-    this.#queue.push(part);
-    this.#queuedBytes += part.byteLength;
+  /** Resolves once everything queued so far is written (or the socket failed). */
+  drained(): Promise<void> {
+    if (this.#queueBytes === 0 && !this.#writing) return Promise.resolve();
+    return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   #flush(): void {
-    if (!this.#scheduled) return;
     this.#scheduled = false;
-    const parts = this.#queue;
-    const total = this.#queuedBytes;
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    const chunks: Uint8Array[] = [];
-    let small: Uint8Array[] = [];
-    let smallBytes = 0;
-    const pushSmall = () => {
-      if (small.length === 1) chunks.push(small[0]);
-      else if (small.length > 1) {
-        const merged = new Uint8Array(smallBytes);
-        let offset = 0;
-        for (const s of small) {
-          merged.set(s, offset);
-          offset += s.byteLength;
-        }
-        chunks.push(merged);
-      }
-      small = [];
-      smallBytes = 0;
-    };
-    for (const part of parts) {
-      if (part.byteLength >= DIRECT_WRITE_BYTES && total > part.byteLength) {
-        pushSmall();
-        chunks.push(part);
-      } else {
-        small.push(part);
-        smallBytes += part.byteLength;
-      }
-    }
-    pushSmall();
-    this.#chain = this.#chain.then(async () => {
-      for (const chunk of chunks) await this.#writer.write(chunk);
-    }).catch((err) => {
-      this.#failed ??= err;
+    if (this.#writing || this.#queue.length === 0) return;
+    this.#writing = this.#writeAll().finally(() => {
+      this.#writing = null;
+      if (this.#queue.length > 0 && !this.#failed) return this.#flush();
+      const waiters = this.#drained;
+      this.#drained = [];
+      for (const resolve of waiters) resolve();
     });
   }
 
-  /** Closes the underlying stream after pending writes. */
+  async #writeAll(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const parts = this.#queue;
+        this.#queue = [];
+        for (const chunk of coalesce(parts)) {
+          let offset = 0;
+          while (offset < chunk.byteLength) {
+            offset += await this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset));
+          }
+          this.#queueBytes -= chunk.byteLength;
+        }
+      }
+    } catch (err) {
+      this.#failed ??= err;
+      this.#queue = [];
+      this.#queueBytes = 0;
+    }
+  }
+
+  /** Waits for pending writes; the caller closes the socket. */
   async close(): Promise<void> {
     if (this.#scheduled) this.#flush();
-    await this.#chain;
-    await this.#writer.close().catch(() => {});
+    while (this.#writing) await this.#writing;
   }
 }
 
-/** Reads frames from a byte stream; rejects oversized frames by throwing before buffering them. */
-export async function* readFrames(
-  readable: ReadableStream<Uint8Array>,
-  limits: { maxHeaderBytes?: number; maxBodyBytes?: () => number } = {},
-): AsyncGenerator<Frame> {
+/** Joins small parts into one buffer; parts of 64 KiB or more stay as they are. */
+function coalesce(parts: Uint8Array[]): Uint8Array[] {
+  if (parts.length === 1) return parts;
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const close = () => {
+    if (run.length === 1) out.push(run[0]);
+    else if (run.length > 1) {
+      const merged = new Uint8Array(runBytes);
+      let offset = 0;
+      for (const part of run) {
+        merged.set(part, offset);
+        offset += part.byteLength;
+      }
+      out.push(merged);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const part of parts) {
+    if (part.byteLength >= DIRECT_WRITE_BYTES) {
+      close();
+      out.push(part);
+    } else {
+      run.push(part);
+      runBytes += part.byteLength;
+    }
+  }
+  close();
+  return out;
+}
+
+/** Limits of a frame reader; `maxBodyBytes` is read per frame (it may grow over time). */
+export interface ReadLimits {
+  maxHeaderBytes?: number;
+  maxBodyBytes?: () => number;
+}
+
+/**
+ * Reads frames from a socket until it ends, calling `onFrame` for each, synchronously for all the
+ * frames one read delivered (so the callee can batch what it does with them) and then `onBatch`.
+ * Reads go into one reused buffer; a frame body is copied out once (large ones are read straight
+ * into their own buffer). Throws on an oversized or malformed frame before buffering it.
+ */
+export async function readFrames(
+  conn: ByteConn,
+  onFrame: (frame: Frame) => void,
+  limits: ReadLimits = {},
+  onBatch: () => void = () => {},
+): Promise<void> {
   const maxHeader = limits.maxHeaderBytes ?? MAX_HEADER_BYTES;
   const maxBody = () =>
     Math.min(limits.maxBodyBytes?.() ?? MAX_FRAME_BODY_BYTES, MAX_FRAME_BODY_BYTES);
-  const reader = readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let buffered = 0;
-  const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n);
-    let offset = 0;
-    while (offset < n) {
-      const head = chunks[0];
-      const need = n - offset;
-      if (head.byteLength <= need) {
-        out.set(head, offset);
-        offset += head.byteLength;
-        chunks.shift();
-      } else {
-        out.set(head.subarray(0, need), offset);
-        chunks[0] = head.subarray(need);
-        offset += need;
-      }
+  let buf = new Uint8Array(READ_BUFFER_BYTES);
+  let start = 0;
+  let end = 0;
+  /** Makes room for a frame of `need` bytes from `start`, then reads once; false at the end. */
+  const fill = async (need: number): Promise<boolean> => {
+    if (buf.byteLength < need) {
+      const bigger = new Uint8Array(Math.max(need, buf.byteLength * 2));
+      bigger.set(buf.subarray(start, end));
+      buf = bigger;
+      end -= start;
+      start = 0;
+    } else if (buf.byteLength - start < need || start > buf.byteLength / 2) {
+      buf.copyWithin(0, start, end);
+      end -= start;
+      start = 0;
     }
-    buffered -= n;
-    return out;
-  };
-  const fill = async (n: number): Promise<boolean> => {
-    while (buffered < n) {
-      const { value, done } = await reader.read();
-      if (done) return false;
-      chunks.push(value);
-      buffered += value.byteLength;
-    }
+    const n = await conn.read(buf.subarray(end));
+    if (n === null) return false;
+    end += n;
     return true;
   };
-  try {
-    while (true) {
-      if (!(await fill(PREFIX_BYTES))) return;
-      const prefix = take(PREFIX_BYTES);
-      const view = new DataView(prefix.buffer);
+  const readExact = async (into: Uint8Array): Promise<void> => {
+    let offset = 0;
+    const have = Math.min(end - start, into.byteLength);
+    into.set(buf.subarray(start, start + have));
+    start += have;
+    offset += have;
+    while (offset < into.byteLength) {
+      const n = await conn.read(into.subarray(offset));
+      if (n === null) throw new Error("Stream ended inside a frame");
+      offset += n;
+    }
+  };
+  for (;;) {
+    // Every complete frame already buffered is handled before the next read.
+    while (end - start >= PREFIX_BYTES) {
+      const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
       const headerLength = view.getUint32(0);
       const bodyLength = view.getUint32(4);
       if (headerLength > maxHeader || bodyLength > maxBody()) {
         throw new RangeError(`Frame too large (header ${headerLength}, body ${bodyLength})`);
       }
-      if (!(await fill(headerLength + bodyLength))) throw new Error("Stream ended inside a frame");
-      const header = JSON.parse(decoder.decode(take(headerLength)));
-      if (typeof header !== "object" || header === null || Array.isArray(header)) {
-        throw new TypeError("Frame header is not an object");
+      const total = PREFIX_BYTES + headerLength + bodyLength;
+      if (end - start < total) {
+        if (bodyLength < DIRECT_READ_BYTES || end - start < PREFIX_BYTES + headerLength) break;
+        // A large body: the header is here, the body is read straight into its own buffer.
+        const header = parseHeader(
+          buf.subarray(start + PREFIX_BYTES, start + PREFIX_BYTES + headerLength),
+        );
+        start += PREFIX_BYTES + headerLength;
+        const body = new Uint8Array(bodyLength);
+        await readExact(body);
+        onFrame({ header, body });
+        continue;
       }
-      yield { header, body: bodyLength > 0 ? take(bodyLength) : null };
+      const header = parseHeader(
+        buf.subarray(start + PREFIX_BYTES, start + PREFIX_BYTES + headerLength),
+      );
+      const bodyAt = start + PREFIX_BYTES + headerLength;
+      const body = bodyLength > 0 ? buf.slice(bodyAt, bodyAt + bodyLength) : null;
+      start += total;
+      onFrame({ header, body });
     }
-  } finally {
-    reader.releaseLock();
+    if (start === end) start = end = 0;
+    onBatch();
+    const pending = end - start;
+    let need = pending + 1;
+    if (pending >= PREFIX_BYTES) {
+      const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
+      const bodyLength = view.getUint32(4);
+      need = PREFIX_BYTES + view.getUint32(0) + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
+    }
+    if (!(await fill(need))) {
+      if (end - start > 0) throw new Error("Stream ended inside a frame");
+      return;
+    }
   }
+}
+
+function parseHeader(bytes: Uint8Array): Record<string, unknown> {
+  const header = JSON.parse(decoder.decode(bytes));
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new TypeError("Frame header is not an object");
+  }
+  return header;
 }

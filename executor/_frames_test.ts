@@ -1,39 +1,103 @@
-/** @module Tests of the length-prefixed frame codec. */
+/** @module Tests of the length-prefixed frame codec over a real Unix socket pair. */
 
 import assert from "node:assert/strict";
-import { encodeFrame, FrameWriter, MAX_FRAME_BODY_BYTES, readFrames } from "./_frames.ts";
+import {
+  encodeFrame,
+  type Frame,
+  FrameWriter,
+  MAX_FRAME_BODY_BYTES,
+  readFrames,
+} from "./_frames.ts";
 
-function pipe(): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
-  return new TransformStream<Uint8Array, Uint8Array>();
+async function socketPair(): Promise<{ a: Deno.UnixConn; b: Deno.UnixConn; done: () => void }> {
+  const dir = Deno.makeTempDirSync({ prefix: "picloud-frames-" });
+  const path = `${dir}/s.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const [a, b] = await Promise.all([
+    Deno.connect({ transport: "unix", path }),
+    listener.accept(),
+  ]);
+  listener.close();
+  return {
+    a,
+    b,
+    done: () => {
+      for (const c of [a, b]) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
 }
 
-Deno.test("readFrames() - round-trips coalesced frames with and without bodies", async () => {
-  const { readable, writable } = pipe();
-  const writer = new FrameWriter(writable);
-  const big = new Uint8Array(100_000).fill(7);
-  writer.send({ t: "a", n: 1 });
-  writer.send({ t: "b" }, new Uint8Array([1, 2, 3]));
-  writer.send({ t: "c" }, big);
-  const closing = writer.close();
-  const frames = [];
-  for await (const f of readFrames(readable)) frames.push(f);
-  await closing;
-  assert.deepEqual(frames.map((f) => f.header.t), ["a", "b", "c"]);
-  assert.equal(frames[0].body, null);
-  assert.deepEqual([...frames[1].body!], [1, 2, 3]);
-  assert.equal(frames[2].body!.byteLength, big.byteLength);
+Deno.test("readFrames() - round-trips frames written in one turn, small and large", async () => {
+  const { a, b, done } = await socketPair();
+  try {
+    const writer = new FrameWriter(a);
+    const big = new Uint8Array(300_000).fill(7);
+    writer.send({ t: "a", n: 1 });
+    writer.send({ t: "b" }, new Uint8Array([1, 2, 3]));
+    writer.send({ t: "c" }, big);
+    writer.send({ t: "d" }, new Uint8Array(70_000).fill(9));
+    const frames: Frame[] = [];
+    let batches = 0;
+    const reading = readFrames(b, (f) => frames.push(f), {}, () => batches++);
+    await writer.drained();
+    a.close();
+    await reading;
+    assert.deepEqual(frames.map((f) => f.header.t), ["a", "b", "c", "d"]);
+    assert.equal(frames[0].body, null);
+    assert.deepEqual([...frames[1].body!], [1, 2, 3]);
+    assert.equal(frames[2].body!.byteLength, big.byteLength);
+    assert.ok(frames[2].body!.every((x) => x === 7));
+    assert.ok(frames[3].body!.every((x) => x === 9));
+    assert.ok(batches >= 1);
+  } finally {
+    done();
+  }
+});
+
+Deno.test("readFrames() - a body is a copy: later reads do not change it", async () => {
+  const { a, b, done } = await socketPair();
+  try {
+    const writer = new FrameWriter(a);
+    for (let i = 0; i < 200; i++) writer.send({ t: "x", i }, new Uint8Array(1000).fill(i));
+    const frames: Frame[] = [];
+    const reading = readFrames(b, (f) => frames.push(f));
+    await writer.drained();
+    a.close();
+    await reading;
+    assert.equal(frames.length, 200);
+    frames.forEach((f, i) => assert.ok(f.body!.every((x) => x === (i & 255))));
+  } finally {
+    done();
+  }
 });
 
 Deno.test("readFrames() - rejects an absurd length before buffering it", async () => {
-  const { readable, writable } = pipe();
-  const w = writable.getWriter();
-  const prefix = new Uint8Array(8);
-  new DataView(prefix.buffer).setUint32(0, 0xffff_fff0);
-  w.write(prefix);
-  await assert.rejects(async () => {
-    for await (const _ of readFrames(readable)) { /* none */ }
-  }, RangeError);
-  await w.abort().catch(() => {});
+  const { a, b, done } = await socketPair();
+  try {
+    const prefix = new Uint8Array(8);
+    new DataView(prefix.buffer).setUint32(0, 0xffff_fff0);
+    await a.write(prefix);
+    await assert.rejects(() => readFrames(b, () => {}), RangeError);
+  } finally {
+    done();
+  }
+});
+
+Deno.test("readFrames() - a stream that ends inside a frame is an error", async () => {
+  const { a, b, done } = await socketPair();
+  try {
+    const [head] = encodeFrame({ t: "x" }, new Uint8Array(10));
+    await a.write(head);
+    a.close();
+    await assert.rejects(() => readFrames(b, () => {}), /inside a frame/);
+  } finally {
+    done();
+  }
 });
 
 Deno.test("encodeFrame() - refuses oversized bodies", () => {

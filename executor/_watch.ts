@@ -40,6 +40,8 @@ export class ExecutorWatch {
   frozen = false;
   /** Largest RSS seen, in MiB. */
   peakRssMb = 0;
+  /** RSS at the last sample, in MiB. */
+  lastRssMb = 0;
   #opts: WatchOptions;
   #meter: BackgroundMeter;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -49,6 +51,8 @@ export class ExecutorWatch {
   #names = new Map<string, string>();
   /** Worker id by thread name (`worker-n`); 0 for the platform's spare Workers. */
   #threads = new Map<string, number>();
+  /** Each Worker thread's CPU clock at the last sample: ns, and when (performance.now()). */
+  #threadSamples = new Map<number, { ns: number; at: number }>();
   /** Script version id by Worker id, for the log. */
   #labels = new Map<number, string>();
   /** When each Worker last had an invocation in flight. */
@@ -105,6 +109,11 @@ export class ExecutorWatch {
     }
   }
 
+  /** Worker `w`'s thread CPU clock at the last sample (every 100 ms while the process runs). */
+  threadSample(w: number): { ns: number; at: number } | undefined {
+    return this.#threadSamples.get(w);
+  }
+
   /** Stops watching for good (the process is killed or gone). */
   stop(): void {
     this.#stopped = true;
@@ -131,6 +140,7 @@ export class ExecutorWatch {
     const { pid, memoryLimitMb, pending } = this.#opts;
     const mb = readRssMb(pid);
     this.peakRssMb = Math.max(this.peakRssMb, mb);
+    this.lastRssMb = mb;
     if (mb > memoryLimitMb) {
       this.#opts.log("warn", "Executor over its memory limit; killed", {
         appId: this.#opts.appId,
@@ -148,6 +158,10 @@ export class ExecutorWatch {
     const threads = readThreadCpu(pid, this.#names);
     if (!threads) return;
     const now = performance.now();
+    for (const { name, ns } of threads.values()) {
+      const w = this.#threads.get(name);
+      if (w !== undefined && w > 0) this.#threadSamples.set(w, { ns, at: now });
+    }
     const since = this.#lastSampleAt;
     this.#lastSampleAt = now;
     const busy = new Set<number>();

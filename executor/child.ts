@@ -1,7 +1,7 @@
 /** @module Executor child process: relays frames from the supervisor's Unix socket to permission-locked loader Workers. */
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
-import type { InvokeMessage, LoadMessage, WorkerReply } from "./_protocol.ts";
+import type { LoadMessage, WorkerIn, WorkerOut } from "./_protocol.ts";
 
 /** Delay before a used spare loader is replaced, so its spawn does not compete with the first import. */
 const SPARE_REFILL_MS = 25;
@@ -53,7 +53,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   const loaderUrl = new URL("./loader.ts", import.meta.url);
   const conn = await Deno.connect({ transport: "unix", path: opts.socket });
   if (opts.compiled) await dropPermissions(opts.noNet);
-  const out = new FrameWriter(conn.writable);
+  const out = new FrameWriter(conn);
   const workers = new Map<number, Worker>();
 
   // Deno names the OS thread of the n-th Worker of a process `worker-n`. Scripts cannot create
@@ -91,27 +91,55 @@ export async function runExecutorChild(args: string[]): Promise<void> {
     return worker;
   };
 
-  const relay = (w: number, data: WorkerReply | { t: "bg"; pending: unknown }) => {
-    if (!data || typeof data !== "object") return;
-    if (data.t === "bg") return out.send({ t: "bg", w, pending: data.pending === true });
-    if (typeof data.id !== "number") return;
+  /** Messages for each Worker gathered from one socket read, posted as one message. */
+  const inbox = new Map<number, { msgs: WorkerIn[]; transfer: ArrayBuffer[] }>();
+  const deliver = (w: number) => {
+    const batch = inbox.get(w);
+    if (!batch) return;
+    inbox.delete(w);
+    const worker = workers.get(w);
+    if (!worker) return;
     try {
-      forward(w, data);
+      worker.postMessage(batch.msgs, batch.transfer);
     } catch (err) {
-      // An unencodable or oversized reply fails that invocation, never the process.
-      const code = err instanceof RangeError ? "response_too_large" : "script_error";
-      const message = `Executor could not relay the reply: ${err}`;
-      out.send({ t: "fail", id: data.id, w, code, message, logs: [], producedBytes: 0 });
+      for (const m of batch.msgs) {
+        if (m.t === "invoke") fail(m.id, w, `Executor could not deliver the request: ${err}`);
+      }
     }
   };
-  const forward = (w: number, data: WorkerReply) => {
-    if (data.t === "result") {
-      const { body, ...rest } = data;
-      const headers = Array.isArray(rest.headers) ? rest.headers.slice(0, MAX_HEADERS) : [];
-      const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : null;
-      out.send({ ...rest, headers, w }, bytes);
-    } else if (data.t === "fail") {
-      out.send({ ...data, w });
+  const queue = (w: number, msg: WorkerIn, body: Uint8Array | null) => {
+    let batch = inbox.get(w);
+    if (!batch) inbox.set(w, batch = { msgs: [], transfer: [] });
+    if (body) {
+      msg.body = body;
+      // The frame reader copied the body out of its buffer: it is ours to hand over.
+      batch.transfer.push(body.buffer as ArrayBuffer);
+    }
+    batch.msgs.push(msg);
+  };
+  const fail = (id: number, w: number, message: string) =>
+    out.send({ t: "fail", id, w, code: "script_error", message, logs: [], producedBytes: 0 });
+
+  /** Relays a Worker's batch of replies as frames (one socket write per turn for all of them). */
+  const relay = (w: number, data: unknown) => {
+    if (!Array.isArray(data)) return;
+    for (const m of data as WorkerOut[]) {
+      if (!m || typeof m !== "object" || typeof m.t !== "string") continue;
+      try {
+        const { body, ...rest } = m;
+        const bytes = body instanceof Uint8Array ? body : null;
+        if (rest.t === "result" || rest.t === "head") {
+          const headers = Array.isArray(rest.headers) ? rest.headers.slice(0, MAX_HEADERS) : [];
+          out.send({ ...rest, headers, w }, bytes);
+        } else out.send({ ...rest, w }, bytes);
+      } catch (err) {
+        // An unencodable or oversized reply fails that invocation, never the process.
+        if (typeof (m as { id?: unknown }).id !== "number") continue;
+        const code = err instanceof RangeError ? "response_too_large" : "script_error";
+        const message = `Executor could not relay the reply: ${err}`;
+        const id = (m as { id: number }).id;
+        out.send({ t: "fail", id, w, code, message, logs: [], producedBytes: 0 });
+      }
     }
   };
 
@@ -133,39 +161,40 @@ export async function runExecutorChild(args: string[]): Promise<void> {
       broken.set(msg.w, `Executor could not start the script's Worker: ${err}`);
     }
   };
-  const invoke = (msg: InvokeMessage, body: Uint8Array | null) => {
-    const worker = workers.get(msg.w);
-    const fail = (message: string) =>
-      out.send({
-        t: "fail",
-        id: msg.id,
-        w: msg.w,
-        code: "script_error",
-        message,
-        logs: [],
-        producedBytes: 0,
-      });
-    if (!worker) return fail(broken.get(msg.w) ?? "Script version is not loaded");
-    const buffer = body ? body.buffer as ArrayBuffer : null;
-    try {
-      worker.postMessage({ ...msg, body: buffer }, buffer ? [buffer] : []);
-    } catch (err) {
-      fail(`Executor could not deliver the request: ${err}`);
+  const handle = ({ header, body }: Frame) => {
+    const w = header.w as number;
+    switch (header.t) {
+      case "invoke":
+        if (!workers.has(w)) {
+          return fail(header.id as number, w, broken.get(w) ?? "Script version is not loaded");
+        }
+        return queue(w, header as unknown as WorkerIn, body);
+      case "chunk":
+      case "end":
+      case "abort":
+      case "cancel":
+      case "credit":
+        if (workers.has(w)) queue(w, header as unknown as WorkerIn, body);
+        else if (header.t === "cancel") out.send({ t: "ack", id: header.id, w });
+        return;
+      case "load":
+        // Messages already gathered for other Workers keep their order relative to this one.
+        return load(header as unknown as LoadMessage, body);
+      case "unload":
+        deliver(w);
+        workers.get(w)?.terminate();
+        workers.delete(w);
+        broken.delete(w);
+        return;
     }
   };
-  const handle = ({ header, body }: Frame) => {
-    if (header.t === "load") load(header as unknown as LoadMessage, body);
-    else if (header.t === "invoke") invoke(header as unknown as InvokeMessage, body);
-    else if (header.t === "unload") {
-      workers.get(header.w as number)?.terminate();
-      workers.delete(header.w as number);
-      broken.delete(header.w as number);
-    }
+  const flushInbox = () => {
+    for (const w of [...inbox.keys()]) deliver(w);
   };
 
   out.send({ t: "ready" });
   try {
-    for await (const frame of readFrames(conn.readable)) handle(frame);
+    await readFrames(conn, handle, {}, flushInbox);
   } catch (err) {
     console.error("Executor child failed:", err);
     Deno.exit(1);

@@ -1,7 +1,15 @@
 /** @module Platform-owned blank loader Worker: neuters shared globals, imports user source from a blob URL, runs invocations. */
 
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { FailCode, InvokeMessage, WorkerReply } from "./_protocol.ts";
+import {
+  CHUNK_BYTES,
+  type FailCode,
+  INLINE_BYTES,
+  type InvokeMessage,
+  WINDOW_BYTES,
+  type WorkerIn,
+  type WorkerOut,
+} from "./_protocol.ts";
 import type { LogLine } from "./types.ts";
 
 const MAX_LOG_LINES = 200;
@@ -195,6 +203,22 @@ function errorText(err: unknown): string {
 
 class ScriptFault extends Error {}
 
+/** Replies queued during this microtask; sent to the executor as one message. */
+let outbox: WorkerOut[] = [];
+let outTransfer: ArrayBuffer[] = [];
+function send(msg: WorkerOut, transfer?: ArrayBuffer): void {
+  if (outbox.length === 0) queueMicrotask(flushOut);
+  outbox.push(msg);
+  if (transfer) outTransfer.push(transfer);
+}
+function flushOut(): void {
+  const batch = outbox;
+  const transfer = outTransfer;
+  outbox = [];
+  outTransfer = [];
+  post(batch, transfer);
+}
+
 /**
  * Counts `ctx.waitUntil` promises still pending and tells the executor when there start or stop
  * being any: the supervisor keeps the process awake (not frozen) for them, within a budget.
@@ -202,10 +226,10 @@ class ScriptFault extends Error {}
 const background = {
   pending: 0,
   add(promise: unknown): void {
-    if (this.pending++ === 0) post({ t: "bg", pending: true }, []);
+    if (this.pending++ === 0) send({ t: "bg", pending: true });
     Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)))
       .finally(() => {
-        if (--this.pending === 0) post({ t: "bg", pending: false }, []);
+        if (--this.pending === 0) send({ t: "bg", pending: false });
       });
   },
 };
@@ -246,30 +270,6 @@ function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
   return (...args: unknown[]) => Reflect.apply(fn, obj, args);
 }
 
-async function readBody(res: Response, limit: number): Promise<ArrayBuffer | number | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      reader.cancel().catch(() => {});
-      return total;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out.buffer;
-}
-
 /**
  * The second argument of every handler. Its own, enumerable properties are the script's vars and
  * secrets (`env.API_KEY`, as in Workers; `Object.keys(env)` lists only those). Behind them, on its
@@ -292,14 +292,162 @@ function envFor(
   return Object.assign(Object.create(behind), ctxBase.env);
 }
 
+/** One invocation in this Worker: its request body, its response flow and how to stop it. */
+interface Live {
+  id: number;
+  abort: AbortController;
+  /** The request body's controller while it streams in. */
+  body: ReadableStreamDefaultController<Uint8Array> | null;
+  /** Request body bytes received and not yet consumed. */
+  queued: number;
+  /** Response bytes the supervisor still accepts before it reports more consumed. */
+  window: number;
+  creditWaiter: (() => void) | null;
+  reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  cancelled: boolean;
+}
+
+const live = new Map<number, Live>();
+
+/** A request body that streams in as the executor forwards it and reports what is consumed. */
+function streamedBody(state: Live): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      state.body = controller;
+    },
+    pull() {
+      // With no queue (high-water mark 0), a pull means everything enqueued was read.
+      if (state.queued > 0) {
+        send({ t: "credit", id: state.id, bytes: state.queued });
+        state.queued = 0;
+      }
+    },
+    cancel() {
+      state.body = null;
+      // The script does not want the rest: the executor may send it without waiting.
+      send({ t: "credit", id: state.id, bytes: Number.MAX_SAFE_INTEGER });
+    },
+  }, { highWaterMark: 0 });
+}
+
+const SLOW = Symbol("slow");
+/** At most this much of a response body that is ready at once is read before its head is sent. */
+const PREBUFFER_BYTES = 16 * 1024 * 1024;
+/** The read's result if the body had it ready (within a few microtasks), else SLOW. */
+function soon<T>(read: Promise<T>): Promise<T | typeof SLOW> {
+  let tick: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < 16; i++) tick = tick.then();
+  return Promise.race([read, tick.then((): typeof SLOW => SLOW)]);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
+
+/** What an invocation ended with, for `invoke()` to send. */
+type Ending =
+  | {
+    t: "result";
+    status: number;
+    statusText: string;
+    headers: [string, string][];
+    body: Uint8Array<ArrayBuffer> | null;
+  }
+  | { t: "streamed" }
+  | { t: "fail"; code: FailCode; message: string; producedBytes: number };
+
+/**
+ * Sends a response: in one reply when its whole body is ready at once and small (most
+ * responses), else its head at once and then each chunk as it is produced, within the window
+ * the supervisor grants (a slow client slows the script's stream; nothing piles up here).
+ */
+async function respond(res: Response, msg: InvokeMessage, state: Live): Promise<Ending> {
+  const head = () => ({
+    status: res.status,
+    statusText: res.statusText,
+    headers: [...res.headers] as [string, string][],
+  });
+  if (!res.body) return { t: "result", ...head(), body: null };
+  const reader = state.reader = res.body.getReader();
+  const limit = msg.maxBodyBytes;
+  // Whatever the body has ready at once is read first (up to the limit, bounded): a body over
+  // the limit then still gets a clean 502, and a small one goes out in a single reply.
+  const prebuffer = Math.min(limit + 1, PREBUFFER_BYTES);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let ended = false;
+  while (total < prebuffer) {
+    const read = reader.read();
+    const got = await soon(read);
+    if (got === SLOW) {
+      pending = read;
+      break;
+    }
+    if (got.done) {
+      if (total <= INLINE_BYTES) {
+        return { t: "result", ...head(), body: total > 0 ? concat(chunks, total) : null };
+      }
+      ended = true;
+      break;
+    }
+    total += got.value.byteLength;
+    if (total > limit) return tooLarge(reader, total);
+    chunks.push(got.value);
+  }
+  if (state.cancelled) return { t: "streamed" };
+  // The head goes out now; the body follows as the script produces it, within the window.
+  send({ t: "head", id: msg.id, ...head() });
+  for (const chunk of chunks) await sendChunk(state, chunk);
+  while (!ended && !state.cancelled) {
+    const next = await (pending ?? reader.read());
+    pending = null;
+    if (next.done) break;
+    total += next.value.byteLength;
+    if (total > limit) return tooLarge(reader, total);
+    await sendChunk(state, next.value);
+  }
+  return { t: "streamed" };
+}
+
+function tooLarge(reader: ReadableStreamDefaultReader<Uint8Array>, total: number): Ending {
+  reader.cancel().catch(() => {});
+  return {
+    t: "fail",
+    code: "response_too_large",
+    message: "Response body over limit",
+    producedBytes: total,
+  };
+}
+
+/** Sends one body chunk in pieces of at most CHUNK_BYTES, each when the window allows. */
+async function sendChunk(state: Live, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.byteLength && !state.cancelled; offset += CHUNK_BYTES) {
+    while (state.window <= 0 && !state.cancelled) {
+      await new Promise<void>((resolve) => state.creditWaiter = resolve);
+    }
+    if (state.cancelled) return;
+    // A copy the script cannot change afterwards (the one copy of this hop).
+    const piece = chunk.slice(offset, offset + CHUNK_BYTES);
+    state.window -= piece.byteLength;
+    send({ t: "chunk", id: state.id, body: piece }, piece.buffer);
+  }
+}
+
 async function run(
-  msg: InvokeMessage & { body: ArrayBuffer | null },
-  cap: Capture,
+  msg: InvokeMessage & { body?: Uint8Array | null },
+  state: Live,
   module: Promise<Loaded>,
-) {
+  completed: Promise<void>,
+  requestBody: ReadableStream<Uint8Array> | null,
+): Promise<Ending> {
   const { target } = await module;
-  let markCompleted = () => {};
-  const completed = new Promise<void>((resolve) => markCompleted = resolve);
   const params = Object.freeze({ ...msg.params });
   const remoteAddr = Object.freeze({ ...msg.remoteAddr });
   const waitUntil = (promise: unknown) => background.add(promise);
@@ -313,6 +461,7 @@ async function run(
     remoteAddr,
   });
   const env = envFor({ remoteAddr, completed, params, requestId: msg.requestId, waitUntil });
+  const noContent: Ending = { t: "result", status: 204, statusText: "", headers: [], body: null };
   if (msg.kind === "check") {
     const obj = target as Record<string, unknown> | null;
     const hasFetch = typeof target === "function" || typeof obj?.fetch === "function";
@@ -321,7 +470,7 @@ async function run(
         "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }",
       );
     }
-    return { reply: noContent(msg.id, cap), markCompleted };
+    return noContent;
   }
   if (msg.kind === "scheduled") {
     const controller = Object.freeze({
@@ -331,79 +480,121 @@ async function run(
       noRetry() {},
     });
     await pick(target, "scheduled")(controller, env, ctx);
-    return { reply: noContent(msg.id, cap), markCompleted };
+    return noContent;
   }
-  const hasBody = msg.body !== null && msg.method !== "GET" && msg.method !== "HEAD";
+  const hasBody = msg.method !== "GET" && msg.method !== "HEAD" && (msg.stream || !!msg.body);
   const req = new Request(msg.url, {
     method: msg.method,
     headers: msg.headers,
-    body: hasBody ? msg.body : null,
-  });
+    body: !hasBody ? null : requestBody ?? msg.body,
+    signal: state.abort.signal,
+    // A streamed request body (Fetch requires it for a stream).
+    duplex: "half",
+  } as RequestInit);
   const res = await pick(target, "fetch")(req, env, ctx);
   if (!(res instanceof Response)) {
     throw new ScriptFault(
       `fetch handler returned ${res === null ? "null" : typeof res}, not a Response`,
     );
   }
-  const body = await readBody(res, msg.maxBodyBytes);
-  if (typeof body === "number") {
-    return {
-      reply: fail(msg.id, "response_too_large", "Response body over limit", cap, body),
-      markCompleted,
-    };
-  }
-  const headers = [...res.headers];
-  return {
-    reply: {
-      t: "result",
-      id: msg.id,
-      status: res.status,
-      statusText: res.statusText,
-      headers,
-      body,
-      logs: cap.logs,
-    } as WorkerReply,
-    markCompleted,
-  };
-}
-
-/** The reply of an invocation that answers nothing: a check, or a scheduled run. */
-function noContent(id: number, cap: Capture): WorkerReply {
-  return { t: "result", id, status: 204, statusText: "", headers: [], body: null, logs: cap.logs };
-}
-
-function fail(
-  id: number,
-  code: FailCode,
-  message: string,
-  cap: Capture,
-  producedBytes = 0,
-): WorkerReply {
-  return { t: "fail", id, code, message, logs: cap.logs, producedBytes };
+  return await respond(res, msg, state);
 }
 
 async function invoke(
-  msg: InvokeMessage & { body: ArrayBuffer | null },
+  msg: InvokeMessage & { body?: Uint8Array | null },
   module: Promise<Loaded>,
-  send = true,
+  reply = true,
 ): Promise<void> {
   const cap: Capture = { logs: [] };
-  let reply: WorkerReply;
+  const state: Live = {
+    id: msg.id,
+    abort: new AbortController(),
+    body: null,
+    queued: 0,
+    window: WINDOW_BYTES,
+    creditWaiter: null,
+    reader: null,
+    cancelled: false,
+  };
+  if (reply) live.set(msg.id, state);
+  // Made now: body chunks may arrive in the same batch, before the module is ready.
+  const requestBody = msg.stream ? streamedBody(state) : null;
   let markCompleted = () => {};
+  const completed = new Promise<void>((resolve) => markCompleted = resolve);
+  let ending: Ending;
   try {
-    ({ reply, markCompleted } = await capture.run(cap, () => run(msg, cap, module)));
+    ending = await capture.run(cap, () => run(msg, state, module, completed, requestBody));
   } catch (err) {
-    reply = err instanceof ExitCalled ? fail(msg.id, "exit", err.message, cap) : fail(
-      msg.id,
-      "script_error",
-      // A deploy check reports the fault itself, not the loader's own stack.
-      msg.kind === "check" && err instanceof ScriptFault ? err.message : errorText(err),
-      cap,
-    );
+    ending = err instanceof ExitCalled
+      ? { t: "fail", code: "exit", message: err.message, producedBytes: 0 }
+      : {
+        t: "fail",
+        code: "script_error",
+        // A deploy check reports the fault itself, not the loader's own stack.
+        message: msg.kind === "check" && err instanceof ScriptFault ? err.message : errorText(err),
+        producedBytes: 0,
+      };
   }
-  const body = reply.t === "result" ? reply.body : null;
-  if (send) post(reply, body ? [body] : []);
+  live.delete(msg.id);
+  if (reply && !state.cancelled) {
+    if (ending.t === "result") {
+      const { body, ...rest } = ending;
+      send({ ...rest, id: msg.id, logs: cap.logs, body }, body?.buffer);
+    } else if (ending.t === "fail") send({ ...ending, id: msg.id, logs: cap.logs });
+    else send({ t: "end", id: msg.id, logs: cap.logs });
+  }
   markCompleted();
+}
+
+/** Stops an invocation: its signal aborts, its streams end, nothing more is sent for it. */
+function cancel(id: number, reason: string): void {
+  const state = live.get(id);
+  send({ t: "ack", id });
+  if (!state) return;
+  live.delete(id);
+  state.cancelled = true;
+  const why = reason === "timeout"
+    ? new DOMException("The request exceeded its time limit", "TimeoutError")
+    : reason === "client_closed"
+    ? new DOMException("The client closed the connection", "AbortError")
+    : new DOMException("The request was stopped at a limit", "AbortError");
+  try {
+    state.body?.error(why);
+  } catch { /* already closed */ }
+  state.body = null;
+  state.reader?.cancel(why).catch(() => {});
+  state.creditWaiter?.();
+  state.abort.abort(why);
+}
+
+function onMessage(m: WorkerIn): void {
+  if (m.t === "invoke") {
+    if (loaded) invoke(m, loaded);
+    return;
+  }
+  const state = live.get(m.id);
+  if (m.t === "cancel") return cancel(m.id, m.reason);
+  if (!state) return;
+  if (m.t === "chunk" && m.body && state.body) {
+    state.queued += m.body.byteLength;
+    state.body.enqueue(m.body);
+  } else if (m.t === "end") {
+    try {
+      state.body?.close();
+    } catch { /* cancelled by the script */ }
+    state.body = null;
+  } else if (m.t === "abort") {
+    const err = new TypeError(m.message);
+    try {
+      state.body?.error(err);
+    } catch { /* cancelled by the script */ }
+    state.body = null;
+  } else if (m.t === "credit") {
+    state.window += m.bytes;
+    const wake = state.creditWaiter;
+    state.creditWaiter = null;
+    wake?.();
+  }
 }
 
 /**
@@ -421,7 +612,7 @@ async function warmUp(): Promise<void> {
       return new Response(await req.arrayBuffer(), { headers: { "x-warm": "1" } });
     },
   };
-  const msg: InvokeMessage & { body: ArrayBuffer | null } = {
+  const msg: InvokeMessage & { body: Uint8Array } = {
     t: "invoke",
     id: 0,
     w: 0,
@@ -436,7 +627,8 @@ async function warmUp(): Promise<void> {
     maxBodyBytes: 1024,
     cron: "",
     scheduledTime: 0,
-    body: new TextEncoder().encode("warm").buffer as ArrayBuffer,
+    stream: false,
+    body: new TextEncoder().encode("warm"),
   };
   await invoke(msg, Promise.resolve({ target }), false);
 }
@@ -446,8 +638,9 @@ captureConsole();
 scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
 scope.addEventListener("message", (event) => {
-  const msg = (event as MessageEvent).data;
-  if (msg?.t === "load") load(msg);
-  else if (msg?.t === "invoke" && loaded) invoke(msg, loaded);
+  const data = (event as MessageEvent).data;
+  if (Array.isArray(data)) {
+    for (const m of data) if (m && typeof m === "object") onMessage(m as WorkerIn);
+  } else if (data?.t === "load") load(data);
 });
 warmUp();

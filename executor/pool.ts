@@ -3,13 +3,14 @@
 import { type ErrorCode, errorResponse } from "./_errors.ts";
 import { isHost } from "./_command.ts";
 import { CHECK_PREFIX, Fleet } from "./_fleet.ts";
-import { readBodyCounted, toInvocation } from "./_reply.ts";
-import type { ExecutorProcess, Reply } from "./supervisor.ts";
+import { Call } from "./_call.ts";
+import type { ExecutorProcess } from "./supervisor.ts";
 import { diagnosticsOf } from "./_diagnostics.ts";
 import { reapOrphanedExecutors } from "./_orphans.ts";
 import type { BackgroundPolicy } from "./_background.ts";
 import type {
   CheckInput,
+  Completion,
   Diagnostic,
   ExecutorPool,
   ExecutorStats,
@@ -53,16 +54,13 @@ export interface ExecutorPoolOptions {
 }
 
 type Log = NonNullable<ExecutorPoolOptions["log"]>;
-interface Prepared {
-  method: string;
-  url: string;
-  headers: [string, string][];
-  body: Uint8Array | null;
-}
-/** Reads what the invocation needs up front, or answers early (for example 413). */
-type Prepare = (
-  start: number,
-) => Promise<Invocation | { event: ScheduledEvent } | { check: true } | Prepared>;
+/** What to run: a request, a scheduled event, or a deploy-time check of a module. */
+type Input =
+  | { kind: "fetch"; req: Request; signal?: AbortSignal }
+  | { kind: "scheduled"; event: ScheduledEvent }
+  | { kind: "check" };
+/** Deadlines are checked this often while anything is in flight (no timer when idle). */
+const SWEEP_MS = 25;
 
 /** Creates the pool; no process is spawned until the first invocation. */
 export function createExecutorPool(options: ExecutorPoolOptions): ExecutorPool {
@@ -79,6 +77,9 @@ class Pool implements ExecutorPool {
     { versionId: string; netAllow: string[]; fingerprint: string }
   >();
   #closed = false;
+  /** Calls in flight, for the deadline sweep. */
+  #calls = new Set<Call>();
+  #sweep: ReturnType<typeof setInterval> | undefined;
   #checkQueues = new Map<string, Promise<void>>();
 
   constructor(options: ExecutorPoolOptions) {
@@ -113,49 +114,16 @@ class Pool implements ExecutorPool {
     });
   }
 
-  fetch(script: ScriptRef, req: Request, opts: InvokeOptions): Promise<Invocation> {
-    return this.#run(script, opts, async (start) => {
-      const limit = script.limits.maxBodyBytes;
-      const declared = Number(req.headers.get("content-length") ?? "NaN");
-      if (declared > limit) {
-        await req.body?.cancel().catch(() => {});
-        return this.#fail(start, {
-          kind: "body_too_large",
-          limitBytes: limit,
-          receivedBytes: declared,
-        }, opts);
-      }
-      const read = await readBodyCounted(req, {
-        limitBytes: limit,
-        timeoutMs: script.limits.timeoutMs,
-      });
-      if (read && "tooLarge" in read) {
-        return this.#fail(start, {
-          kind: "body_too_large",
-          limitBytes: limit,
-          receivedBytes: read.tooLarge,
-        }, opts);
-      }
-      if (read && "timedOut" in read) {
-        const elapsedMs = Math.round(performance.now() - start);
-        const outcome: Outcome = { kind: "timeout", limitMs: script.limits.timeoutMs, elapsedMs };
-        // The client, not the script, was too slow: 408 rather than 504.
-        return {
-          ...this.#fail(start, outcome, opts),
-          response: errorResponse(outcome, opts.requestId, "timeout", 408),
-        };
-      }
-      return {
-        method: req.method,
-        url: req.url,
-        headers: [...req.headers],
-        body: read,
-      };
-    });
+  fetch(
+    script: ScriptRef,
+    req: Request,
+    opts: InvokeOptions & { signal?: AbortSignal },
+  ): Promise<Invocation> {
+    return this.#run(script, opts, { kind: "fetch", req, signal: opts.signal });
   }
 
   scheduled(script: ScriptRef, event: ScheduledEvent, opts: InvokeOptions): Promise<Invocation> {
-    return this.#run(script, opts, () => Promise.resolve({ event }));
+    return this.#run(script, opts, { kind: "scheduled", event });
   }
 
   async check(input: CheckInput): Promise<Diagnostic[]> {
@@ -197,20 +165,16 @@ class Pool implements ExecutorPool {
       requestId: script.versionId,
       remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
       trigger: "execute",
-    }, () => Promise.resolve({ check: true }));
+    }, { kind: "check" });
     await inv.response.body?.cancel();
     return diagnosticsOf(inv.outcome);
   }
 
   /** Safety net: a platform bug must become a 502 with a log line, never a rejected promise. */
-  async #run(
-    script: ScriptRef,
-    opts: InvokeOptions,
-    prepare: Prepare,
-  ): Promise<Invocation> {
+  async #run(script: ScriptRef, opts: InvokeOptions, input: Input): Promise<Invocation> {
     const start = performance.now();
     try {
-      return await this.#attempt(script, opts, prepare);
+      return await this.#attempt(script, opts, input, start);
     } catch (err) {
       this.#log("error", "Invocation failed in the platform", {
         appId: script.appId,
@@ -223,126 +187,165 @@ class Pool implements ExecutorPool {
   async #attempt(
     script: ScriptRef,
     opts: InvokeOptions,
-    prepare: Prepare,
+    input: Input,
+    start: number,
   ): Promise<Invocation> {
-    const start = performance.now();
-    const { maxConcurrency, timeoutMs } = script.limits;
+    const { maxConcurrency, timeoutMs, maxBodyBytes } = script.limits;
     const inFlight = this.#inFlightByVersion.get(script.versionId) ?? 0;
+    const req = input.kind === "fetch" ? input.req : null;
+    const body = req && req.method !== "GET" && req.method !== "HEAD" ? req.body : null;
+    const refuse = (outcome: Outcome, code?: ErrorCode) => {
+      body?.cancel().catch(() => {});
+      return this.#fail(start, outcome, opts, code);
+    };
     if (inFlight >= maxConcurrency) {
-      return this.#fail(start, { kind: "concurrency", limit: maxConcurrency, inFlight }, opts);
+      return refuse({ kind: "concurrency", limit: maxConcurrency, inFlight });
     }
-    if (this.#closed) return this.#closedFail(start, opts);
+    if (this.#closed) return refuse(...this.#closedOutcome());
+    // A declared length over the limit is refused before anything is read or started.
+    const declared = Number(req?.headers.get("content-length") ?? "NaN");
+    if (declared > maxBodyBytes) {
+      return refuse({ kind: "body_too_large", limitBytes: maxBodyBytes, receivedBytes: declared });
+    }
     this.#inFlightByVersion.set(script.versionId, inFlight + 1);
-    // Reserved from the moment it is chosen until the invocation settles: never evicted meanwhile.
+    // Reserved from the moment it is chosen until the invocation completes: never evicted meanwhile.
     let held: ExecutorProcess | undefined;
     let checked: string | undefined;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      // A checked source is never run again: its Worker goes at once.
+      if (checked && held && !held.dead) held.unload(checked);
+      const left = (this.#inFlightByVersion.get(script.versionId) ?? 1) - 1;
+      if (left > 0) this.#inFlightByVersion.set(script.versionId, left);
+      else this.#inFlightByVersion.delete(script.versionId);
+      if (held) {
+        if (held.dead) this.#fleet.drop(held);
+        this.#fleet.release(held);
+      }
+    };
     try {
-      const prepared = await prepare(start);
-      if ("response" in prepared) return prepared;
       const got = await this.#fleet.acquire(script);
       if ("refused" in got) {
-        if (got.refused === "closed") return this.#closedFail(start, opts);
-        return this.#fail(start, {
+        release();
+        if (got.refused === "closed") return refuse(...this.#closedOutcome());
+        return refuse({
           kind: "capacity",
           reason: got.refused,
           maxExecutors: this.#fleet.maxExecutors,
           maxQueue: this.#fleet.maxQueue,
           queueLength: got.queueLength,
           waitedMs: got.waitedMs,
-        }, opts);
+        });
       }
       const ex = held = got;
       try {
         await ex.ready();
       } catch (err) {
-        return this.#fail(
-          start,
-          { kind: "crashed", reason: `Executor failed to start: ${err}` },
-          opts,
-        );
+        release();
+        return refuse({ kind: "crashed", reason: `Executor failed to start: ${err}` });
+      }
+      if (ex.suspicion) {
+        // A timed-out request's Worker there has not answered yet: wait for the verdict, and
+        // start over on a fresh executor if it was killed.
+        await ex.suspicion;
+        if (ex.dead) {
+          release();
+          return await this.#attempt(script, opts, input, start);
+        }
       }
       const fingerprint = this.#fingerprintOf(script);
       const w = this.#loadVersion(ex, script, fingerprint);
-      if ("check" in prepared) checked = fingerprint;
-      const isFetch = !("event" in prepared) && !("check" in prepared);
-      const { id, reply } = ex.invoke({
-        w,
-        kind: "check" in prepared ? "check" : isFetch ? "fetch" : "scheduled",
-        method: isFetch ? prepared.method : "",
-        url: isFetch ? prepared.url : "",
-        headers: isFetch ? prepared.headers : [],
-        params: opts.params,
+      if (input.kind === "check") checked = fingerprint;
+      const call = new Call({
+        ex,
+        msg: {
+          w,
+          kind: input.kind,
+          method: req?.method ?? "",
+          url: req?.url ?? "",
+          headers: req ? [...req.headers] : [],
+          params: opts.params,
+          requestId: opts.requestId,
+          remoteAddr: opts.remoteAddr,
+          trigger: opts.trigger,
+          maxBodyBytes,
+          cron: input.kind === "scheduled" ? input.event.cron : "",
+          scheduledTime: input.kind === "scheduled" ? input.event.scheduledTime : 0,
+        },
+        body,
+        timeoutMs,
+        maxBodyBytes,
         requestId: opts.requestId,
-        remoteAddr: opts.remoteAddr,
-        trigger: opts.trigger,
-        maxBodyBytes: script.limits.maxBodyBytes,
-        cron: "event" in prepared ? prepared.event.cron : "",
-        scheduledTime: "event" in prepared ? prepared.event.scheduledTime : 0,
-      }, isFetch ? prepared.body : null);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<"timeout">((resolve) =>
-        timer = setTimeout(() => resolve("timeout"), timeoutMs)
-      );
-      const settled: Reply | "timeout" = await Promise.race([reply, timedOut]);
-      clearTimeout(timer);
-      if (settled === "timeout") {
-        const elapsedMs = Math.round(performance.now() - start);
-        ex.forget(id);
-        const outcome: Outcome = { kind: "timeout", limitMs: timeoutMs, elapsedMs };
-        if (ex.retiring || !(await ex.quiet())) {
-          // terminate() cannot stop a busy loop: only killing the process can. Same-app
-          // requests in flight get executor_restarted; other apps are untouched.
-          ex.kill({
-            outcome: {
-              kind: "crashed",
-              reason: `Executor restarted: request ${opts.requestId} timed out`,
-            },
-            code: "executor_restarted",
-          });
-          this.#fleet.drop(ex);
-          this.#log("warn", "Invocation timed out; executor killed", {
-            appId: script.appId,
-            requestId: opts.requestId,
-          });
-        } else {
-          this.#log("warn", "Invocation timed out while idle; executor kept", {
-            appId: script.appId,
-            requestId: opts.requestId,
-          });
-        }
-        return this.#fail(start, outcome, opts);
-      }
-      if (settled.t === "died") {
-        this.#fleet.drop(ex);
-        return this.#fail(start, settled.death.outcome, opts, settled.death.code);
-      }
-      return toInvocation(settled, {
         start,
-        requestId: opts.requestId,
-        maxBodyBytes: script.limits.maxBodyBytes,
+        signal: input.kind === "fetch" ? input.signal : undefined,
+        kill: (reason) => this.#killFor(ex, script, opts.requestId, reason),
+        log: this.#log,
       });
-    } finally {
-      // A checked source is never run again: its Worker goes at once.
-      if (checked && held && !held.dead) held.unload(checked);
-      const left = (this.#inFlightByVersion.get(script.versionId) ?? 1) - 1;
-      if (left > 0) this.#inFlightByVersion.set(script.versionId, left);
-      else this.#inFlightByVersion.delete(script.versionId);
-      if (held) this.#fleet.release(held);
+      call.completed.then(release, release);
+      this.#track(call);
+      call.begin();
+      return await call.head;
+    } catch (err) {
+      release();
+      throw err;
     }
   }
 
+  /**
+   * terminate() cannot stop a busy loop: only killing the process can. That process's requests
+   * in flight get executor_restarted; other apps' executors are untouched.
+   */
+  #killFor(ex: ExecutorProcess, script: ScriptRef, requestId: string, reason: string): void {
+    if (ex.dead) return;
+    this.#log("warn", "Executor killed: a timed-out request's script was stuck", {
+      appId: script.appId,
+      versionId: script.versionId,
+      requestId,
+      reason,
+      inFlight: ex.inFlight,
+    });
+    ex.kill({
+      outcome: { kind: "crashed", reason: `Executor restarted: ${reason}` },
+      code: "executor_restarted",
+    });
+    this.#fleet.drop(ex);
+  }
+
+  /** Watches the deadlines of calls in flight with one timer, only while there are any. */
+  #track(call: Call): void {
+    this.#calls.add(call);
+    this.#sweep ??= setInterval(() => {
+      const now = performance.now();
+      for (const c of this.#calls) {
+        if (!c.finished && now >= c.deadline) c.expire(now);
+        if (c.finished) this.#calls.delete(c);
+      }
+      if (this.#calls.size === 0) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+    }, SWEEP_MS);
+  }
+
   #fail(start: number, outcome: Outcome, opts: InvokeOptions, code?: ErrorCode): Invocation {
-    return {
-      response: errorResponse(outcome, opts.requestId, code),
+    const completion: Completion = {
       outcome,
       logs: [],
       durationMs: Math.round(performance.now() - start),
+      cpuMs: null,
+      memoryMb: outcome.kind === "memory" ? Math.round(outcome.usedMb) : null,
+    };
+    return {
+      ...completion,
+      response: errorResponse(outcome, opts.requestId, code),
+      completed: Promise.resolve(completion),
     };
   }
 
-  #closedFail(start: number, opts: InvokeOptions): Invocation {
-    const outcome: Outcome = { kind: "crashed", reason: "Executor pool is closed" };
-    return this.#fail(start, outcome, opts, "executor_restarted");
+  #closedOutcome(): [Outcome, ErrorCode] {
+    return [{ kind: "crashed", reason: "Executor pool is closed" }, "executor_restarted"];
   }
 
   #loadVersion(ex: ExecutorProcess, script: ScriptRef, fingerprint: string): number {
@@ -391,6 +394,8 @@ class Pool implements ExecutorPool {
 
   close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
     return this.#fleet.close();
   }
 }

@@ -1,19 +1,18 @@
 /** @module One executor child process per app: spawn, Unix-socket framing, limits at all times, freeze when quiet, kill and death classification. */
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
+import { CHUNK_BYTES, INLINE_BYTES } from "./_protocol.ts";
+import { UsageMeter } from "./_usage.ts";
 import { childCommand } from "./_command.ts";
 import { prepareDenoDir, removeDenoDir } from "./_deno_dir.ts";
-import { readCpuNs, readRssMb } from "./_proc.ts";
+import { readRssMb } from "./_proc.ts";
 import { type BackgroundPolicy, DEFAULT_BACKGROUND_POLICY } from "./_background.ts";
 import { ExecutorWatch } from "./_watch.ts";
-import type { FailMessage, InvokeMessage, ResultMessage } from "./_protocol.ts";
+import type { InvokeMessage } from "./_protocol.ts";
 import type { Outcome } from "./types.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_CLOSE_GRACE_MS = 2_000;
-const QUIET_WINDOW_MS = 100;
-/** At most this share of one core over the window counts as quiet. */
-const QUIET_CPU_SHARE = 0.1;
 const STDERR_KEEP_CHARS = 8_192;
 const OOM_PATTERN = /out of memory|heap limit|allocation failed/i;
 
@@ -23,11 +22,14 @@ export interface Death {
   code: "memory_limit" | "executor_restarted" | "executor_crashed";
 }
 
-/** What `invoke()` settles with. */
-export type Reply =
-  | { t: "result"; msg: ResultMessage; body: Uint8Array | null }
-  | { t: "fail"; msg: FailMessage }
-  | { t: "died"; death: Death };
+/**
+ * Receives what the executor sends for one invocation: `result`, `head`, `chunk`, `end`, `fail`,
+ * `credit` and `ack` frames (`cpuUs` on the final ones: result, end, fail), or its death.
+ */
+export interface InvocationSink {
+  onFrame(header: Record<string, unknown>, body: Uint8Array | null, cpuUs: number | null): void;
+  onDeath(death: Death): void;
+}
 
 /** Options for one executor process. */
 export interface ExecutorProcessOptions {
@@ -48,7 +50,7 @@ export interface ExecutorProcessOptions {
 
 interface Pending {
   w: number;
-  resolve: (reply: Reply) => void;
+  sink: InvocationSink;
 }
 
 /** A live executor child process and its socket; user code runs only inside it. */
@@ -77,7 +79,8 @@ export class ExecutorProcess {
   #child: Deno.ChildProcess | null = null;
   #watcher: ExecutorWatch | null = null;
   #denoDir = "";
-  #maxBodyBytes = 0;
+  #usage: UsageMeter | null = null;
+  #suspicion: Promise<void> | null = null;
   /** Settles `closed`. */
   #lifecycle: () => void = () => {};
 
@@ -141,6 +144,7 @@ export class ExecutorProcess {
         stderr: "piped",
       }).spawn();
       this.pid = this.#child.pid;
+      this.#usage = new UsageMeter(this.pid);
       this.#watcher = new ExecutorWatch({
         appId: this.appId,
         pid: this.pid,
@@ -168,7 +172,7 @@ export class ExecutorProcess {
         conn.close();
         return;
       }
-      this.#writer = new FrameWriter(conn.writable);
+      this.#writer = new FrameWriter(conn);
       this.#read(conn);
       this.#watcher.wake();
     } finally {
@@ -229,9 +233,10 @@ export class ExecutorProcess {
       code: "executor_crashed",
     };
     try {
-      // The trusted process never buffers more than the largest body it asked for.
-      const limits = { maxBodyBytes: () => this.#maxBodyBytes };
-      for await (const frame of readFrames(conn.readable, limits)) this.#onFrame(frame);
+      // The child sends bodies in chunks, and whole bodies only when small: the trusted process
+      // never buffers a large frame.
+      const limits = { maxBodyBytes: () => Math.max(CHUNK_BYTES, INLINE_BYTES) };
+      await readFrames(conn, (frame) => this.#onFrame(frame), limits, () => this.#usage?.batch());
     } catch (err) {
       this.#opts.log("error", "Executor protocol violation", {
         appId: this.appId,
@@ -250,17 +255,24 @@ export class ExecutorProcess {
   }
 
   #onFrame({ header, body }: Frame): void {
+    const t = header.t;
+    if (t === "thread") {
+      this.#usage?.announce(header.w, header.n);
+      return this.#watcher?.onFrame(header);
+    }
+    if (t === "bg") return this.#watcher?.onFrame(header);
     const id = header.id;
-    if (header.t === "thread" || header.t === "bg") return this.#watcher?.onFrame(header);
-    if (header.t !== "result" && header.t !== "fail") return;
     const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
     // A Worker may only answer requests sent to it: no cross-version forgery.
     if (!pending || pending.w !== header.w) return;
-    this.#pending.delete(id as number);
-    this.#settled(pending.w);
-    if (header.t === "result") {
-      pending.resolve({ t: "result", msg: header as unknown as ResultMessage, body });
-    } else pending.resolve({ t: "fail", msg: header as unknown as FailMessage });
+    let cpuUs: number | null = null;
+    // An `ack` (of a cancel) is final too: the Worker sends nothing more for that invocation.
+    if (t === "result" || t === "end" || t === "fail" || t === "ack") {
+      this.#pending.delete(id as number);
+      cpuUs = this.#usage?.finish(id as number, pending.w) ?? null;
+      this.#settled(pending.w);
+    } else if (t !== "head" && t !== "chunk" && t !== "credit") return;
+    pending.sink.onFrame(header, body, cpuUs);
   }
 
   /** Sends a script version's source once and returns its Worker id. */
@@ -279,14 +291,7 @@ export class ExecutorProcess {
     this.versions.set(fingerprint, w);
     this.#watcher?.label(w, fingerprint);
     this.#watcher?.wake();
-    try {
-      this.#writer?.send({ t: "load", w, ...msg }, new TextEncoder().encode(source));
-    } catch (err) {
-      this.kill({
-        outcome: { kind: "crashed", reason: `Executor socket failed: ${err}` },
-        code: "executor_crashed",
-      });
-    }
+    this.#write({ t: "load", w, ...msg }, new TextEncoder().encode(source));
     return w;
   }
 
@@ -296,7 +301,8 @@ export class ExecutorProcess {
     if (w === undefined) return;
     this.versions.delete(fingerprint);
     this.#watcher?.wake();
-    this.#writer?.send({ t: "unload", w });
+    this.#usage?.forgetWorker(w);
+    this.#write({ t: "unload", w }, null);
   }
 
   /** Whether Worker `w` has invocations in flight. */
@@ -305,50 +311,99 @@ export class ExecutorProcess {
     return false;
   }
 
-  /** Runs one invocation; settles with the reply or with how the executor died. */
+  /**
+   * Starts one invocation; what the executor sends for it goes to `sink` (its death included).
+   * Returns its id, for `send()` and `forget()`.
+   */
   invoke(
     msg: Omit<InvokeMessage, "t" | "id">,
     body: Uint8Array | null,
-  ): { id: number; reply: Promise<Reply> } {
+    sink: InvocationSink,
+  ): number {
     const id = this.#nextId++;
     this.lastUsedAt = Date.now();
-    if (this.#death) return { id, reply: Promise.resolve({ t: "died", death: this.#death }) };
-    this.#maxBodyBytes = Math.max(this.#maxBodyBytes, msg.maxBodyBytes);
-    const reply = new Promise<Reply>((resolve) => this.#pending.set(id, { w: msg.w, resolve }));
+    if (this.#death) {
+      const death = this.#death;
+      queueMicrotask(() => sink.onDeath(death));
+      return id;
+    }
+    this.#pending.set(id, { w: msg.w, sink });
+    this.#usage?.start(id, msg.w);
     // A frozen process is resumed before its frame is written (the kernel buffers it meanwhile).
     this.#watcher?.invoked(msg.w);
+    this.#write({ t: "invoke", id, ...msg }, body);
+    return id;
+  }
+
+  /** Sends a frame of a running invocation (`chunk`, `end`, `abort`, `cancel`, `credit`). */
+  send(id: number, w: number, header: { t: string } & Record<string, unknown>, body?: Uint8Array) {
+    if (this.#death) return;
+    this.#watcher?.wake();
+    this.#write({ ...header, id, w }, body ?? null);
+  }
+
+  #write(header: Record<string, unknown>, body: Uint8Array | null): void {
     try {
-      this.#writer!.send({ t: "invoke", id, ...msg }, body);
+      this.#writer!.send(header, body);
     } catch (err) {
       this.kill({
         outcome: { kind: "crashed", reason: `Executor socket failed: ${err}` },
         code: "executor_crashed",
       });
     }
-    return { id, reply };
   }
 
-  /** Forgets an invocation (after a timeout answered it). */
+  /** Forgets an invocation (after a timeout or a limit answered it); later frames are ignored. */
   forget(id: number): void {
     const pending = this.#pending.get(id);
-    if (pending && this.#pending.delete(id)) this.#settled(pending.w);
+    if (pending && this.#pending.delete(id)) {
+      this.#usage?.finish(id, pending.w);
+      this.#settled(pending.w);
+    }
+  }
+
+  /** CPU time in ns the thread of Worker `w` has used so far, or -1 if unknown. */
+  threadCpuNs(w: number): number {
+    return this.#usage?.read(w) ?? -1;
+  }
+
+  /**
+   * Share of one core Worker `w`'s thread used since the watch last sampled it (up to ~100 ms
+   * ago, at least `minWindowMs`), or -1 if unknown.
+   */
+  threadBusyShare(w: number, minWindowMs = 20): number {
+    const sample = this.#watcher?.threadSample(w);
+    const ns = this.threadCpuNs(w);
+    if (!sample || ns < 0) return -1;
+    const windowMs = performance.now() - sample.at;
+    if (windowMs < minWindowMs) return -1;
+    return (ns - sample.ns) / (windowMs * 1e6);
+  }
+
+  /**
+   * Set while a timed-out invocation's Worker has not acknowledged its cancel: the process may be
+   * about to be killed, so new requests wait for the verdict instead of joining it.
+   */
+  get suspicion(): Promise<void> | null {
+    return this.#suspicion;
+  }
+
+  /** Holds new requests until `verdict` settles (see `suspicion`). */
+  suspect(verdict: Promise<void>): void {
+    this.#suspicion = verdict;
+    verdict.finally(() => {
+      if (this.#suspicion === verdict) this.#suspicion = null;
+    });
+  }
+
+  /** Resident memory of the process in MiB as last sampled while it ran (0 before any sample). */
+  get lastRssMb(): number {
+    return this.#watcher?.lastRssMb ?? 0;
   }
 
   #settled(w: number): void {
     this.lastUsedAt = Date.now();
     this.#watcher?.settled(w);
-  }
-
-  /**
-   * Whether the whole process used almost no CPU over a short window: then nothing in it is
-   * spinning, and a timed-out invocation is merely waiting (no kill needed). Busy means kill.
-   */
-  async quiet(windowMs = QUIET_WINDOW_MS): Promise<boolean> {
-    const before = readCpuNs(this.pid);
-    await new Promise((resolve) => setTimeout(resolve, windowMs));
-    const after = readCpuNs(this.pid);
-    if (before < 0 || after < 0 || this.#death) return false;
-    return after - before <= windowMs * 1e6 * QUIET_CPU_SHARE;
   }
 
   /** Resident set size of the child in MiB (0 once gone). */
@@ -366,7 +421,8 @@ export class ExecutorProcess {
     } catch { /* already exited */ }
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) p.resolve({ t: "died", death });
+    this.#usage?.close();
+    for (const p of pending) p.sink.onDeath(death);
     if (!this.#child) {
       if (this.#denoDir) removeDenoDir(this.#denoDir).finally(() => this.#lifecycle());
       else this.#lifecycle();

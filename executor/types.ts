@@ -68,14 +68,31 @@ export type Outcome =
     waitedMs: number;
   }
   | { kind: "crashed"; reason: string }
+  /** The client went away before the response was complete (its `request.signal` aborted). */
+  | { kind: "client_closed" }
   | { kind: "rejected"; error: string };
 
-/** Result of one invocation: the response to send, and what to record in the execution log. */
-export interface Invocation {
-  response: Response;
+/** What the execution log records of one invocation, once it has ended. */
+export interface Completion {
   outcome: Outcome;
   logs: LogLine[];
   durationMs: number;
+  /** CPU time of the script's thread while the invocation was in flight (shared fairly). */
+  cpuMs: number | null;
+  /** Resident memory of the app's executor when the invocation ended (what its limit applies to). */
+  memoryMb: number | null;
+  /** Response body bytes produced. */
+  responseBytes?: number;
+}
+
+/**
+ * Result of one invocation: the response to send as soon as its head exists, with what was known
+ * then. A streamed response's body arrives later: `completed` settles once it was delivered (or
+ * the invocation ended otherwise) with the final outcome, every log line and the usage.
+ */
+export interface Invocation extends Completion {
+  response: Response;
+  completed: Promise<Completion>;
 }
 
 /** A scheduled event, as passed to `scheduled(event, ctx)`. */
@@ -103,8 +120,15 @@ export interface CheckInput {
 
 /** The pool of per-app executor processes, owned by the trusted main process. */
 export interface ExecutorPool {
-  /** Run the script's `fetch(req, ctx)` in its app's executor; never throws for script faults. */
-  fetch(script: ScriptRef, req: Request, opts: InvokeOptions): Promise<Invocation>;
+  /**
+   * Run the script's `fetch(request, env, ctx)` in its app's executor; never throws for script
+   * faults. The request body streams to the script; `opts.signal` (the client) aborts it.
+   */
+  fetch(
+    script: ScriptRef,
+    req: Request,
+    opts: InvokeOptions & { signal?: AbortSignal },
+  ): Promise<Invocation>;
   /** Run the script's `scheduled(event, ctx)`; response is 204 on success or the JSON error. */
   scheduled(script: ScriptRef, event: ScheduledEvent, opts: InvokeOptions): Promise<Invocation>;
   /**

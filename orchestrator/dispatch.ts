@@ -2,6 +2,7 @@
 import type { LimitDefaults } from "../common/config.ts";
 import { errorResponse } from "../common/errors.ts";
 import type {
+  Completion,
   ExecutorPool,
   Invocation,
   InvokeOptions,
@@ -83,14 +84,19 @@ export async function dispatch(
     requestId,
     remoteAddr: input.remoteAddr,
     trigger: input.trigger,
+    signal: req.signal,
   });
-  deps.logs.push(logRow(ref, inv, {
-    trigger: input.trigger,
-    requestId,
-    method: req.method,
-    path: input.url.pathname + input.url.search,
-    host: input.host,
-  }));
+  const status = inv.response.status;
+  // A streamed response is logged once it has been delivered, with its final outcome.
+  inv.completed.then((done) =>
+    deps.logs.push(logRow(ref, done, status, {
+      trigger: input.trigger,
+      requestId,
+      method: req.method,
+      path: input.url.pathname + input.url.search,
+      host: input.host,
+    }))
+  );
   inv.response.headers.set("x-request-id", requestId);
   return inv.response;
 }
@@ -117,7 +123,7 @@ export async function dispatchScheduled(
     remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
     trigger: "cron",
   });
-  deps.logs.push(logRow(ref, inv, {
+  deps.logs.push(logRow(ref, inv, inv.response.status, {
     trigger: "cron",
     requestId,
     method: null,
@@ -130,7 +136,8 @@ export async function dispatchScheduled(
 /** Builds the execution log row of one invocation. */
 export function logRow(
   ref: ScriptRef,
-  inv: Invocation,
+  inv: Completion,
+  status: number,
   req: {
     trigger: Trigger;
     requestId: string;
@@ -149,11 +156,12 @@ export function logRow(
     method: req.method,
     path: req.path?.slice(0, 2048) ?? null,
     host: req.host,
-    status: inv.response.status,
+    // A stream that broke off after its head was sent: the client saw that status, cut short.
+    status,
     outcome: o.kind,
     duration_ms: Math.round(inv.durationMs),
-    cpu_ms: null,
-    memory_mb: o.kind === "memory" ? Math.round(o.usedMb) : null,
+    cpu_ms: inv.cpuMs === null ? null : Math.round(inv.cpuMs),
+    memory_mb: inv.memoryMb,
     logs: inv.logs,
     error: o.kind === "ok" ? null : o,
     at: new Date(),

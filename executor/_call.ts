@@ -1,0 +1,429 @@
+/** @module One invocation in flight on the trusted side: streams the request body in and the response out with back-pressure, enforces the body limits as bytes flow, and ends it at its deadline. */
+
+import { errorResponse } from "./_errors.ts";
+import { CHUNK_BYTES, WINDOW_BYTES } from "./_protocol.ts";
+import type { InvokeMessage } from "./_protocol.ts";
+import { sanitizeLogs } from "./_reply.ts";
+import type { Death, ExecutorProcess, InvocationSink } from "./supervisor.ts";
+import type { Completion, Invocation, LogLine, Outcome } from "./types.ts";
+
+const MAX_ERROR_CHARS = 4_000;
+/** How long a cancelled invocation's Worker has to acknowledge before its thread is checked. */
+const ACK_GRACE_MS = 250;
+/** Grace periods without an acknowledgement before the executor is killed regardless. */
+const MAX_GRACES = 4;
+/** A thread using at least this share of a core over a grace period is busy (spinning). */
+const BUSY_CPU_SHARE = 0.5;
+/** At the deadline, a thread using this share of a core is taken as stuck without waiting. */
+const STUCK_CPU_SHARE = 0.9;
+
+/** What a call needs from the pool. */
+export interface CallOptions {
+  ex: ExecutorProcess;
+  msg: Omit<InvokeMessage, "t" | "id" | "stream">;
+  /** The request body to stream to the script, or null. */
+  body: ReadableStream<Uint8Array> | null;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  requestId: string;
+  start: number;
+  /** Aborts when the client goes away. */
+  signal?: AbortSignal;
+  /** Kills the executor because this call's script thread stays busy after its deadline. */
+  kill: (reason: string) => void;
+  log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Runs one invocation. `head` settles with the Invocation to answer as soon as the response's
+ * status and headers exist (or it failed); `completed` settles once its body was delivered, or
+ * the call ended otherwise, with what the execution log records.
+ */
+export class Call implements InvocationSink {
+  readonly head: Promise<Invocation>;
+  readonly completed: Promise<Completion>;
+  /** When the call's time is up (performance.now() clock). */
+  readonly deadline: number;
+  #o: CallOptions;
+  #id = 0;
+  #answer: (inv: Invocation) => void = () => {};
+  #complete: (c: Completion) => void = () => {};
+  #answered = false;
+  #done = false;
+  #logs: LogLine[] = [];
+  // Request body towards the Worker.
+  #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  #sentBytes = 0;
+  #unacked = 0;
+  #creditWaiter: (() => void) | null = null;
+  #bodyDone = true;
+  // Response body towards the client.
+  #stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+  #responseBytes = 0;
+  #uncredited = 0;
+  // Cancellation.
+  #cancelled = false;
+  #acked = false;
+  #watching = false;
+  #onAbort = () => this.#clientClosed();
+
+  constructor(o: CallOptions) {
+    this.#o = o;
+    this.deadline = o.start + o.timeoutMs;
+    this.head = new Promise((resolve) => this.#answer = resolve);
+    this.completed = new Promise((resolve) => this.#complete = resolve);
+  }
+
+  /** Sends the invocation (and starts streaming its body). */
+  begin(): void {
+    const { ex, msg, body } = this.#o;
+    this.#bodyDone = body === null;
+    this.#id = ex.invoke({ ...msg, stream: body !== null }, null, this);
+    if (this.#o.signal) {
+      if (this.#o.signal.aborted) return this.#clientClosed();
+      this.#o.signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    if (body) this.#pump(body);
+  }
+
+  async #pump(body: ReadableStream<Uint8Array>): Promise<void> {
+    const { ex, msg, maxBodyBytes } = this.#o;
+    const reader = this.#reader = body.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (this.#cancelled) return;
+        if (done) break;
+        this.#sentBytes += value.byteLength;
+        if (this.#sentBytes > maxBodyBytes) return this.#bodyTooLarge();
+        for (let offset = 0; offset < value.byteLength; offset += CHUNK_BYTES) {
+          // The script reads at its own pace: never more than a window ahead of it.
+          while (this.#unacked >= WINDOW_BYTES && !this.#cancelled) {
+            await new Promise<void>((resolve) => this.#creditWaiter = resolve);
+          }
+          if (this.#cancelled) return;
+          const piece = value.byteLength <= CHUNK_BYTES
+            ? value
+            : value.subarray(offset, offset + CHUNK_BYTES);
+          this.#unacked += piece.byteLength;
+          ex.send(this.#id, msg.w, { t: "chunk" }, piece);
+        }
+      }
+      this.#bodyDone = true;
+      ex.send(this.#id, msg.w, { t: "end" });
+    } catch {
+      // The client's body failed: it went away, or its upload broke off.
+      if (!this.#cancelled) this.#clientClosed();
+    } finally {
+      this.#reader = null;
+    }
+  }
+
+  #bodyTooLarge(): void {
+    const { ex, msg, maxBodyBytes } = this.#o;
+    this.#reader?.cancel().catch(() => {});
+    const message =
+      `Request body over the script's limit of ${maxBodyBytes} bytes (received ${this.#sentBytes})`;
+    ex.send(this.#id, msg.w, { t: "abort", code: "body_too_large", message });
+    this.#stop("limit", {
+      kind: "body_too_large",
+      limitBytes: maxBodyBytes,
+      receivedBytes: this.#sentBytes,
+    });
+  }
+
+  onFrame(header: Record<string, unknown>, body: Uint8Array | null, cpuUs: number | null): void {
+    const t = header.t;
+    // The Worker answered after a cancel: it was not stuck.
+    if (t === "ack" || t === "result" || t === "end" || t === "fail") this.#acked = true;
+    switch (t) {
+      case "credit":
+        this.#unacked = Math.max(0, this.#unacked - (Number(header.bytes) || 0));
+        this.#wakePump();
+        return;
+      case "ack":
+        return;
+      case "result":
+        return this.#result(header, body, cpuUs);
+      case "head":
+        return this.#head(header);
+      case "chunk":
+        return this.#chunk(body);
+      case "end":
+        this.#logs = this.#logs.concat(sanitizeLogs(header.logs));
+        this.#finishStream(cpuUs);
+        return;
+      case "fail":
+        return this.#fail(header, cpuUs);
+    }
+  }
+
+  onDeath(death: Death): void {
+    this.#end(death.outcome, null, death.code);
+  }
+
+  #result(header: Record<string, unknown>, body: Uint8Array | null, cpuUs: number | null): void {
+    this.#logs = sanitizeLogs(header.logs);
+    const produced = body?.byteLength ?? 0;
+    if (produced > this.#o.maxBodyBytes) {
+      return this.#end(
+        { kind: "response_too_large", limitBytes: this.#o.maxBodyBytes, producedBytes: produced },
+        cpuUs,
+      );
+    }
+    const response = this.#response(header, body);
+    if (!response) return this.#end(this.#invalid(header), cpuUs);
+    this.#responseBytes = produced;
+    this.#answerWith(response, { kind: "ok" });
+    this.#end({ kind: "ok" }, cpuUs);
+  }
+
+  #head(header: Record<string, unknown>): void {
+    if (this.#answered || this.#done) return;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => void (controller = c),
+      pull: () => {
+        // Everything enqueued so far was taken by the client: the script may send that much more.
+        if (this.#uncredited > 0 && !this.#done) {
+          this.#o.ex.send(this.#id, this.#o.msg.w, { t: "credit", bytes: this.#uncredited });
+          this.#uncredited = 0;
+        }
+      },
+      cancel: () => {
+        this.#stream = null;
+        this.#clientClosed();
+      },
+    }, { highWaterMark: 0 });
+    const response = this.#response(header, stream);
+    if (!response) {
+      this.#cancelWorker("limit");
+      return this.#end(this.#invalid(header), null);
+    }
+    this.#stream = controller;
+    this.#answerWith(response, { kind: "ok" });
+  }
+
+  #chunk(body: Uint8Array | null): void {
+    if (!body || !this.#stream) return;
+    this.#responseBytes += body.byteLength;
+    if (this.#responseBytes > this.#o.maxBodyBytes) {
+      return this.#stop("limit", {
+        kind: "response_too_large",
+        limitBytes: this.#o.maxBodyBytes,
+        producedBytes: this.#responseBytes,
+      });
+    }
+    this.#uncredited += body.byteLength;
+    this.#stream.enqueue(body);
+  }
+
+  #finishStream(cpuUs: number | null): void {
+    try {
+      this.#stream?.close();
+    } catch { /* cancelled by the client */ }
+    this.#stream = null;
+    this.#end({ kind: "ok" }, cpuUs);
+  }
+
+  #fail(header: Record<string, unknown>, cpuUs: number | null): void {
+    this.#logs = this.#logs.concat(sanitizeLogs(header.logs));
+    const message = String(header.message).slice(0, MAX_ERROR_CHARS);
+    if (header.code === "exit") {
+      return this.#end({ kind: "crashed", reason: message }, cpuUs, "executor_crashed");
+    }
+    if (header.code === "response_too_large") {
+      const producedBytes = Number(header.producedBytes) || this.#o.maxBodyBytes + 1;
+      return this.#end(
+        { kind: "response_too_large", limitBytes: this.#o.maxBodyBytes, producedBytes },
+        cpuUs,
+      );
+    }
+    this.#end({ kind: "rejected", error: message }, cpuUs);
+  }
+
+  #invalid(header: Record<string, unknown>): Outcome {
+    return { kind: "rejected", error: `Invalid response status ${header.status}` };
+  }
+
+  /** The Response for a result or head frame, or null if the child sent an invalid one. */
+  #response(
+    header: Record<string, unknown>,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+  ): Response | null {
+    const status = header.status as number;
+    if (!Number.isInteger(status) || status < 200 || status > 599) return null;
+    const headers = Array.isArray(header.headers)
+      ? header.headers.filter((h): h is [string, string] =>
+        Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string"
+      )
+      : [];
+    const nullBody = status === 204 || status === 205 || status === 304;
+    try {
+      return new Response(nullBody ? null : body as BodyInit | null, {
+        status,
+        statusText: typeof header.statusText === "string" ? header.statusText : "",
+        headers,
+      });
+    } catch {
+      return null;
+    }
+  }
+
+  #answerWith(response: Response, outcome: Outcome): void {
+    if (this.#answered) return;
+    this.#answered = true;
+    this.#answer({
+      response,
+      outcome,
+      logs: this.#logs,
+      durationMs: Math.round(performance.now() - this.#o.start),
+      cpuMs: null,
+      memoryMb: null,
+      completed: this.completed,
+    });
+  }
+
+  /**
+   * Ends the call with `outcome`: answers with its error if nothing was answered yet, otherwise
+   * breaks off the response stream (the client sees a truncated body, never a wrong one).
+   */
+  #end(outcome: Outcome, cpuUs: number | null, code?: Parameters<typeof errorResponse>[2]): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#o.signal?.removeEventListener("abort", this.#onAbort);
+    this.#reader?.cancel().catch(() => {});
+    this.#wakePump();
+    if (outcome.kind !== "ok") {
+      if (!this.#answered) {
+        // The client, not the script, was too slow to send its body: 408 rather than 504.
+        const slowClient = outcome.kind === "timeout" && !this.#bodyDone;
+        this.#answerWith(
+          errorResponse(
+            outcome,
+            this.#o.requestId,
+            code,
+            slowClient ? 408 : undefined,
+          ),
+          outcome,
+        );
+      } else {
+        try {
+          this.#stream?.error(new Error(`Response stopped: ${outcome.kind}`));
+        } catch { /* already closed */ }
+      }
+    }
+    this.#stream = null;
+    const completion: Completion = {
+      outcome,
+      logs: this.#logs,
+      durationMs: Math.round(performance.now() - this.#o.start),
+      cpuMs: cpuUs === null ? null : cpuUs / 1000,
+      memoryMb: outcome.kind === "memory"
+        ? Math.round(outcome.usedMb)
+        : (this.#o.ex.lastRssMb || null),
+      responseBytes: this.#responseBytes,
+    };
+    this.#complete(completion);
+  }
+
+  #wakePump(): void {
+    const wake = this.#creditWaiter;
+    this.#creditWaiter = null;
+    wake?.();
+  }
+
+  /** The client went away: the script's `request.signal` aborts and its streams end. */
+  #clientClosed(): void {
+    if (this.#done) return;
+    this.#stop("client_closed", { kind: "client_closed" });
+  }
+
+  /** Whether the pool's deadline sweep can let go of this call. */
+  get finished(): boolean {
+    return this.#done && (!this.#cancelled || this.#acked || this.#watching);
+  }
+
+  /**
+   * Called by the pool's deadline sweep once `deadline` has passed: ends the call if it still
+   * runs, and checks a Worker that has not acknowledged its cancel (a client that went away does
+   * not stop a spinning script from being found and stopped at the deadline).
+   */
+  expire(now: number): void {
+    if (!this.#done) {
+      const elapsedMs = Math.round(now - this.#o.start);
+      // A thread pegged right now is stuck in script code: stopped at once, before the 504 goes
+      // out, so the next request finds a fresh executor instead of this one.
+      const share = this.#o.ex.threadBusyShare(this.#o.msg.w);
+      this.#stop("timeout", { kind: "timeout", limitMs: this.#o.timeoutMs, elapsedMs });
+      if (share >= STUCK_CPU_SHARE) {
+        this.#watching = true;
+        this.#o.ex.forget(this.#id);
+        this.#o.kill(
+          `request ${this.#o.requestId} timed out while its script's thread was busy (${
+            Math.round(share * 100)
+          }% of a core)`,
+        );
+        return;
+      }
+    }
+    if (this.#cancelled && !this.#acked && !this.#watching) {
+      this.#watching = true;
+      this.#watchCancel();
+    }
+  }
+
+  /** Ends the call here and tells the Worker to stop it (its reply would be ignored anyway). */
+  #stop(reason: "timeout" | "client_closed" | "limit", outcome: Outcome): void {
+    this.#cancelWorker(reason);
+    this.#end(outcome, null);
+  }
+
+  #cancelWorker(reason: "timeout" | "client_closed" | "limit"): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    // Frames for this id are still read until the Worker acknowledges; its reply is dropped.
+    this.#o.ex.send(this.#id, this.#o.msg.w, { t: "cancel", reason });
+  }
+
+  /**
+   * After a timeout: a Worker that acknowledges the cancel was merely waiting (for an upstream, a
+   * timer) and stays, with its other requests. One that does not is stuck in this script's code;
+   * if its own thread is busy, only killing the process stops it, which fails the requests of
+   * that process alone.
+   */
+  #watchCancel(): void {
+    const { ex, msg } = this.#o;
+    let graces = 0;
+    let before = ex.threadCpuNs(msg.w);
+    let verdict = () => {};
+    ex.suspect(new Promise<void>((resolve) => verdict = resolve));
+    const check = () => {
+      if (this.#acked || ex.dead) {
+        verdict();
+        if (this.#acked) {
+          this.#o.log("info", "A timed-out request's Worker answered its cancel; executor kept", {
+            appId: ex.appId,
+            requestId: this.#o.requestId,
+          });
+        }
+        return ex.forget(this.#id);
+      }
+      const now = ex.threadCpuNs(msg.w);
+      const share = before >= 0 && now >= 0 ? (now - before) / (ACK_GRACE_MS * 1e6) : -1;
+      before = now;
+      graces++;
+      if (share >= BUSY_CPU_SHARE || graces >= MAX_GRACES) {
+        ex.forget(this.#id);
+        const why = share >= BUSY_CPU_SHARE
+          ? `its script's thread stayed busy (${Math.round(share * 100)}% of a core)`
+          : `its script's Worker did not answer for ${graces * ACK_GRACE_MS} ms`;
+        this.#o.kill(`request ${this.#o.requestId} timed out and ${why}`);
+        verdict();
+        return;
+      }
+      setTimeout(check, ACK_GRACE_MS);
+    };
+    setTimeout(check, ACK_GRACE_MS);
+  }
+}
