@@ -3,6 +3,7 @@
 import type { BackgroundPolicy } from "./_background.ts";
 import { AdmissionQueue, type Refusal } from "./_admission.ts";
 import { isHost } from "./_command.ts";
+import { SpareExecutor } from "./_spare.ts";
 import { ExecutorProcess } from "./supervisor.ts";
 import type { ExecutorStats, ScriptRef } from "./types.ts";
 
@@ -23,6 +24,8 @@ export interface FleetOptions {
   socketDir: string;
   stateDir?: string;
   background?: BackgroundPolicy;
+  /** The pre-started spare executor's cap and spawn delay; none when absent. */
+  spare?: { memoryLimitMb: number; delayMs: number };
   log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -53,6 +56,8 @@ export class Fleet {
   #pumpQueued = false;
   #pumpTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Outside `maxExecutors` until adopted: it never makes an app wait or be refused. */
+  #spare: SpareExecutor | undefined;
 
   constructor(opts: FleetOptions) {
     this.maxExecutors = opts.maxExecutors;
@@ -69,6 +74,18 @@ export class Fleet {
       // No single app may take more than a quarter of the queue (at least one place).
       maxQueuePerKey: Math.max(1, Math.ceil(opts.maxQueue / 4)),
     });
+    if (opts.spare) {
+      this.#spare = new SpareExecutor({
+        ...opts.spare,
+        socketDir: opts.socketDir,
+        stateDir: opts.stateDir,
+        background: opts.background,
+        // Not at the cap: a spare must never take memory or CPU that admitted apps compete for.
+        canStart: () =>
+          !this.#closed && this.#queue.length === 0 && this.#occupied() < this.maxExecutors,
+        log: opts.log,
+      });
+    }
   }
 
   /**
@@ -120,21 +137,9 @@ export class Fleet {
   }
 
   #spawn(script: ScriptRef, replaces?: ExecutorProcess): ExecutorProcess {
-    const netAllow = script.netAllow.filter(isHost);
-    let memoryLimitMb = script.limits.memoryLimitMb;
-    if (replaces) {
-      netAllow.push(...replaces.netGrant);
-      memoryLimitMb = Math.max(memoryLimitMb, replaces.memoryLimitMb);
-    }
-    const ex = new ExecutorProcess({
-      appId: script.appId,
-      memoryLimitMb,
-      netGrant: [...new Set(netAllow)],
-      socketDir: this.#socketDir,
-      stateDir: this.#stateDir,
-      background: this.#background,
-      log: this.#log,
-    });
+    // A replacement needs the union of caps of a running app: never the spare's.
+    const adopted = replaces ? null : this.#spare?.take(script);
+    const ex = adopted ?? this.#start(script, replaces);
     this.#live.set(script.appId, ex);
     this.#all.add(ex);
     this.#turns.set(ex, Date.now());
@@ -143,8 +148,28 @@ export class Fleet {
       this.#turns.delete(ex);
       this.drop(ex);
     });
-    this.#log("info", "Executor started", { appId: script.appId });
+    this.#log("info", "Executor started", { appId: script.appId, pid: ex.pid, spare: !!adopted });
+    // A new app came: the next one may come soon, so a spare is (re)armed once this one is up.
+    if (!replaces) this.#spare?.want(ex);
     return ex;
+  }
+
+  #start(script: ScriptRef, replaces?: ExecutorProcess): ExecutorProcess {
+    const netAllow = script.netAllow.filter(isHost);
+    let memoryLimitMb = script.limits.memoryLimitMb;
+    if (replaces) {
+      netAllow.push(...replaces.netGrant);
+      memoryLimitMb = Math.max(memoryLimitMb, replaces.memoryLimitMb);
+    }
+    return new ExecutorProcess({
+      appId: script.appId,
+      memoryLimitMb,
+      netGrant: [...new Set(netAllow)],
+      socketDir: this.#socketDir,
+      stateDir: this.#stateDir,
+      background: this.#background,
+      log: this.#log,
+    });
   }
 
   #reserve(ex: ExecutorProcess): ExecutorProcess {
@@ -263,6 +288,8 @@ export class Fleet {
     clearTimeout(this.#idleTimers.get(ex));
     this.#idleTimers.delete(ex);
     if (this.#queue.length > 0) this.#schedulePump();
+    // A slot may have freed: a spare wanted while the fleet was full can start now.
+    else this.#spare?.retry();
   }
 
   #retire(ex: ExecutorProcess): void {
@@ -307,6 +334,6 @@ export class Fleet {
     clearTimeout(this.#pumpTimer);
     this.#queue.refuseAll();
     for (const ex of [...this.#all]) if (!ex.dead) this.#stop(ex, "Pool closed");
-    await Promise.all([...this.#all].map((ex) => ex.closed));
+    await Promise.all([...this.#all].map((ex) => ex.closed).concat(this.#spare?.close() ?? []));
   }
 }

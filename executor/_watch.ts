@@ -80,6 +80,11 @@ export class ExecutorWatch {
     this.#timer ??= setInterval(() => this.#tick(), WATCH_MS);
   }
 
+  /** Names the app in logs and sets the RSS cap, when a spare executor is bound to an app. */
+  adopt(appId: string, memoryLimitMb: number): void {
+    this.#opts = { ...this.#opts, appId, memoryLimitMb };
+  }
+
   /** An invocation for Worker `w` is about to be written. */
   invoked(w: number): void {
     this.#invoked = true;

@@ -47,6 +47,18 @@ export interface ExecutorPoolOptions {
   stateDir?: string;
   /** Work after the response each executor may do. Default `DEFAULT_BACKGROUND_POLICY`. */
   background?: BackgroundPolicy;
+  /**
+   * Keep one executor started ahead of need, frozen (0 CPU, ~30–40 MB RSS), for the next new app
+   * whose scripts fit it (no outbound hosts, memory limit ≤ `spareMemoryLimitMb`): its first
+   * request then skips the process start. Armed after the first executor starts and again after
+   * each use, only while below `maxExecutors`, which it does not count against. Default true;
+   * always off with `maxExecutors` ≤ 1.
+   */
+  spareExecutor?: boolean;
+  /** Memory limit the spare is started with: the platform's default script limit. Default 512. */
+  spareMemoryLimitMb?: number;
+  /** Delay between an app's executor connecting and a new spare being started. Default 50. */
+  spareDelayMs?: number;
   /** Most script versions kept warm per executor. Default 8. */
   maxVersionsPerExecutor?: number;
   /** Structured log sink. Default: none. */
@@ -110,6 +122,12 @@ class Pool implements ExecutorPool {
       socketDir,
       stateDir: options.stateDir,
       background: options.background,
+      spare: (options.spareExecutor ?? true) && maxExecutors > 1
+        ? {
+          memoryLimitMb: options.spareMemoryLimitMb ?? 512,
+          delayMs: options.spareDelayMs ?? 50,
+        }
+        : undefined,
       log: this.#log,
     });
   }

@@ -55,8 +55,10 @@ interface Pending {
 
 /** A live executor child process and its socket; user code runs only inside it. */
 export class ExecutorProcess {
-  readonly appId: string;
-  readonly memoryLimitMb: number;
+  /** The app it serves; a spare's placeholder until `adopt()` binds it. */
+  appId: string;
+  /** RSS cap; may only be lowered, by `adopt()` (the heap cap stays what it was at spawn). */
+  memoryLimitMb: number;
   readonly netGrant: ReadonlySet<string>;
   /** Set when replaced by a fresh executor: it finishes its in-flight work, then stops. */
   retiring = false;
@@ -98,6 +100,17 @@ export class ExecutorProcess {
       throw err;
     });
     this.#ready.catch(() => {});
+  }
+
+  /**
+   * Binds a spare executor (started before any app needed it) to `appId` and lowers its RSS cap to
+   * `memoryLimitMb`. Nothing of the app reached the child at spawn: it learns the app per `load`.
+   */
+  adopt(appId: string, memoryLimitMb: number): void {
+    this.appId = appId;
+    this.memoryLimitMb = Math.min(this.memoryLimitMb, memoryLimitMb);
+    this.lastUsedAt = Date.now();
+    this.#watcher?.adopt(appId, this.memoryLimitMb);
   }
 
   /** Resolves when the child has connected; rejects if it could not start. */

@@ -1,9 +1,16 @@
-/** A PiCloud-like parent for `orphans_test.ts`: starts one executor, prints its pid once it is paused, then waits to be killed. */
+/** A PiCloud-like parent for `orphans_test.ts`: starts one executor, and so a spare, prints both pids once both are paused, then waits to be killed. */
 import { createExecutorPool } from "../mod.ts";
 import { get, opts, script } from "../_test_util.ts";
 
 const [stateDir, socketDir] = Deno.args;
-const pool = createExecutorPool({ socketDir, stateDir });
+let spare = 0;
+const pool = createExecutorPool({
+  socketDir,
+  stateDir,
+  log: (_level, msg, fields) => {
+    if (msg === "Spare executor started") spare = fields?.pid as number;
+  },
+});
 const inv = await pool.fetch(
   script("orphan", `export default { fetch: () => new Response("hi") };`),
   get(),
@@ -11,10 +18,15 @@ const inv = await pool.fetch(
 );
 await inv.response.text();
 const pid = pool.stats()[0].pid;
-for (let i = 0; i < 100; i++) {
-  const state = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[0];
-  if (state === "T") break;
+const paused = (p: number) => {
+  try {
+    return Deno.readTextFileSync(`/proc/${p}/stat`).split(") ")[1].split(" ")[0] === "T";
+  } catch {
+    return false;
+  }
+};
+for (let i = 0; i < 200 && !(paused(pid) && spare > 0 && paused(spare)); i++) {
   await new Promise((r) => setTimeout(r, 50));
 }
-console.log(pid);
+console.log(pid, spare);
 await new Promise(() => {});
