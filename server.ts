@@ -71,6 +71,8 @@ export async function createPlatform(
     maxExecutors: config.maxExecutors,
     maxQueue: config.executorQueue,
     queueTimeoutMs: config.executorQueueMs,
+    spareExecutor: config.spareExecutor,
+    spareMemoryLimitMb: config.limits.memoryLimitMb,
     socketDir,
     // Each executor's private Deno cache lives here, removed with the executor.
     stateDir: resolve(config.dataDir, "executors"),

@@ -50,6 +50,8 @@ export const configSchema = z.object({
   // Requests waiting for an executor slot when all are busy; unset: 16 × the executor cap.
   PICLOUD_EXECUTOR_QUEUE: intFrom(0, 1_000_000).optional(),
   PICLOUD_EXECUTOR_QUEUE_MS: intFrom(0, 15 * 60_000).default(5_000),
+  // One executor started ahead of need, paused, for the next new app's first request.
+  PICLOUD_SPARE_EXECUTOR: z.enum(["true", "false", "1", "0"]).default("true"),
   PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
   PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
   // Execution log rows held in memory while the database catches up (queued and being written);
@@ -123,6 +125,8 @@ export interface Config {
   /** Most requests waiting for an executor slot, and the longest wait. */
   executorQueue: number;
   executorQueueMs: number;
+  /** Keep one paused executor ready for the next new app (off when maxExecutors is 1). */
+  spareExecutor: boolean;
   logFlushMs: number;
   logBatchSize: number;
   /** Bound of the execution log buffer, in rows and in (estimated) megabytes. */
@@ -227,6 +231,7 @@ export function parseConfig(
     maxExecutors,
     executorQueue: e.PICLOUD_EXECUTOR_QUEUE ?? 16 * maxExecutors,
     executorQueueMs: e.PICLOUD_EXECUTOR_QUEUE_MS,
+    spareExecutor: e.PICLOUD_SPARE_EXECUTOR === "true" || e.PICLOUD_SPARE_EXECUTOR === "1",
     logFlushMs: e.PICLOUD_LOG_FLUSH_MS,
     logBatchSize: e.PICLOUD_LOG_BATCH_SIZE,
     logBufferRows: e.PICLOUD_LOG_BUFFER_ROWS,

@@ -133,20 +133,34 @@ async function warmUp(ex: ExecutorProcess): Promise<void> {
     env: {},
     netAllow: [],
   }, WARM_UP_SOURCE);
-  const { reply } = ex.invoke({
-    w,
-    kind: "fetch",
-    method: "GET",
-    url: "http://spare.invalid/",
-    headers: [],
-    params: {},
-    requestId: "spare-warm-up",
-    remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
-    trigger: "execute",
-    maxBodyBytes: 1024,
-    cron: "",
-    scheduledTime: 0,
-  }, null);
-  await reply;
+  let settle = () => {};
+  const settled = new Promise<void>((resolve) => settle = resolve);
+  // Any final frame (or the process's death) ends the warm-up; its content does not matter.
+  const sink = {
+    onFrame(header: Record<string, unknown>) {
+      if (header.t !== "head" && header.t !== "chunk" && header.t !== "credit") settle();
+    },
+    onDeath: settle,
+  };
+  ex.invoke(
+    {
+      w,
+      kind: "fetch",
+      method: "GET",
+      url: "http://spare.invalid/",
+      headers: [],
+      params: {},
+      requestId: "spare-warm-up",
+      remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
+      trigger: "execute",
+      maxBodyBytes: 1024,
+      cron: "",
+      scheduledTime: 0,
+      stream: false,
+    },
+    null,
+    sink,
+  );
+  await settled;
   if (!ex.dead) ex.unload(WARM_UP_FINGERPRINT);
 }
