@@ -8,6 +8,8 @@ import type { Death, ExecutorProcess, InvocationSink } from "./supervisor.ts";
 import type { Completion, Invocation, LogLine, Outcome } from "./types.ts";
 
 const MAX_ERROR_CHARS = 4_000;
+/** Response headers kept at most (the executor is not trusted to send a sane number). */
+const MAX_HEADERS = 1_000;
 /** How long a cancelled invocation's Worker has to acknowledge before its thread is checked. */
 const ACK_GRACE_MS = 250;
 /** Grace periods without an acknowledgement before the executor is killed regardless. */
@@ -27,8 +29,11 @@ export interface CallOptions {
   maxBodyBytes: number;
   requestId: string;
   start: number;
-  /** Aborts when the client goes away. */
-  signal?: AbortSignal;
+  /**
+   * The client's signal (aborts when it goes away), asked for only once the call has run for a
+   * sweep interval: creating it costs every request an AbortController and a DOMException.
+   */
+  signal?: () => AbortSignal;
   /** Kills the executor because this call's script thread stays busy after its deadline. */
   kill: (reason: string) => void;
   log: (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
@@ -66,6 +71,7 @@ export class Call implements InvocationSink {
   #acked = false;
   #watching = false;
   #onAbort = () => this.#clientClosed();
+  #signal: AbortSignal | null = null;
 
   constructor(o: CallOptions) {
     this.#o = o;
@@ -79,11 +85,15 @@ export class Call implements InvocationSink {
     const { ex, msg, body } = this.#o;
     this.#bodyDone = body === null;
     this.#id = ex.invoke({ ...msg, stream: body !== null }, null, this);
-    if (this.#o.signal) {
-      if (this.#o.signal.aborted) return this.#clientClosed();
-      this.#o.signal.addEventListener("abort", this.#onAbort, { once: true });
-    }
     if (body) this.#pump(body);
+  }
+
+  /** Starts watching the client (see `CallOptions.signal`); called by the pool's sweep. */
+  watchClient(): void {
+    if (this.#signal || this.#done || !this.#o.signal) return;
+    const signal = this.#signal = this.#o.signal();
+    if (signal.aborted) return this.#clientClosed();
+    signal.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   async #pump(body: ReadableStream<Uint8Array>): Promise<void> {
@@ -254,7 +264,7 @@ export class Call implements InvocationSink {
     const status = header.status as number;
     if (!Number.isInteger(status) || status < 200 || status > 599) return null;
     const headers = Array.isArray(header.headers)
-      ? header.headers.filter((h): h is [string, string] =>
+      ? header.headers.slice(0, MAX_HEADERS).filter((h): h is [string, string] =>
         Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string"
       )
       : [];
@@ -291,7 +301,7 @@ export class Call implements InvocationSink {
   #end(outcome: Outcome, cpuUs: number | null, code?: Parameters<typeof errorResponse>[2]): void {
     if (this.#done) return;
     this.#done = true;
-    this.#o.signal?.removeEventListener("abort", this.#onAbort);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#reader?.cancel().catch(() => {});
     this.#wakePump();
     if (outcome.kind !== "ok") {

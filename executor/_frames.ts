@@ -1,5 +1,7 @@
 /** @module Length-prefixed binary frames (JSON header + raw body) over a socket, shared by supervisor and child: reads into one reused buffer, writes once per event-loop turn. */
 
+import { frameHead, KIND_CALL, PREFIX_BYTES } from "./_protocol.ts";
+
 /** Largest header accepted, in bytes; headers carry metadata and logs, never bodies. */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
 /** Largest body accepted in one frame, in bytes (a script's source; bodies travel in chunks). */
@@ -9,12 +11,13 @@ const DIRECT_WRITE_BYTES = 64 * 1024;
 /** Bodies at or above this size are read straight into their own buffer (one copy). */
 const DIRECT_READ_BYTES = 64 * 1024;
 const READ_BUFFER_BYTES = 64 * 1024;
-const PREFIX_BYTES = 8;
 
-/** One decoded frame. */
+/** One decoded frame; `w` and `kind` come from its prefix (see `_protocol.ts`). */
 export interface Frame {
   header: Record<string, unknown>;
   body: Uint8Array | null;
+  w: number;
+  kind: number;
 }
 
 /** The part of a `Deno.Conn` the frame codec uses (a test may pass any pair of pipes). */
@@ -23,24 +26,22 @@ export interface ByteConn {
   write(p: Uint8Array): Promise<number>;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Encodes one frame as prefix+header and the body (kept separate so large bodies are not copied). */
 export function encodeFrame(
   header: Record<string, unknown>,
   body?: Uint8Array | null,
+  w = 0,
+  kind = KIND_CALL,
 ): [Uint8Array, Uint8Array | null] {
-  const json = encoder.encode(JSON.stringify(header));
   const bodyLength = body?.byteLength ?? 0;
-  if (json.byteLength > MAX_HEADER_BYTES) throw new RangeError("Frame header too large");
   if (bodyLength > MAX_FRAME_BODY_BYTES) throw new RangeError("Frame body too large");
-  const head = new Uint8Array(PREFIX_BYTES + json.byteLength);
-  const view = new DataView(head.buffer);
-  view.setUint32(0, json.byteLength);
   // Body length 0 means "no body"; an empty body is sent as length 0 too and decoded as null.
-  view.setUint32(4, bodyLength);
-  head.set(json, PREFIX_BYTES);
+  const head = frameHead(header, bodyLength, w, kind);
+  if (head.byteLength - PREFIX_BYTES > MAX_HEADER_BYTES) {
+    throw new RangeError("Frame header too large");
+  }
   return [head, bodyLength > 0 ? body! : null];
 }
 
@@ -69,15 +70,27 @@ export class FrameWriter {
   }
 
   /** Queues one frame; throws if the socket already failed. */
-  send(header: Record<string, unknown>, body?: Uint8Array | null): void {
+  send(header: Record<string, unknown>, body?: Uint8Array | null, w = 0, kind = KIND_CALL): void {
     if (this.#failed) throw this.#failed;
-    const [head, payload] = encodeFrame(header, body);
+    const [head, payload] = encodeFrame(header, body, w, kind);
     this.#queue.push(head);
     this.#queueBytes += head.byteLength;
     if (payload) {
       this.#queue.push(payload);
       this.#queueBytes += payload.byteLength;
     }
+    this.#schedule();
+  }
+
+  /** Queues bytes that already hold whole frames (relayed as they are). */
+  sendRaw(frames: Uint8Array): void {
+    if (this.#failed) throw this.#failed;
+    this.#queue.push(frames);
+    this.#queueBytes += frames.byteLength;
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (!this.#scheduled && !this.#writing) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
@@ -166,6 +179,12 @@ function coalesce(parts: Uint8Array[]): Uint8Array[] {
 export interface ReadLimits {
   maxHeaderBytes?: number;
   maxBodyBytes?: () => number;
+  /**
+   * Frames this returns true for are handed over whole and unparsed (prefix included, copied out
+   * of the read buffer) to `onRaw`, instead of `onFrame`.
+   */
+  raw?: (w: number, kind: number) => boolean;
+  onRaw?: (bytes: Uint8Array, w: number) => void;
 }
 
 /**
@@ -222,10 +241,27 @@ export async function readFrames(
       const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
       const headerLength = view.getUint32(0);
       const bodyLength = view.getUint32(4);
+      const w = view.getUint32(8);
+      const kind = view.getUint32(12);
       if (headerLength > maxHeader || bodyLength > maxBody()) {
         throw new RangeError(`Frame too large (header ${headerLength}, body ${bodyLength})`);
       }
       const total = PREFIX_BYTES + headerLength + bodyLength;
+      if (limits.raw?.(w, kind)) {
+        if (end - start < total) {
+          if (buf.byteLength - start < total && total > READ_BUFFER_BYTES) {
+            // A large raw frame: copied out once, the rest read straight into the copy.
+            const whole = new Uint8Array(total);
+            await readExact(whole);
+            limits.onRaw!(whole, w);
+            continue;
+          }
+          break;
+        }
+        limits.onRaw!(buf.slice(start, start + total), w);
+        start += total;
+        continue;
+      }
       if (end - start < total) {
         if (bodyLength < DIRECT_READ_BYTES || end - start < PREFIX_BYTES + headerLength) break;
         // A large body: the header is here, the body is read straight into its own buffer.
@@ -235,7 +271,7 @@ export async function readFrames(
         start += PREFIX_BYTES + headerLength;
         const body = new Uint8Array(bodyLength);
         await readExact(body);
-        onFrame({ header, body });
+        onFrame({ header, body, w, kind });
         continue;
       }
       const header = parseHeader(
@@ -244,7 +280,7 @@ export async function readFrames(
       const bodyAt = start + PREFIX_BYTES + headerLength;
       const body = bodyLength > 0 ? buf.slice(bodyAt, bodyAt + bodyLength) : null;
       start += total;
-      onFrame({ header, body });
+      onFrame({ header, body, w, kind });
     }
     if (start === end) start = end = 0;
     onBatch();
@@ -253,7 +289,11 @@ export async function readFrames(
     if (pending >= PREFIX_BYTES) {
       const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
       const bodyLength = view.getUint32(4);
-      need = PREFIX_BYTES + view.getUint32(0) + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
+      const whole = PREFIX_BYTES + view.getUint32(0) + bodyLength;
+      const raw = limits.raw?.(view.getUint32(8), view.getUint32(12)) ?? false;
+      need = raw
+        ? Math.min(whole, READ_BUFFER_BYTES)
+        : PREFIX_BYTES + view.getUint32(0) + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
     }
     if (!(await fill(need))) {
       if (end - start > 0) throw new Error("Stream ended inside a frame");

@@ -79,7 +79,7 @@ Deno.test("readFrames() - a body is a copy: later reads do not change it", async
 Deno.test("readFrames() - rejects an absurd length before buffering it", async () => {
   const { a, b, done } = await socketPair();
   try {
-    const prefix = new Uint8Array(8);
+    const prefix = new Uint8Array(16);
     new DataView(prefix.buffer).setUint32(0, 0xffff_fff0);
     await a.write(prefix);
     await assert.rejects(() => readFrames(b, () => {}), RangeError);

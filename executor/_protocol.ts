@@ -110,3 +110,100 @@ export type WorkerOut =
 
 /** Child → Worker: one message of a batch (invoke or per-invocation), with its body if any. */
 export type WorkerIn = (InvokeMessage | StreamMessage) & { body?: Uint8Array | null };
+
+/**
+ * Frame layout, the same on the socket and between the executor child and its Workers:
+ * a 16-byte prefix (header length, body length, Worker id, kind; big-endian u32 each), the header
+ * as JSON, then the raw body. The child routes `KIND_CALL` frames by Worker id without parsing
+ * them, and stamps the id on what a Worker sends (a Worker cannot answer for another).
+ */
+export const PREFIX_BYTES = 16;
+/** A frame of one invocation (or a Worker's `bg`): routed by Worker id, not parsed by the child. */
+export const KIND_CALL = 0;
+/** A frame for the child itself (`load`, `unload`, `ready`, `thread`). */
+export const KIND_CONTROL = 1;
+
+const frameEncoder = new TextEncoder();
+const frameDecoder = new TextDecoder();
+
+/** Prefix and header of one frame whose body (of `bodyLength` bytes) follows separately. */
+export function frameHead(
+  header: Record<string, unknown>,
+  bodyLength: number,
+  w: number,
+  kind: number,
+): Uint8Array {
+  const json = frameEncoder.encode(JSON.stringify(header));
+  const head = new Uint8Array(PREFIX_BYTES + json.byteLength);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, json.byteLength);
+  view.setUint32(4, bodyLength);
+  view.setUint32(8, w);
+  view.setUint32(12, kind);
+  head.set(json, PREFIX_BYTES);
+  return head;
+}
+
+/** Encodes messages (header + optional body) as consecutive frames in one buffer. */
+export function encodeBatch(
+  msgs: { header: Record<string, unknown>; body?: Uint8Array | null }[],
+): Uint8Array<ArrayBuffer> {
+  const heads = msgs.map((m) => frameHead(m.header, m.body?.byteLength ?? 0, 0, KIND_CALL));
+  let total = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    total += heads[i].byteLength + (msgs[i].body?.byteLength ?? 0);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    out.set(heads[i], offset);
+    offset += heads[i].byteLength;
+    const body = msgs[i].body;
+    if (body && body.byteLength > 0) {
+      out.set(body, offset);
+      offset += body.byteLength;
+    }
+  }
+  return out;
+}
+
+/**
+ * Walks the frames of a batch buffer, calling `visit` with each frame's offset and lengths.
+ * Returns false (having visited only the valid prefix of it) if the buffer is not exactly a
+ * sequence of whole frames within the size bounds.
+ */
+export function scanBatch(
+  buf: Uint8Array,
+  maxHeaderBytes: number,
+  maxBodyBytes: number,
+  visit: (offset: number, headerLength: number, bodyLength: number) => void,
+): boolean {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let offset = 0;
+  while (offset < buf.byteLength) {
+    if (buf.byteLength - offset < PREFIX_BYTES) return false;
+    const headerLength = view.getUint32(offset);
+    const bodyLength = view.getUint32(offset + 4);
+    if (headerLength > maxHeaderBytes || bodyLength > maxBodyBytes) return false;
+    if (buf.byteLength - offset < PREFIX_BYTES + headerLength + bodyLength) return false;
+    visit(offset, headerLength, bodyLength);
+    offset += PREFIX_BYTES + headerLength + bodyLength;
+  }
+  return true;
+}
+
+/** Decodes a batch buffer into headers and bodies (bodies are views into `buf`). */
+export function decodeBatch(
+  buf: Uint8Array,
+): { header: Record<string, unknown>; body: Uint8Array | null }[] {
+  const out: { header: Record<string, unknown>; body: Uint8Array | null }[] = [];
+  scanBatch(buf, buf.byteLength, buf.byteLength, (offset, headerLength, bodyLength) => {
+    const at = offset + PREFIX_BYTES;
+    const header = JSON.parse(frameDecoder.decode(buf.subarray(at, at + headerLength)));
+    const body = bodyLength > 0
+      ? buf.subarray(at + headerLength, at + headerLength + bodyLength)
+      : null;
+    out.push({ header, body });
+  });
+  return out;
+}

@@ -1,11 +1,32 @@
 /** @module Executor child process: relays frames from the supervisor's Unix socket to permission-locked loader Workers. */
 
-import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
-import type { LoadMessage, WorkerIn, WorkerOut } from "./_protocol.ts";
+import { type Frame, FrameWriter, MAX_HEADER_BYTES, readFrames } from "./_frames.ts";
+import {
+  CHUNK_BYTES,
+  decodeBatch,
+  INLINE_BYTES,
+  KIND_CALL,
+  KIND_CONTROL,
+  type LoadMessage,
+  scanBatch,
+} from "./_protocol.ts";
 
 /** Delay before a used spare loader is replaced, so its spawn does not compete with the first import. */
 const SPARE_REFILL_MS = 25;
-const MAX_HEADERS = 1_000;
+/** A Worker's frame carries a chunk or a whole small response at most. */
+const MAX_REPLY_BODY_BYTES = Math.max(CHUNK_BYTES, INLINE_BYTES);
+
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let total = 0;
+  for (const p of parts) total += p.byteLength;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
 
 type Permissions = "none" | { net: string[] } & Record<string, boolean | string[]>;
 
@@ -62,7 +83,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   const threadOf = new WeakMap<Worker, number>();
   const announce = (w: number, worker: Worker) => {
     const n = threadOf.get(worker);
-    if (n !== undefined) out.send({ t: "thread", w, n });
+    if (n !== undefined) out.send({ t: "thread", w, n }, null, 0, KIND_CONTROL);
   };
   const spawn = (netAllow: string[]): Worker => {
     const worker = new Worker(loaderUrl, {
@@ -91,66 +112,72 @@ export async function runExecutorChild(args: string[]): Promise<void> {
     return worker;
   };
 
-  /** Messages for each Worker gathered from one socket read, posted as one message. */
-  const inbox = new Map<number, { msgs: WorkerIn[]; transfer: ArrayBuffer[] }>();
+  /** Frames for each Worker gathered from one socket read, posted as one buffer. */
+  const inbox = new Map<number, Uint8Array[]>();
   const deliver = (w: number) => {
-    const batch = inbox.get(w);
-    if (!batch) return;
+    const frames = inbox.get(w);
+    if (!frames) return;
     inbox.delete(w);
     const worker = workers.get(w);
     if (!worker) return;
+    const batch = frames.length === 1 ? frames[0] : concat(frames);
     try {
-      worker.postMessage(batch.msgs, batch.transfer);
+      // The frames were copied out of the read buffer: ours to hand over without another copy.
+      worker.postMessage(batch, [batch.buffer as ArrayBuffer]);
     } catch (err) {
-      for (const m of batch.msgs) {
-        if (m.t === "invoke") fail(m.id, w, `Executor could not deliver the request: ${err}`);
+      for (const { header } of decodeBatch(batch)) {
+        if (header.t === "invoke") {
+          fail(header.id as number, w, `Executor could not deliver the request: ${err}`);
+        }
       }
     }
-  };
-  const queue = (w: number, msg: WorkerIn, body: Uint8Array | null) => {
-    let batch = inbox.get(w);
-    if (!batch) inbox.set(w, batch = { msgs: [], transfer: [] });
-    if (body) {
-      msg.body = body;
-      // The frame reader copied the body out of its buffer: it is ours to hand over.
-      batch.transfer.push(body.buffer as ArrayBuffer);
-    }
-    batch.msgs.push(msg);
   };
   const fail = (id: number, w: number, message: string) =>
-    out.send({ t: "fail", id, w, code: "script_error", message, logs: [], producedBytes: 0 });
-
-  /** Relays a Worker's batch of replies as frames (one socket write per turn for all of them). */
-  const relay = (w: number, data: unknown) => {
-    if (!Array.isArray(data)) return;
-    for (const m of data as WorkerOut[]) {
-      if (!m || typeof m !== "object" || typeof m.t !== "string") continue;
-      try {
-        const { body, ...rest } = m;
-        const bytes = body instanceof Uint8Array ? body : null;
-        if (rest.t === "result" || rest.t === "head") {
-          const headers = Array.isArray(rest.headers) ? rest.headers.slice(0, MAX_HEADERS) : [];
-          out.send({ ...rest, headers, w }, bytes);
-        } else out.send({ ...rest, w }, bytes);
-      } catch (err) {
-        // An unencodable or oversized reply fails that invocation, never the process.
-        if (typeof (m as { id?: unknown }).id !== "number") continue;
-        const code = err instanceof RangeError ? "response_too_large" : "script_error";
-        const message = `Executor could not relay the reply: ${err}`;
-        const id = (m as { id: number }).id;
-        out.send({ t: "fail", id, w, code, message, logs: [], producedBytes: 0 });
-      }
+    out.send({ t: "fail", id, code: "script_error", message, logs: [], producedBytes: 0 }, null, w);
+  /** An invocation's frame, routed to its Worker unparsed. */
+  const route = (bytes: Uint8Array, w: number) => {
+    if (workers.has(w)) {
+      let frames = inbox.get(w);
+      if (!frames) inbox.set(w, frames = []);
+      frames.push(bytes);
+      return;
     }
+    // No such Worker: an invocation fails at once, a cancel is acknowledged, the rest is dropped.
+    for (const { header } of decodeBatch(bytes)) {
+      if (typeof header.id !== "number") continue;
+      if (header.t === "invoke") {
+        fail(header.id, w, broken.get(w) ?? "Script version is not loaded");
+      } else if (header.t === "cancel") out.send({ t: "ack", id: header.id }, null, w);
+    }
+  };
+
+  /**
+   * Relays a Worker's batch of frames to the socket as they are, after checking that they are
+   * whole frames of bounded size and stamping each with the Worker's id: whatever runs inside a
+   * Worker can only ever speak for that Worker.
+   */
+  const relay = (w: number, data: unknown) => {
+    if (!(data instanceof Uint8Array)) return;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const whole = scanBatch(data, MAX_HEADER_BYTES, MAX_REPLY_BODY_BYTES, (offset) => {
+      view.setUint32(offset + 8, w);
+      view.setUint32(offset + 12, KIND_CALL);
+    });
+    if (!whole) {
+      console.error(`Worker ${w} sent a malformed batch of ${data.byteLength} bytes; dropped`);
+      return;
+    }
+    out.sendRaw(data);
   };
 
   // Workers that could not be created: their invocations fail instead of hanging.
   const broken = new Map<number, string>();
-  const load = (msg: LoadMessage, body: Uint8Array | null) => {
+  const load = (w: number, msg: LoadMessage, body: Uint8Array | null) => {
     try {
       const worker = msg.netAllow.length === 0 ? takeSpare() : spawn(msg.netAllow);
-      worker.onmessage = (e) => relay(msg.w, e.data);
-      workers.set(msg.w, worker);
-      announce(msg.w, worker);
+      worker.onmessage = (e) => relay(w, e.data);
+      workers.set(w, worker);
+      announce(w, worker);
       worker.postMessage({
         t: "load",
         source: new TextDecoder().decode(body ?? new Uint8Array()),
@@ -158,43 +185,32 @@ export async function runExecutorChild(args: string[]): Promise<void> {
         app: { id: msg.appId, slug: msg.appSlug },
       });
     } catch (err) {
-      broken.set(msg.w, `Executor could not start the script's Worker: ${err}`);
+      broken.set(w, `Executor could not start the script's Worker: ${err}`);
     }
   };
-  const handle = ({ header, body }: Frame) => {
-    const w = header.w as number;
-    switch (header.t) {
-      case "invoke":
-        if (!workers.has(w)) {
-          return fail(header.id as number, w, broken.get(w) ?? "Script version is not loaded");
-        }
-        return queue(w, header as unknown as WorkerIn, body);
-      case "chunk":
-      case "end":
-      case "abort":
-      case "cancel":
-      case "credit":
-        if (workers.has(w)) queue(w, header as unknown as WorkerIn, body);
-        else if (header.t === "cancel") out.send({ t: "ack", id: header.id, w });
-        return;
-      case "load":
-        // Messages already gathered for other Workers keep their order relative to this one.
-        return load(header as unknown as LoadMessage, body);
-      case "unload":
-        deliver(w);
-        workers.get(w)?.terminate();
-        workers.delete(w);
-        broken.delete(w);
-        return;
+  /** Frames for the child itself: `load` and `unload`. */
+  const control = ({ header, body, w }: Frame) => {
+    if (header.t === "load") {
+      // Frames already gathered for other Workers keep their order relative to this one.
+      return load(w, header as unknown as LoadMessage, body);
+    }
+    if (header.t === "unload") {
+      deliver(w);
+      workers.get(w)?.terminate();
+      workers.delete(w);
+      broken.delete(w);
     }
   };
   const flushInbox = () => {
     for (const w of [...inbox.keys()]) deliver(w);
   };
 
-  out.send({ t: "ready" });
+  out.send({ t: "ready" }, null, 0, KIND_CONTROL);
   try {
-    await readFrames(conn, handle, {}, flushInbox);
+    await readFrames(conn, control, {
+      raw: (_w, kind) => kind === KIND_CALL,
+      onRaw: route,
+    }, flushInbox);
   } catch (err) {
     console.error("Executor child failed:", err);
     Deno.exit(1);

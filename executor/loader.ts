@@ -3,6 +3,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
   CHUNK_BYTES,
+  decodeBatch,
+  encodeBatch,
   type FailCode,
   INLINE_BYTES,
   type InvokeMessage,
@@ -204,19 +206,18 @@ function errorText(err: unknown): string {
 class ScriptFault extends Error {}
 
 /** Replies queued during this microtask; sent to the executor as one message. */
-let outbox: WorkerOut[] = [];
-let outTransfer: ArrayBuffer[] = [];
-function send(msg: WorkerOut, transfer?: ArrayBuffer): void {
+let outbox: { header: Record<string, unknown>; body?: Uint8Array | null }[] = [];
+/** Queues a reply; everything queued in one microtask goes to the executor as one buffer. */
+function send(msg: WorkerOut): void {
   if (outbox.length === 0) queueMicrotask(flushOut);
-  outbox.push(msg);
-  if (transfer) outTransfer.push(transfer);
+  const { body, ...header } = msg;
+  outbox.push({ header, body });
+  // The body is copied into the batch (the one copy of this hop): the script may reuse it.
 }
 function flushOut(): void {
-  const batch = outbox;
-  const transfer = outTransfer;
+  const batch = encodeBatch(outbox);
   outbox = [];
-  outTransfer = [];
-  post(batch, transfer);
+  post(batch, [batch.buffer]);
 }
 
 /**
@@ -433,10 +434,9 @@ async function sendChunk(state: Live, chunk: Uint8Array): Promise<void> {
       await new Promise<void>((resolve) => state.creditWaiter = resolve);
     }
     if (state.cancelled) return;
-    // A copy the script cannot change afterwards (the one copy of this hop).
-    const piece = chunk.slice(offset, offset + CHUNK_BYTES);
+    const piece = chunk.subarray(offset, offset + CHUNK_BYTES);
     state.window -= piece.byteLength;
-    send({ t: "chunk", id: state.id, body: piece }, piece.buffer);
+    send({ t: "chunk", id: state.id, body: piece });
   }
 }
 
@@ -539,7 +539,7 @@ async function invoke(
   if (reply && !state.cancelled) {
     if (ending.t === "result") {
       const { body, ...rest } = ending;
-      send({ ...rest, id: msg.id, logs: cap.logs, body }, body?.buffer);
+      send({ ...rest, id: msg.id, logs: cap.logs, body });
     } else if (ending.t === "fail") send({ ...ending, id: msg.id, logs: cap.logs });
     else send({ t: "end", id: msg.id, logs: cap.logs });
   }
@@ -639,8 +639,10 @@ scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
 scope.addEventListener("message", (event) => {
   const data = (event as MessageEvent).data;
-  if (Array.isArray(data)) {
-    for (const m of data) if (m && typeof m === "object") onMessage(m as WorkerIn);
+  if (data instanceof Uint8Array) {
+    for (const { header, body } of decodeBatch(data)) {
+      onMessage({ ...header, body } as unknown as WorkerIn);
+    }
   } else if (data?.t === "load") load(data);
 });
 warmUp();

@@ -68,7 +68,7 @@ export interface ExecutorPoolOptions {
 type Log = NonNullable<ExecutorPoolOptions["log"]>;
 /** What to run: a request, a scheduled event, or a deploy-time check of a module. */
 type Input =
-  | { kind: "fetch"; req: Request; signal?: AbortSignal }
+  | { kind: "fetch"; req: Request; signal?: () => AbortSignal }
   | { kind: "scheduled"; event: ScheduledEvent }
   | { kind: "check" };
 /** Deadlines are checked this often while anything is in flight (no timer when idle). */
@@ -135,7 +135,7 @@ class Pool implements ExecutorPool {
   fetch(
     script: ScriptRef,
     req: Request,
-    opts: InvokeOptions & { signal?: AbortSignal },
+    opts: InvokeOptions & { signal?: () => AbortSignal },
   ): Promise<Invocation> {
     return this.#run(script, opts, { kind: "fetch", req, signal: opts.signal });
   }
@@ -338,6 +338,7 @@ class Pool implements ExecutorPool {
       const now = performance.now();
       for (const c of this.#calls) {
         if (!c.finished && now >= c.deadline) c.expire(now);
+        else c.watchClient();
         if (c.finished) this.#calls.delete(c);
       }
       if (this.#calls.size === 0) {

@@ -127,7 +127,7 @@ Deno.test("streaming - a client that goes away aborts request.signal in the scri
     const client = new AbortController();
     const inv = await pool.fetch(s, new Request("http://app.test/hold"), {
       ...opts(),
-      signal: client.signal,
+      signal: () => client.signal,
     });
     const reader = inv.response.body!.getReader();
     assert.equal(dec.decode((await reader.read()).value), "first\n");

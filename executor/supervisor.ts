@@ -1,7 +1,7 @@
 /** @module One executor child process per app: spawn, Unix-socket framing, limits at all times, freeze when quiet, kill and death classification. */
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
-import { CHUNK_BYTES, INLINE_BYTES } from "./_protocol.ts";
+import { CHUNK_BYTES, INLINE_BYTES, KIND_CALL, KIND_CONTROL } from "./_protocol.ts";
 import { UsageMeter } from "./_usage.ts";
 import { childCommand } from "./_command.ts";
 import { prepareDenoDir, removeDenoDir } from "./_deno_dir.ts";
@@ -267,17 +267,20 @@ export class ExecutorProcess {
     }
   }
 
-  #onFrame({ header, body }: Frame): void {
+  #onFrame({ header, body, w, kind }: Frame): void {
     const t = header.t;
-    if (t === "thread") {
+    if (kind === KIND_CONTROL) {
+      // The child's own frames: which thread runs which Worker.
+      if (t !== "thread") return;
       this.#usage?.announce(header.w, header.n);
       return this.#watcher?.onFrame(header);
     }
-    if (t === "bg") return this.#watcher?.onFrame(header);
+    // `w` is stamped by the child on everything a Worker sends.
+    if (t === "bg") return this.#watcher?.onFrame({ t, w, pending: header.pending });
     const id = header.id;
     const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
     // A Worker may only answer requests sent to it: no cross-version forgery.
-    if (!pending || pending.w !== header.w) return;
+    if (!pending || pending.w !== w) return;
     let cpuUs: number | null = null;
     // An `ack` (of a cancel) is final too: the Worker sends nothing more for that invocation.
     if (t === "result" || t === "end" || t === "fail" || t === "ack") {
@@ -304,7 +307,7 @@ export class ExecutorProcess {
     this.versions.set(fingerprint, w);
     this.#watcher?.label(w, fingerprint);
     this.#watcher?.wake();
-    this.#write({ t: "load", w, ...msg }, new TextEncoder().encode(source));
+    this.#write({ t: "load", ...msg }, new TextEncoder().encode(source), w, KIND_CONTROL);
     return w;
   }
 
@@ -315,7 +318,7 @@ export class ExecutorProcess {
     this.versions.delete(fingerprint);
     this.#watcher?.wake();
     this.#usage?.forgetWorker(w);
-    this.#write({ t: "unload", w }, null);
+    this.#write({ t: "unload" }, null, w, KIND_CONTROL);
   }
 
   /** Whether Worker `w` has invocations in flight. */
@@ -344,7 +347,7 @@ export class ExecutorProcess {
     this.#usage?.start(id, msg.w);
     // A frozen process is resumed before its frame is written (the kernel buffers it meanwhile).
     this.#watcher?.invoked(msg.w);
-    this.#write({ t: "invoke", id, ...msg }, body);
+    this.#write({ t: "invoke", id, ...msg }, body, msg.w, KIND_CALL);
     return id;
   }
 
@@ -352,12 +355,12 @@ export class ExecutorProcess {
   send(id: number, w: number, header: { t: string } & Record<string, unknown>, body?: Uint8Array) {
     if (this.#death) return;
     this.#watcher?.wake();
-    this.#write({ ...header, id, w }, body ?? null);
+    this.#write({ ...header, id }, body ?? null, w, KIND_CALL);
   }
 
-  #write(header: Record<string, unknown>, body: Uint8Array | null): void {
+  #write(header: Record<string, unknown>, body: Uint8Array | null, w: number, kind: number) {
     try {
-      this.#writer!.send(header, body);
+      this.#writer!.send(header, body, w, kind);
     } catch (err) {
       this.kill({
         outcome: { kind: "crashed", reason: `Executor socket failed: ${err}` },

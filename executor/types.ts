@@ -122,12 +122,13 @@ export interface CheckInput {
 export interface ExecutorPool {
   /**
    * Run the script's `fetch(request, env, ctx)` in its app's executor; never throws for script
-   * faults. The request body streams to the script; `opts.signal` (the client) aborts it.
+   * faults. The request body streams to the script; the client's signal (asked for lazily,
+   * once the invocation has run a while: creating one has a cost) aborts it.
    */
   fetch(
     script: ScriptRef,
     req: Request,
-    opts: InvokeOptions & { signal?: AbortSignal },
+    opts: InvokeOptions & { signal?: () => AbortSignal },
   ): Promise<Invocation>;
   /** Run the script's `scheduled(event, ctx)`; response is 204 on success or the JSON error. */
   scheduled(script: ScriptRef, event: ScheduledEvent, opts: InvokeOptions): Promise<Invocation>;

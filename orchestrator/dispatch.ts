@@ -84,7 +84,7 @@ export async function dispatch(
     requestId,
     remoteAddr: input.remoteAddr,
     trigger: input.trigger,
-    signal: req.signal,
+    signal: () => req.signal,
   });
   const status = inv.response.status;
   // A streamed response is logged once it has been delivered, with its final outcome.
