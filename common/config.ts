@@ -51,7 +51,9 @@ export const configSchema = z.object({
   PICLOUD_EXECUTOR_QUEUE: intFrom(0, 1_000_000).optional(),
   PICLOUD_EXECUTOR_QUEUE_MS: intFrom(0, 15 * 60_000).default(5_000),
   PICLOUD_LOG_FLUSH_MS: intFrom(10, 60_000).default(250),
-  PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(200),
+  // A write costs a fixed ~5 ms of CPU on embedded PGlite plus ~3 µs per row (bench/log_path.ts):
+  // large batches keep a busy platform near that per-row cost; a quiet one flushes on the timer.
+  PICLOUD_LOG_BATCH_SIZE: intFrom(1, 10_000).default(2_000),
   // Execution log rows held in memory while the database catches up (queued and being written);
   // beyond either bound new rows are dropped, counted per app and shown in the app's log listing.
   PICLOUD_LOG_BUFFER_ROWS: intFrom(100, 10_000_000).default(10_000),
