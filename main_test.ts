@@ -87,7 +87,7 @@ Deno.test("main serve - fresh install serves Hello World; restart keeps data wit
     try {
       const [{ n }] = await db.sql`select count(*)::int as n from scripts`;
       assert.equal(n, 1);
-      const [{ m }] = await db.sql`select count(*)::int as m from execution_logs`;
+      const [{ m }] = await db.sql`select coalesce(sum(n), 0)::int as m from execution_log_blocks`;
       assert.equal(m, 2, "both requests were logged before shutdown");
     } finally {
       await db.close();

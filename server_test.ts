@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { OWNER, type TestPlatform, withTestPlatform } from "./manager/testing.ts";
+import { readExecutionLogs } from "./orchestrator/repo.ts";
 
 async function deploy(t: TestPlatform, token: string, body: Record<string, unknown>) {
   const res = await t.call("POST", "/api/v1/admin/scripts", { token, body });
@@ -84,15 +85,14 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
     assert.equal(ex.body.v, 2);
 
     await p.logs.flush();
-    const rows = await p.db.sql`
-      select trigger, status, outcome, path, logs from execution_logs order by id`;
+    const rows = await readExecutionLogs(p.db.sql);
     assert.deepEqual(rows.map((r) => [r.trigger, r.status, r.outcome]), [
       ["http", 200, "ok"],
       ["http", 200, "ok"],
       ["execute", 200, "ok"],
     ]);
     assert.equal(rows[0].path, "/hello/ann");
-    assert.equal(rows[0].logs[0].message, "greeting ann");
+    assert.equal((rows[0].logs[0] as { message: string }).message, "greeting ann");
   });
 });
 

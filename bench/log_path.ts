@@ -1,20 +1,23 @@
 /**
- * @module Execution-log write path bench: rows/s and CPU µs per row of the old (`unnest`) and new
- * (one `jsonb` text parameter) insert forms, the whole writer, and one retention sweep, on
- * embedded PGlite and (with DATABASE_URL) PostgreSQL. Run: `deno run -A bench/log_path.ts`.
+ * @module Execution-log path bench: rows/s and CPU µs per row of the previous storage (a tuple per
+ * row) and of blocks (a tuple per app per batch) in the same run, the whole writer, a listing page
+ * and one retention sweep of each, on embedded PGlite and (with DATABASE_URL) PostgreSQL.
+ * Run: `deno run -A bench/log_path.ts [rows]`.
  */
 import type { Database } from "../common/db.ts";
 import { createLogger } from "../common/logging.ts";
 import { openTestDatabase } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
 import { createLogWriter } from "../orchestrator/log_writer.ts";
+import { listLogs } from "../manager/logs/repo.ts";
 import {
   deleteLogsOlderThan,
   type ExecutionLogRow,
-  insertExecutionLogs,
-  insertExecutionLogsUnnest,
+  insertLogBlocks,
+  logBlocks,
   trimAppLogs,
 } from "../orchestrator/repo.ts";
+import { LogCodec } from "../orchestrator/log_block.ts";
 
 /** Options of {@link benchLogPath}; units in the names. */
 export interface LogPathBenchOptions {
@@ -31,7 +34,12 @@ export interface LogPathBenchOptions {
 /** One measurement: rows/s and CPU per row (process threads, plus PostgreSQL backends when local). */
 export interface LogPathResult {
   db: "embedded" | "postgres";
-  /** `unnest` (old insert), `jsonb` (new insert), `writer` (push → flush), `retention`. */
+  /**
+   * `rows` (the previous storage: a tuple per row), `blocks` (a tuple per app per batch, rows
+   * deflated: what the writer stores), `blocks-json` (the same, not deflated), `writer` (push → close on
+   * blocks), `list-first` / `list-deep` (one 50-row page; per row of the page), `retain-rows` /
+   * `retain-blocks` (one age sweep and one trim to half).
+   */
   form: string;
   batchRows: number;
   rowsPerSec: number;
@@ -130,62 +138,122 @@ async function measure(
   };
 }
 
+/**
+ * The previous storage, one tuple per row (migration 0001's `execution_logs`, indexes and foreign
+ * key included), under another name: the baseline the blocks are measured against.
+ */
+async function createRowTable(sql: Database["sql"]) {
+  await sql`
+    create table bench_log_rows (
+      id bigint generated always as identity primary key,
+      app_id uuid not null references apps(id) on delete cascade,
+      script_id uuid, script_version_id uuid,
+      trigger text not null check (trigger in ('http', 'cron', 'execute')),
+      request_id text not null, method text, path text, host text, status integer not null,
+      outcome text not null, duration_ms integer not null, cpu_ms integer, memory_mb integer,
+      logs jsonb not null default '[]', error jsonb, at timestamptz not null default now())`;
+  await sql`create index bench_log_rows_app_id_id on bench_log_rows(app_id, id desc)`;
+  await sql`create index bench_log_rows_at on bench_log_rows(at)`;
+}
+
+/** The previous insert (one `jsonb_to_recordset` statement per batch, a tuple per row). */
+async function insertRows(sql: Database["sql"], rows: readonly ExecutionLogRow[]) {
+  const text = JSON.stringify(rows);
+  await sql`
+    insert into bench_log_rows (app_id, script_id, script_version_id, trigger, request_id,
+      method, path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at)
+    select r.app_id, r.script_id, r.script_version_id, r.trigger, r.request_id, r.method, r.path,
+      r.host, r.status, r.outcome, r.duration_ms, r.cpu_ms, r.memory_mb,
+      coalesce(r.logs, '[]'), r.error, r.at
+    from rows from (jsonb_to_recordset(${text}::text::jsonb) as (app_id uuid,
+      script_id uuid, script_version_id uuid, trigger text, request_id text, method text,
+      path text, host text, status int, outcome text, duration_ms int, cpu_ms int, memory_mb int,
+      logs jsonb, error jsonb, at timestamptz)) with ordinality as r(app_id, script_id,
+      script_version_id, trigger, request_id, method, path, host, status, outcome, duration_ms,
+      cpu_ms, memory_mb, logs, error, at, ord)
+    where r.app_id in (select id from apps)
+    order by r.ord`;
+}
+
 async function benchOne(db: Database, o: Required<LogPathBenchOptions>): Promise<LogPathResult[]> {
   const { defaultAppId } = await seed(db.sql);
+  await createRowTable(db.sql);
   const out: LogPathResult[] = [];
-  const inBatches =
-    (insert: typeof insertExecutionLogs, size: number) => async (rows: ExecutionLogRow[]) => {
-      for (let i = 0; i < rows.length; i += size) await insert(db.sql, rows.slice(i, i + size));
-    };
-  // Warm both statements once.
-  await insertExecutionLogsUnnest(db.sql, [sampleRow(defaultAppId, 0)]);
-  await insertExecutionLogs(db.sql, [sampleRow(defaultAppId, 0)]);
+  type Insert = (sql: Database["sql"], rows: readonly ExecutionLogRow[]) => Promise<unknown>;
+  const inBatches = (insert: Insert, size: number) => async (rows: ExecutionLogRow[]) => {
+    for (let i = 0; i < rows.length; i += size) await insert(db.sql, rows.slice(i, i + size));
+  };
+  const insertJsonBlocks: Insert = (sql, rows) =>
+    insertLogBlocks(sql, rows, logBlocks(rows, { codec: LogCodec.json }));
+  // Warm every statement once.
+  await insertRows(db.sql, [sampleRow(defaultAppId, 0)]);
+  await insertLogBlocks(db.sql, [sampleRow(defaultAppId, 0)]);
   for (const size of o.batchRows) {
-    // Interleaved, so both forms see the same machine load.
-    out.push(
-      await measure(
+    // Interleaved, so every form sees the same machine load.
+    const forms: [string, Insert][] = [
+      ["rows", insertRows],
+      ["blocks", insertLogBlocks],
+      ["blocks-json", insertJsonBlocks],
+    ];
+    for (const [form, insert] of forms) {
+      const r = await measure(
         db,
-        "unnest",
+        form,
         size,
         o.rows,
         o.repeats,
-        inBatches(insertExecutionLogsUnnest, size),
+        inBatches(insert, size),
         defaultAppId,
-      ),
-    );
+      );
+      out.push(r);
+    }
+  }
+  // The whole writer (push → close) with the former default batch size and the current one.
+  for (const batchSize of [200, 2000]) {
     out.push(
-      await measure(
-        db,
-        "jsonb",
-        size,
-        o.rows,
-        o.repeats,
-        inBatches(insertExecutionLogs, size),
-        defaultAppId,
-      ),
+      await measure(db, "writer", batchSize, o.rows, o.repeats, async (rows) => {
+        const w = createLogWriter(db.sql, {
+          flushMs: 250,
+          batchSize,
+          maxPendingRows: rows.length,
+          log: createLogger("error", () => {}),
+        });
+        // Pushed in request-sized slices so writes overlap the flood, as under real load.
+        for (let i = 0; i < rows.length; i += 100) {
+          for (let j = i; j < Math.min(i + 100, rows.length); j++) w.push(rows[j]);
+          await new Promise((r) => setTimeout(r, 0));
+        }
+        await w.close();
+        if (w.stats().dropped > 0) throw new Error("the bench writer dropped rows");
+      }, defaultAppId),
     );
   }
+  // Reads on the blocks as the runs left them: the first page, and a page deep in the app.
+  const [{ n, mid }] = await db.sql<{ n: number; mid: string }[]>`
+    select sum(n)::int as n, (min(first_id) + (max(first_id) - min(first_id)) / 2)::text as mid
+    from execution_log_blocks`;
+  const [{ nRows }] = await db.sql<{ nRows: number }[]>`
+    select count(*)::int as "nRows" from bench_log_rows`;
+  const filter = { appId: defaultAppId };
   out.push(
-    await measure(db, "writer", 2000, o.rows, o.repeats, async (rows) => {
-      const w = createLogWriter(db.sql, {
-        flushMs: 250,
-        batchSize: 200,
-        maxPendingRows: rows.length,
-        log: createLogger("error", () => {}),
-      });
-      // Pushed in request-sized slices so writes overlap the flood, as under real load.
-      for (let i = 0; i < rows.length; i += 100) {
-        for (let j = i; j < Math.min(i + 100, rows.length); j++) w.push(rows[j]);
-        await new Promise((r) => setTimeout(r, 0));
-      }
-      await w.close();
-      if (w.stats().dropped > 0) throw new Error("the bench writer dropped rows");
+    await measure(db, "list-first", 50, 50, o.repeats, async () => {
+      await listLogs(db.sql, filter, { limit: 50 });
+    }, defaultAppId),
+    await measure(db, "list-deep", 50, 50, o.repeats, async () => {
+      await listLogs(db.sql, filter, { limit: 50, beforeId: mid });
     }, defaultAppId),
   );
-  // Retention on the table as the runs left it: one age sweep (nothing old) and one trim.
-  const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from execution_logs`;
+  // Retention, one age sweep (nothing old) and one trim, on both storages.
   out.push(
-    await measure(db, "retention", n, 1, 1, async () => {
+    await measure(db, "retain-rows", nRows, 1, 1, async () => {
+      await db.sql`delete from bench_log_rows where at < now() - interval '1 day'`;
+      await db.sql`
+        delete from bench_log_rows
+        where app_id = ${defaultAppId} and id <= (
+          select id from bench_log_rows where app_id = ${defaultAppId}
+          order by id desc offset ${Math.floor(nRows / 2)} limit 1)`;
+    }, defaultAppId),
+    await measure(db, "retain-blocks", n, 1, 1, async () => {
       await deleteLogsOlderThan(db.sql, 86_400_000);
       await trimAppLogs(db.sql, defaultAppId, Math.floor(n / 2));
     }, defaultAppId),
@@ -230,15 +298,20 @@ export async function benchLogPath(opts: LogPathBenchOptions = {}): Promise<LogP
 if (import.meta.main) {
   const rows = Number(Deno.args[0] ?? 20_000);
   const results = await benchLogPath({ rows });
-  console.log("db        form       batch   rows/s  CPU µs/row  (main  db-thread)");
+  console.log("db        form           batch   rows/s  CPU µs/row  (main  db-thread)");
+  const ms = (us: number) => (us / 1000).toFixed(1);
   for (const r of results) {
-    const extra = r.form === "retention"
-      ? `one sweep over ${r.batchRows} rows: ${(r.cpuUsPerRow / 1000).toFixed(1)} ms CPU`
+    const extra = r.form.startsWith("retain")
+      ? `one sweep over ${r.batchRows} rows: ${ms(r.cpuUsPerRow)} ms CPU`
+      : r.form.startsWith("list")
+      ? `one page of ${r.batchRows} rows: ${ms(r.cpuUsPerRow * r.batchRows)} ms CPU (main ${
+        ms(r.mainUsPerRow * r.batchRows)
+      }, db-thread ${ms(r.dbThreadUsPerRow * r.batchRows)})`
       : `${String(r.rowsPerSec).padStart(7)}  ${
         String(r.cpuUsPerRow).padStart(10)
       }  (${r.mainUsPerRow}  ${r.dbThreadUsPerRow})`;
     console.log(
-      `${r.db.padEnd(9)} ${r.form.padEnd(10)} ${String(r.batchRows).padStart(5)}  ${extra}`,
+      `${r.db.padEnd(9)} ${r.form.padEnd(14)} ${String(r.batchRows).padStart(5)}  ${extra}`,
     );
   }
 }

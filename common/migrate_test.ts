@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { openDatabase } from "./db.ts";
 import { loadMigrations, migrate, SchemaTooNewError } from "./migrate.ts";
 import { openTestDatabase } from "./testing.ts";
+import { insertLogBlocks, readExecutionLogs } from "../orchestrator/repo.ts";
 
 Deno.test("migrate() - applies every migration once and is idempotent", async () => {
   const db = await openTestDatabase();
@@ -55,5 +56,52 @@ Deno.test("openDatabase() - embedded data persists across reopen and is locked w
     await b.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 0004 - moves execution log rows into blocks and keeps their ids", async () => {
+  const db = await openTestDatabase();
+  try {
+    await db.sql`drop table schema_migrations`;
+    await db.sql`drop schema public cascade`;
+    await db.sql`create schema public`;
+    const migrations = await loadMigrations();
+    await migrate(db.sql, migrations.filter((m) => m.version < 4));
+    const [a, b] = await db.sql<{ id: string }[]>`
+      insert into apps (slug, name) values ('a', 'a'), ('b', 'b') returning id`;
+    // a, a, b, a, a, b, … : runs of consecutive ids per app become blocks.
+    for (let i = 0; i < 9; i++) {
+      await db.sql`
+        insert into execution_logs (app_id, trigger, request_id, status, outcome, duration_ms,
+          logs, error, at)
+        values (${i % 3 === 2 ? b.id : a.id}, 'http', ${`r${i}`}, 200, 'ok', ${i},
+          ${JSON.stringify([{ level: "log", message: `m${i}`, at: i }])}::text::jsonb,
+          ${i === 4 ? JSON.stringify({ kind: "x" }) : null}::text::jsonb,
+          ${new Date(Date.UTC(2026, 0, 1, 0, 0, i))})`;
+    }
+    const old = await db.sql<{ id: string; request_id: string }[]>`
+      select id::text, request_id from execution_logs order by id`;
+    await migrate(db.sql, migrations);
+    const rows = await readExecutionLogs(db.sql);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.request_id]),
+      old.map((r) => [r.id, r.request_id]),
+    );
+    const r4 = rows[4];
+    assert.deepEqual([r4.app_id, r4.error, r4.duration_ms, r4.at.toISOString()], [
+      a.id,
+      { kind: "x" },
+      4,
+      "2026-01-01T00:00:04.000Z",
+    ]);
+    assert.deepEqual(r4.logs, [{ level: "log", message: "m4", at: 4 }]);
+    const [{ n }] = await db.sql`select count(*)::int as n from execution_log_blocks`;
+    assert.equal(n, 6);
+    // New rows continue after the migrated ids.
+    await insertLogBlocks(db.sql, [{ ...rows[0], app_id: b.id, request_id: "new" }]);
+    const after = await readExecutionLogs(db.sql, { appId: b.id });
+    assert.equal(after[after.length - 1].id, "10");
+  } finally {
+    await db.close();
   }
 });

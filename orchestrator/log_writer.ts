@@ -6,10 +6,9 @@ import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
 import type { LogFeed } from "./log_feed.ts";
 import {
-  batchJson,
   deleteLogsOlderThan,
   type ExecutionLogRow,
-  insertExecutionLogs,
+  insertLogBlocks,
   type LogGap,
   recordLogGaps,
   trimAppLogs,
@@ -167,7 +166,7 @@ export function createLogWriter(sql: Sql, opts: LogWriterOptions): LogWriter {
     queueBytes = n === queueBytes.length ? [] : queueBytes.slice(n);
     s.batches++;
     try {
-      const written = await insertExecutionLogs(sql, batch, batchJson(batch));
+      const written = await insertLogBlocks(sql, batch);
       s.written += written;
       s.discarded += batch.length - written;
       if (written > 0 && opts.feed) await opts.feed.publish(new Set(batch.map((r) => r.app_id)));

@@ -5,7 +5,7 @@ import { insertTestApp, openTestDatabase } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
 import { createLogFeed } from "./log_feed.ts";
 import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
-import type { ExecutionLogRow } from "./repo.ts";
+import { type ExecutionLogRow, readExecutionLogs } from "./repo.ts";
 
 function row(appId: string, i: number): ExecutionLogRow {
   return {
@@ -39,13 +39,19 @@ Deno.test("createLogWriter() - batches rows in order, by size and by time", asyn
     });
     for (let i = 0; i < 12; i++) w.push(row(defaultAppId, i));
     await w.close();
-    const rows = await db.sql`select request_id, logs from execution_logs order by id`;
+    const rows = await readExecutionLogs(db.sql);
     assert.deepEqual(rows.map((r) => r.request_id), Array.from({ length: 12 }, (_, i) => `r${i}`));
-    assert.equal(rows[3].logs[0].message, "line 3 with 'quotes' and \u00e9");
+    assert.equal(
+      (rows[3].logs[0] as { message: string }).message,
+      "line 3 with 'quotes' and \u00e9",
+    );
     w.push(row(defaultAppId, 99));
     await w.flush();
-    const [{ n }] = await db.sql`select count(*)::int as n from execution_logs`;
-    assert.equal(n, 12, "rows pushed after close are not written");
+    assert.equal(
+      (await readExecutionLogs(db.sql)).length,
+      12,
+      "rows pushed after close are not written",
+    );
     assert.equal(w.stats().dropped, 1, "but counted");
   } finally {
     await db.close();
@@ -66,7 +72,7 @@ Deno.test("createLogWriter() - rows of a deleted app are dropped, not the batch"
     w.push(row(crypto.randomUUID(), 2));
     w.push(row(defaultAppId, 3));
     await w.close();
-    const rows = await db.sql`select request_id from execution_logs order by id`;
+    const rows = await readExecutionLogs(db.sql);
     assert.deepEqual(rows.map((r) => r.request_id), ["r1", "r3"]);
     assert.deepEqual(lines, []);
     const st = w.stats();
@@ -76,7 +82,7 @@ Deno.test("createLogWriter() - rows of a deleted app are dropped, not the batch"
   }
 });
 
-/** Makes every insert into execution_logs take `ms` longer: a slow database, for real. */
+/** Makes every insert of log blocks take `ms` longer: a slow database, for real. */
 async function slowInserts(sql: Database["sql"], ms: number) {
   await sql`create table picloud_test_sleep (secs float8 not null)`;
   await sql`insert into picloud_test_sleep values (${ms / 1000})`;
@@ -84,7 +90,7 @@ async function slowInserts(sql: Database["sql"], ms: number) {
     create function picloud_test_slow() returns trigger language plpgsql as $$
     begin perform pg_sleep((select secs from picloud_test_sleep)); return null; end $$`;
   await sql`
-    create trigger picloud_test_slow before insert on execution_logs
+    create trigger picloud_test_slow before insert on execution_log_blocks
     for each statement execute function picloud_test_slow()`;
 }
 
@@ -122,17 +128,18 @@ Deno.test("createLogWriter() - a burst over the bound on a slow database loses n
     assert.equal(st.pending, 0);
     assert.equal(st.pendingBytes, 0);
     assert.equal(st.unrecordedDrops, 0);
-    const [{ n }] = await db.sql`select count(*)::int as n from execution_logs`;
-    assert.equal(n, st.written);
+    assert.equal((await readExecutionLogs(db.sql)).length, st.written);
     const gaps = await db.sql<{ app_id: string; dropped: number; first_at: Date; last_at: Date }[]>`
       select app_id, dropped::int, first_at, last_at from execution_log_gaps`;
     assert.equal(gaps.reduce((a, g) => a + g.dropped, 0), st.dropped);
     assert.deepEqual(new Set(gaps.map((g) => g.app_id)), new Set([defaultAppId, other.appId]));
     for (const g of gaps) assert.ok(g.first_at.getTime() >= t0 - 1000 && g.first_at <= g.last_at);
-    // Written rows keep their order within the flood.
-    const ids = await db.sql`select request_id from execution_logs order by id`;
-    const seq = ids.map((r) => Number(String(r.request_id).slice(1)));
-    assert.deepEqual(seq, [...seq].sort((a, b) => a - b));
+    // Written rows keep their order within the flood, per app (a batch is one block per app).
+    for (const appId of [defaultAppId, other.appId]) {
+      const ids = await readExecutionLogs(db.sql, { appId });
+      const seq = ids.map((r) => Number(String(r.request_id).slice(1)));
+      assert.deepEqual(seq, [...seq].sort((a, b) => a - b));
+    }
   } finally {
     await db.close();
   }
@@ -208,9 +215,9 @@ Deno.test("createLogWriter() - sanitizes NUL and lone surrogates instead of losi
     w.push(row(defaultAppId, 3));
     await w.close();
     assert.equal(w.stats().written, 3);
-    const rows = await db.sql`select logs, error from execution_logs order by id`;
-    assert.equal(rows[0].logs[0].message, "a\ufffdb\ufffdc");
-    assert.equal(rows[1].error.message, "\ufffd");
+    const rows = await readExecutionLogs(db.sql);
+    assert.equal((rows[0].logs[0] as { message: string }).message, "a\ufffdb\ufffdc");
+    assert.equal(rows[1].error?.message, "\ufffd");
   } finally {
     await db.close();
   }
@@ -220,9 +227,12 @@ Deno.test("createLogWriter() - a failed write counts its rows as dropped and rec
   const db = await openTestDatabase();
   try {
     const { defaultAppId } = await seed(db.sql);
-    await db.sql`alter table execution_logs add constraint picloud_test_no check (status <> 599)`;
+    const refused = new Date("2001-02-03T04:05:06Z");
+    await db.sql.unsafe(`
+      alter table execution_log_blocks
+      add constraint picloud_test_no check (min_at <> '${refused.toISOString()}'::timestamptz)`);
     const w = createLogWriter(db.sql, { flushMs: 10, batchSize: 100, log: quiet() });
-    w.push({ ...row(defaultAppId, 1), status: 599 });
+    w.push({ ...row(defaultAppId, 1), at: refused });
     await w.flush();
     w.push(row(defaultAppId, 2));
     await w.close();
@@ -250,7 +260,7 @@ Deno.test("createLogWriter() - retention keeps the newest rows per app and drops
     w.push(old);
     for (let i = 1; i <= 6; i++) w.push(row(defaultAppId, i));
     await w.close();
-    const rows = await db.sql`select request_id from execution_logs order by id`;
+    const rows = await readExecutionLogs(db.sql);
     assert.deepEqual(rows.map((r) => r.request_id), ["r3", "r4", "r5", "r6"]);
   } finally {
     await db.close();

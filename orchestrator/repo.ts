@@ -1,5 +1,15 @@
 /** @module SQL of the data plane: the routing snapshot, script sources, and execution log inserts. */
+import { deflateRawSync } from "node:zlib";
+import { Buffer } from "node:buffer";
 import type { Sql } from "../common/db.ts";
+import {
+  decodeLogTuples,
+  encodeLogBlock,
+  LogCodec,
+  type StoredLogRow,
+  tupleJson,
+  tupleRow,
+} from "./log_block.ts";
 
 /** Everything the data plane needs to route a request, loaded in one go. */
 export interface RoutingData {
@@ -83,83 +93,93 @@ export interface ExecutionLogRow {
   at: Date;
 }
 
-/**
- * Serializes a batch for {@link insertExecutionLogs}. PostgreSQL's `jsonb` refuses `\u0000` and
- * lone surrogates, which scripts may log: such a batch is re-serialized with those characters
- * replaced by U+FFFD, so one odd line never loses a whole batch. The check is one scan of the text.
- */
-export function batchJson(rows: readonly unknown[]): string {
-  const text = JSON.stringify(rows);
-  if (!text.includes("\\u0000") && !/\\u[dD][89a-fA-F]/.test(text)) return text;
-  return JSON.stringify(
-    rows,
-    (_k, v) => typeof v === "string" ? v.replaceAll("\0", "\ufffd").toWellFormed() : v,
-  );
+/** A batch cut into one block per app, as {@link insertLogBlocks} sends it. */
+export interface LogBlocks {
+  /** Per block, in order of each app's first row in the batch. */
+  appIds: string[];
+  counts: number[];
+  minAt: string[];
+  maxAt: string[];
+  /** The blocks' bytes in base64, joined by "\n" (which base64 never holds). */
+  text: string;
+  /** How the bytes are encoded: deflated unless asked otherwise (the bench's comparison). */
+  codec: number;
 }
 
 /**
- * Inserts a batch of execution log rows in one statement and returns how many were written. The
- * whole batch travels as ONE text parameter (`JSON.stringify` of the rows, native and cheap) that
- * PostgreSQL expands with `jsonb_to_recordset`: measured cheaper per row than sixteen typed
- * arrays through `unnest` (bench/log_path.ts), on PGlite and PostgreSQL alike. Rows whose app was
- * deleted meanwhile are dropped by the semi-join instead of failing the whole batch; ids follow
- * the batch's order.
+ * Cuts a batch into one encoded block per app, keeping each app's rows in order. A row without a
+ * valid `at` is stamped with the current time (in place), so a block's time span covers its rows.
  */
-export async function insertExecutionLogs(
-  sql: Sql,
+export function logBlocks(
   rows: readonly ExecutionLogRow[],
-  json: string = batchJson(rows),
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  // `::text` first: a parameter typed json would be JSON-encoded again by the driver.
-  const result = await sql`
-    insert into execution_logs (app_id, script_id, script_version_id, trigger, request_id,
-      method, path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at)
-    select r.app_id, r.script_id, r.script_version_id, r.trigger, r.request_id, r.method, r.path,
-      r.host, r.status, r.outcome, r.duration_ms, r.cpu_ms, r.memory_mb,
-      coalesce(r.logs, '[]'), r.error, r.at
-    from rows from (jsonb_to_recordset(${json}::text::jsonb) as (app_id uuid, script_id uuid,
-      script_version_id uuid, trigger text, request_id text, method text, path text, host text,
-      status int, outcome text, duration_ms int, cpu_ms int, memory_mb int, logs jsonb,
-      error jsonb, at timestamptz)) with ordinality as r(app_id, script_id, script_version_id,
-      trigger, request_id, method, path, host, status, outcome, duration_ms, cpu_ms, memory_mb,
-      logs, error, at, ord)
-    where r.app_id in (select id from apps)
-    order by r.ord`;
-  return result.count;
+  opts: { codec?: number } = {},
+): LogBlocks {
+  const codec = opts.codec ?? LogCodec.deflate;
+  const now = Date.now();
+  const groups = new Map<string, ExecutionLogRow[]>();
+  for (const row of rows) {
+    const t = row.at instanceof Date ? row.at.getTime() : NaN;
+    if (!Number.isFinite(t)) row.at = new Date(now);
+    const g = groups.get(row.app_id);
+    if (g) g.push(row);
+    else groups.set(row.app_id, [row]);
+  }
+  const out: LogBlocks = { appIds: [], counts: [], minAt: [], maxAt: [], text: "", codec };
+  const texts: string[] = [];
+  for (const [appId, g] of groups) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const row of g) {
+      const t = row.at.getTime();
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    out.appIds.push(appId);
+    out.counts.push(g.length);
+    out.minAt.push(new Date(min).toISOString());
+    out.maxAt.push(new Date(max).toISOString());
+    const bytes = codec === LogCodec.deflate ? encodeLogBlock(g) : Buffer.from(tupleJson(g));
+    texts.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"));
+  }
+  out.text = texts.join("\n");
+  return out;
 }
 
 /**
- * The previous insert form (sixteen typed arrays through `unnest`), kept only as the baseline
- * that bench/log_path.ts measures against {@link insertExecutionLogs} in the same run.
+ * Writes a batch as one block per app (see log_block.ts) and returns how many rows were written.
+ * Embedded PGlite's CPU goes to the bytes it is sent (~20 ns each) and a fixed cost per
+ * statement, not to its tuples (bench/log_path.ts): a deflated block carries ~50-70 bytes per
+ * row in one tuple. The rows' ids are allocated by one update of `execution_log_ids` (a block
+ * holds `first_id .. first_id + n - 1`, in order); its row lock is held to commit, so ids become
+ * visible in order even with several writers. Blocks of apps deleted meanwhile are left out
+ * instead of failing the batch.
  */
-export async function insertExecutionLogsUnnest(
+export async function insertLogBlocks(
   sql: Sql,
   rows: readonly ExecutionLogRow[],
+  blocks: LogBlocks = logBlocks(rows),
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const col = <T>(f: (r: ExecutionLogRow) => T) => rows.map(f);
-  const json = (v: unknown) => v === null || v === undefined ? null : JSON.stringify(v);
-  const result = await sql`
-    insert into execution_logs (app_id, script_id, script_version_id, trigger, request_id,
-      method, path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at)
-    select v.app_id, v.script_id, v.script_version_id, v.trigger, v.request_id, v.method, v.path,
-      v.host, v.status, v.outcome, v.duration_ms, v.cpu_ms, v.memory_mb,
-      coalesce(v.logs::jsonb, '[]'), v.error::jsonb, v.at
-    from unnest(
-      ${col((r) => r.app_id)}::uuid[], ${col((r) => r.script_id)}::uuid[],
-      ${col((r) => r.script_version_id)}::uuid[], ${col((r) => r.trigger)}::text[],
-      ${col((r) => r.request_id)}::text[], ${col((r) => r.method)}::text[],
-      ${col((r) => r.path)}::text[], ${col((r) => r.host)}::text[],
-      ${col((r) => r.status)}::int[], ${col((r) => r.outcome)}::text[],
-      ${col((r) => r.duration_ms)}::int[], ${col((r) => r.cpu_ms)}::int[],
-      ${col((r) => r.memory_mb)}::int[], ${col((r) => json(r.logs))}::text[],
-      ${col((r) => json(r.error))}::text[], ${col((r) => r.at.toISOString())}::timestamptz[]
-    ) with ordinality as v(app_id, script_id, script_version_id, trigger, request_id, method,
-      path, host, status, outcome, duration_ms, cpu_ms, memory_mb, logs, error, at, ord)
-    join apps on apps.id = v.app_id
-    order by v.ord`;
-  return result.count;
+  const written = await sql<{ n: number }[]>`
+    with g as (
+      select g.*, t.rows from unnest(${blocks.appIds}::uuid[], ${blocks.counts}::int[],
+        ${blocks.minAt}::timestamptz[], ${blocks.maxAt}::timestamptz[])
+        with ordinality as g(app_id, n, min_at, max_at, ord)
+      join string_to_table(${blocks.text}, chr(10)) with ordinality as t(rows, ord)
+        on t.ord = g.ord
+      where g.app_id in (select id from apps)
+    ), alloc as (
+      update execution_log_ids set last_id = last_id + (select coalesce(sum(n), 0) from g)
+      returning last_id - (select coalesce(sum(n), 0) from g) as base
+    )
+    insert into execution_log_blocks (app_id, first_id, n, min_at, max_at, codec, rows)
+    select g.app_id, alloc.base + sum(g.n) over (order by g.ord) - g.n + 1, g.n, g.min_at,
+      g.max_at, ${blocks.codec}, decode(g.rows, 'base64')
+    from g, alloc
+    returning n`;
+  let n = 0;
+  for (const b of written) n += b.n;
+  return n;
 }
 
 /** Execution log rows of one app that were not written: how many, and the span of their times. */
@@ -205,20 +225,86 @@ export async function recordLogGaps(
   return result.count;
 }
 
-/** Deletes execution log rows and gap markers older than `maxAgeMs`; returns how many rows went. */
+/**
+ * Deletes execution log blocks whose rows are all older than `maxAgeMs`, and such gap markers;
+ * returns how many rows went. A block is one batch (rows of a flush interval), so a row outlives
+ * the cutoff at most by the time spread of its batch.
+ */
 export async function deleteLogsOlderThan(sql: Sql, maxAgeMs: number): Promise<number> {
   const cutoff = sql`now() - make_interval(secs => ${maxAgeMs / 1000})`;
-  const rows = await sql`delete from execution_logs where at < ${cutoff}`;
+  const [{ n }] = await sql<{ n: number }[]>`
+    with d as (delete from execution_log_blocks where max_at < ${cutoff} returning n)
+    select coalesce(sum(n), 0)::float8 as n from d`;
   await sql`delete from execution_log_gaps where last_at < ${cutoff}`;
-  return rows.count;
+  return n;
 }
 
-/** Keeps the newest `maxRows` execution log rows of one app; returns how many went. */
+/**
+ * Keeps the newest `maxRows` execution log rows of one app; returns how many went. Blocks wholly
+ * older than the newest `maxRows` rows are deleted (read without their rows); the one block
+ * holding the cut keeps its newest rows: it is re-encoded without its first rows and its
+ * `first_id` advances by as many, so every kept row keeps its id. One transaction, the cut block
+ * locked, so a concurrent trim of the same app finds it already cut.
+ */
 export async function trimAppLogs(sql: Sql, appId: string, maxRows: number): Promise<number> {
-  const rows = await sql`
-    delete from execution_logs
-    where app_id = ${appId} and id <= (
-      select id from execution_logs where app_id = ${appId}
-      order by id desc offset ${maxRows} limit 1)`;
-  return rows.count;
+  return await sql.begin(async (tx) => {
+    const [gone] = await tx<{ n: number }[]>`
+      with k as (
+        select first_id, n, sum(n) over (order by first_id desc) as upto
+        from execution_log_blocks where app_id = ${appId}
+      ), d as (
+        delete from execution_log_blocks b using k
+        where b.app_id = ${appId} and b.first_id = k.first_id and k.upto - k.n >= ${maxRows}
+        returning b.n
+      )
+      select coalesce(sum(n), 0)::float8 as n from d`;
+    const [cut] = await tx<
+      { first_id: string; n: number; codec: number; rows: Uint8Array; upto: number }[]
+    >`
+      select b.first_id::text, b.n, b.codec, b.rows, k.upto::float8 as upto
+      from execution_log_blocks b join (
+        select first_id, n, sum(n) over (order by first_id desc) as upto
+        from execution_log_blocks where app_id = ${appId}) k on k.first_id = b.first_id
+      where b.app_id = ${appId} and k.upto > ${maxRows} and k.upto - k.n < ${maxRows}
+      for update of b`;
+    if (!cut) return gone.n;
+    const drop = cut.upto - maxRows;
+    const kept = decodeLogTuples(cut.codec, cut.rows).slice(drop);
+    let min = Infinity;
+    for (const t of kept) if (t[14] < min) min = t[14];
+    const bytes = Buffer.from(deflateRawSync(JSON.stringify(kept), { level: 1 }));
+    await tx`
+      update execution_log_blocks
+      set first_id = first_id + ${drop}, n = ${kept.length}, min_at = ${new Date(min)},
+        codec = ${LogCodec.deflate}, rows = ${bytes}
+      where app_id = ${appId} and first_id = ${cut.first_id}::bigint`;
+    return gone.n + drop;
+  });
+}
+
+/**
+ * Every stored execution log row (of one app, or all), oldest first, decoded: for tests and
+ * operators' checks; bounded by `limit` (default 100 000). The API reads through
+ * manager/logs/repo.ts, which decodes only the blocks a page needs.
+ */
+export async function readExecutionLogs(
+  sql: Sql,
+  opts: { appId?: string; limit?: number } = {},
+): Promise<(StoredLogRow & { id: string; app_id: string })[]> {
+  const limit = opts.limit ?? 100_000;
+  const blocks = await sql<
+    { app_id: string; first_id: string; codec: number; rows: Uint8Array }[]
+  >`
+    select app_id, first_id::text, codec, rows from execution_log_blocks b
+    where ${opts.appId ? sql`app_id = ${opts.appId}` : sql`true`}
+    order by b.first_id limit ${limit}`;
+  const out: (StoredLogRow & { id: string; app_id: string })[] = [];
+  for (const b of blocks) {
+    const first = BigInt(b.first_id);
+    const tuples = decodeLogTuples(b.codec, b.rows);
+    for (let i = 0; i < tuples.length && out.length < limit; i++) {
+      out.push({ id: (first + BigInt(i)).toString(), app_id: b.app_id, ...tupleRow(tuples[i]) });
+    }
+  }
+  return out;
 }

@@ -258,7 +258,7 @@ Deno.test("apps API - delete cascades, stops the executor and unroutes the app",
     assert.equal(del.status, 204);
     assert.ok(!t.p.pool.stats().some((s) => s.appId === app.id));
     const sql = t.p.db.sql;
-    for (const table of ["scripts", "routes", "app_domains", "schedules", "execution_logs"]) {
+    for (const table of ["scripts", "routes", "app_domains", "schedules", "execution_log_blocks"]) {
       const [{ n }] = await sql`select count(*)::int as n from ${
         sql(table)
       } where app_id = ${app.id}`;

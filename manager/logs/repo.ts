@@ -1,5 +1,14 @@
-/** @module SQL for reading execution logs: keyset pages (newest first) and rows after a cursor. */
+/**
+ * @module SQL for reading execution logs: keyset pages (newest first) and rows after a cursor,
+ * expanded from the blocks the log writer stores (one per app per batch, migration 0004).
+ */
 import type { Sql } from "../../common/db.ts";
+import {
+  decodeLogTuples,
+  type StoredLogRow,
+  type StoredLogTuple,
+  tupleRow,
+} from "../../orchestrator/log_block.ts";
 
 /** Which rows of one app to read. */
 export interface LogFilter {
@@ -35,41 +44,122 @@ export interface LogEntry {
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function where(sql: Sql, f: LogFilter) {
-  const script = f.script === undefined
-    ? sql`true`
-    : uuidRe.test(f.script)
-    ? sql`l.script_id = ${f.script}`
-    : sql`l.script_id in (select id from scripts where app_id = ${f.appId} and name = ${f.script})`;
-  const status = f.status === undefined
-    ? sql`true`
-    : "exact" in f.status
-    ? sql`l.status = ${f.status.exact}`
-    : sql`l.status between ${f.status.class * 100} and ${f.status.class * 100 + 99}`;
-  return sql`l.app_id = ${f.appId} and ${script} and ${status}
-    and ${f.since ? sql`l.at >= ${f.since}` : sql`true`}
-    and ${f.until ? sql`l.at < ${f.until}` : sql`true`}`;
+/** A stored block as read: its first row id, row count and encoded rows. */
+interface BlockRow {
+  first_id: string;
+  n: number;
+  codec: number;
+  rows: Uint8Array;
 }
 
-const columns = (sql: Sql) =>
-  sql`l.id::text, l.at, l.trigger, l.request_id, l.script_id, l.script_version_id,
-    v.version, l.method, l.path, l.host, l.status, l.outcome, l.duration_ms, l.cpu_ms,
-    l.memory_mb, l.error, l.logs`;
+/** Blocks fetched per query: the first query reads few (a page is usually in the newest one). */
+const FIRST_BLOCKS = 2;
+const MAX_BLOCKS = 64;
+/** Queries per read at most; with the doubling above that covers millions of blocks. */
+const MAX_QUERIES = 10_000;
 
-/** Newest first, strictly older than `beforeId` when given. */
+/** A row predicate for the filter; null when no row can match (an unknown script name). */
+async function rowTest(
+  sql: Sql,
+  f: LogFilter,
+): Promise<((r: StoredLogTuple) => boolean) | null> {
+  let scripts: Set<string> | undefined;
+  if (f.script !== undefined) {
+    if (uuidRe.test(f.script)) scripts = new Set([f.script.toLowerCase()]);
+    else {
+      const ids = await sql<{ id: string }[]>`
+        select id from scripts where app_id = ${f.appId} and name = ${f.script}`;
+      if (ids.length === 0) return null;
+      scripts = new Set(ids.map((r) => r.id));
+    }
+  }
+  const st = f.status;
+  const [lo, hi] = st === undefined
+    ? [-Infinity, Infinity]
+    : "exact" in st
+    ? [st.exact, st.exact]
+    : [st.class * 100, st.class * 100 + 99];
+  const since = f.since?.getTime() ?? -Infinity;
+  const until = f.until?.getTime() ?? Infinity;
+  return (t) =>
+    (scripts === undefined || (t[0] !== null && scripts.has(t[0]))) &&
+    t[7] >= lo && t[7] <= hi && t[14] >= since && t[14] < until;
+}
+
+/** Block-level bounds: only blocks whose time span overlaps the filter's are read. */
+function blockWhere(sql: Sql, f: LogFilter) {
+  return sql`app_id = ${f.appId}
+    and ${f.since ? sql`max_at >= ${f.since}` : sql`true`}
+    and ${f.until ? sql`min_at < ${f.until}` : sql`true`}`;
+}
+
+/** Adds each row's version number, in one query for the page. */
+async function withVersions(sql: Sql, rows: (StoredLogRow & { id: string })[]) {
+  const ids = [...new Set(rows.map((r) => r.script_version_id).filter((v) => v !== null))];
+  const versions = new Map<string, number>();
+  if (ids.length > 0) {
+    const found = await sql<{ id: string; version: number }[]>`
+      select id, version from script_versions where id = any(${ids}::uuid[])`;
+    for (const v of found) versions.set(v.id, v.version);
+  }
+  return rows.map((r): LogEntry => ({
+    id: r.id,
+    at: r.at,
+    trigger: r.trigger,
+    request_id: r.request_id,
+    script_id: r.script_id,
+    script_version_id: r.script_version_id,
+    version: r.script_version_id === null ? null : versions.get(r.script_version_id) ?? null,
+    method: r.method,
+    path: r.path,
+    host: r.host,
+    status: r.status,
+    outcome: r.outcome,
+    duration_ms: r.duration_ms,
+    cpu_ms: r.cpu_ms,
+    memory_mb: r.memory_mb,
+    error: r.error,
+    logs: r.logs,
+  }));
+}
+
+/**
+ * Newest first, strictly older than `beforeId` when given. Blocks are read newest first on
+ * (app_id, first_id), a few per query and then more, and decoded one by one until the page is
+ * full, so a page decodes the blocks it shows and the ones its filters skip, not the whole app.
+ */
 export async function listLogs(
   sql: Sql,
   f: LogFilter,
   page: { limit: number; beforeId?: string },
 ): Promise<LogEntry[]> {
-  return [
-    ...await sql<LogEntry[]>`
-      select ${columns(sql)} from execution_logs l
-      left join script_versions v on v.id = l.script_version_id
-      where ${where(sql, f)}
-        and ${page.beforeId ? sql`l.id < ${page.beforeId}::bigint` : sql`true`}
-      order by l.id desc limit ${page.limit}`,
-  ];
+  const test = await rowTest(sql, f);
+  if (!test) return [];
+  const before = page.beforeId === undefined ? undefined : BigInt(page.beforeId);
+  const out: (StoredLogRow & { id: string })[] = [];
+  let below = before;
+  let count = FIRST_BLOCKS;
+  for (let q = 0; q < MAX_QUERIES && out.length < page.limit; q++) {
+    const blocks = await sql<BlockRow[]>`
+      select first_id::text, n, codec, rows from execution_log_blocks b
+      where ${blockWhere(sql, f)}
+        and ${below === undefined ? sql`true` : sql`first_id < ${below.toString()}::bigint`}
+      order by b.first_id desc limit ${count}`;
+    for (const b of blocks) {
+      const first = BigInt(b.first_id);
+      const tuples = decodeLogTuples(b.codec, b.rows);
+      for (let i = tuples.length - 1; i >= 0 && out.length < page.limit; i--) {
+        const id = first + BigInt(i);
+        if (before !== undefined && id >= before) continue;
+        if (test(tuples[i])) out.push({ id: id.toString(), ...tupleRow(tuples[i]) });
+      }
+      if (out.length >= page.limit) break;
+    }
+    if (blocks.length < count) break;
+    below = BigInt(blocks[blocks.length - 1].first_id);
+    count = Math.min(count * 2, MAX_BLOCKS);
+  }
+  return await withVersions(sql, out);
 }
 
 /** Oldest first, strictly newer than `afterId` (live tails). */
@@ -79,20 +169,58 @@ export async function logsAfter(
   afterId: string,
   limit: number,
 ): Promise<LogEntry[]> {
-  return [
-    ...await sql<LogEntry[]>`
-      select ${columns(sql)} from execution_logs l
-      left join script_versions v on v.id = l.script_version_id
-      where ${where(sql, f)} and l.id > ${afterId}::bigint
-      order by l.id limit ${limit}`,
-  ];
+  const test = await rowTest(sql, f);
+  if (!test) return [];
+  const after = BigInt(afterId);
+  const out: (StoredLogRow & { id: string })[] = [];
+  // The newest block starting at or before `afterId` may hold newer rows; later blocks all do.
+  let from: bigint | undefined;
+  let count = FIRST_BLOCKS;
+  for (let q = 0; q < MAX_QUERIES && out.length < limit; q++) {
+    const blocks = await sql<BlockRow[]>`
+      select first_id::text, n, codec, rows from execution_log_blocks b
+      where ${blockWhere(sql, f)} and ${
+      from === undefined
+        ? sql`first_id >= coalesce((select max(first_id) from execution_log_blocks
+            where app_id = ${f.appId} and first_id <= ${afterId}::bigint), 0)`
+        : sql`first_id > ${from.toString()}::bigint`
+    }
+      order by b.first_id limit ${count}`;
+    for (const b of blocks) {
+      const first = BigInt(b.first_id);
+      if (first + BigInt(b.n) - 1n <= after) continue;
+      const tuples = decodeLogTuples(b.codec, b.rows);
+      for (let i = 0; i < tuples.length && out.length < limit; i++) {
+        const id = first + BigInt(i);
+        if (id > after && test(tuples[i])) out.push({ id: id.toString(), ...tupleRow(tuples[i]) });
+      }
+      if (out.length >= limit) break;
+    }
+    if (blocks.length < count) break;
+    from = BigInt(blocks[blocks.length - 1].first_id);
+    count = Math.min(count * 2, MAX_BLOCKS);
+  }
+  return await withVersions(sql, out);
 }
 
 /** The newest row id of an app ("0" when it has none). */
 export async function latestLogId(sql: Sql, appId: string): Promise<string> {
-  const [row] = await sql<{ id: string | null }[]>`
-    select max(id)::text as id from execution_logs where app_id = ${appId}`;
+  const [row] = await sql<{ id: string }[]>`
+    select (first_id + n - 1)::text as id from execution_log_blocks where app_id = ${appId}
+    order by first_id desc limit 1`;
   return row?.id ?? "0";
+}
+
+/** When the row `id` of an app happened, or null when it is not stored (any more). */
+async function logTime(sql: Sql, appId: string, id: string): Promise<Date | null> {
+  const [b] = await sql<BlockRow[]>`
+    select first_id::text, n, codec, rows from execution_log_blocks b
+    where app_id = ${appId} and first_id <= ${id}::bigint
+    order by b.first_id desc limit 1`;
+  if (!b) return null;
+  const i = Number(BigInt(id) - BigInt(b.first_id));
+  if (i >= b.n) return null;
+  return new Date(decodeLogTuples(b.codec, b.rows)[i][14]);
 }
 
 /** Execution log rows of an app that were never written, as one marker. */
@@ -112,18 +240,14 @@ export async function listLogGaps(
   appId: string,
   w: { from?: Date; to?: Date; toId?: string; limit: number },
 ): Promise<LogGapEntry[]> {
+  const toAt = w.toId === undefined ? undefined : await logTime(sql, appId, w.toId);
   return [
     ...await sql<LogGapEntry[]>`
       select id::text, dropped::float8 as dropped, first_at, last_at from execution_log_gaps g
       where g.app_id = ${appId}
         and ${w.from ? sql`g.last_at >= ${w.from}` : sql`true`}
         and ${w.to ? sql`g.first_at <= ${w.to}` : sql`true`}
-        and ${
-      w.toId
-        ? sql`g.first_at <= coalesce(
-            (select at from execution_logs where id = ${w.toId}::bigint), 'infinity')`
-        : sql`true`
-    }
+        and ${toAt ? sql`g.first_at <= ${toAt}` : sql`true`}
       order by g.last_at desc, g.id desc limit ${w.limit}`,
   ];
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../common/config.ts";
 import { createLogger } from "../../common/logging.ts";
 import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
+import { readExecutionLogs } from "../../orchestrator/repo.ts";
 import { createPlatform } from "../../server.ts";
 
 const source = `export default {
@@ -48,10 +49,9 @@ Deno.test("scheduler - runs due schedules, a missed tick once, and records each 
     assert.ok(runs.every((r) => r.status === "ok"), JSON.stringify(runs));
     await platform.scheduler.idle();
     await platform.logs.flush();
-    const logs = await db.sql`
-      select trigger, status, logs from execution_logs where trigger = 'cron' order by id limit 1`;
+    const logs = (await readExecutionLogs(db.sql)).filter((r) => r.trigger === "cron");
     assert.equal(logs[0].status, 204);
-    assert.match(logs[0].logs[0].message, /^tick .+ number cron$/);
+    assert.match((logs[0].logs[0] as { message: string }).message, /^tick .+ number cron$/);
   } finally {
     await platform.close();
     await db.close();
