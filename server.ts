@@ -36,6 +36,8 @@ export interface Platform {
   console: Hono;
   /** Both on one port, split by host (when the console port is the tenant port). */
   shared: Hono;
+  /** `tenant` without Hono in between: what the tenant listener serves. */
+  tenantFetch: (req: Request, info?: unknown) => Promise<Response>;
   db: Database;
   pool: ExecutorPool;
   routing: Routing;
@@ -173,7 +175,12 @@ export async function serve(config: Config): Promise<void> {
   // The console keeps its own share of connections, so a tenant flood never locks the owner out.
   const consoleCap = config.console.shared ? 0 : Math.max(8, Math.floor(total / 8));
   const listeners: HttpListener[] = [];
-  const serveOn = (port: number, hostname: string, entry: Hono, maxConnections: number) => {
+  const serveOn = (
+    port: number,
+    hostname: string,
+    entry: { fetch: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> },
+    maxConnections: number,
+  ) => {
     const server = listenOrExplain(port, hostname, () =>
       listen({
         port,
@@ -201,7 +208,8 @@ export async function serve(config: Config): Promise<void> {
         platform.console,
         consoleCap,
       );
-      const port = serveOn(config.port, config.hostname, platform.tenant, total - consoleCap);
+      const tenant = { fetch: platform.tenantFetch };
+      const port = serveOn(config.port, config.hostname, tenant, total - consoleCap);
       log.info(
         `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
           `console and admin API on http://localhost:${consolePort}/api/v1/`,

@@ -8,6 +8,8 @@ import type { Death, ExecutorProcess, InvocationSink } from "./supervisor.ts";
 import type { Completion, Invocation, LogLine, Outcome } from "./types.ts";
 
 const MAX_ERROR_CHARS = 4_000;
+/** A call still running after this long learns when its client goes away. */
+const CLIENT_WATCH_MS = 100;
 /** Response headers kept at most (the executor is not trusted to send a sane number). */
 const MAX_HEADERS = 1_000;
 /** How long a cancelled invocation's Worker has to acknowledge before its thread is checked. */
@@ -88,9 +90,13 @@ export class Call implements InvocationSink {
     if (body) this.#pump(body);
   }
 
-  /** Starts watching the client (see `CallOptions.signal`); called by the pool's sweep. */
-  watchClient(): void {
+  /**
+   * Starts watching the client once the call has run `CLIENT_WATCH_MS` (see
+   * `CallOptions.signal`); called by the pool's sweep.
+   */
+  watchClient(now: number): void {
     if (this.#signal || this.#done || !this.#o.signal) return;
+    if (now - this.#o.start < CLIENT_WATCH_MS) return;
     const signal = this.#signal = this.#o.signal();
     if (signal.aborted) return this.#clientClosed();
     signal.addEventListener("abort", this.#onAbort, { once: true });

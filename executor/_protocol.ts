@@ -126,6 +126,8 @@ export const KIND_CONTROL = 1;
 const frameEncoder = new TextEncoder();
 const frameDecoder = new TextDecoder();
 
+let scratch = new Uint8Array(16 * 1024);
+
 /** Prefix and header of one frame whose body (of `bodyLength` bytes) follows separately. */
 export function frameHead(
   header: Record<string, unknown>,
@@ -133,14 +135,19 @@ export function frameHead(
   w: number,
   kind: number,
 ): Uint8Array {
-  const json = frameEncoder.encode(JSON.stringify(header));
-  const head = new Uint8Array(PREFIX_BYTES + json.byteLength);
-  const view = new DataView(head.buffer);
-  view.setUint32(0, json.byteLength);
+  const json = JSON.stringify(header);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: encoded once into a reused buffer, copied once.
+  const most = PREFIX_BYTES + json.length * 3;
+  if (scratch.byteLength < most) scratch = new Uint8Array(Math.max(most, scratch.byteLength * 2));
+  const { written } = frameEncoder.encodeInto(json, scratch.subarray(PREFIX_BYTES));
+  const view = new DataView(scratch.buffer);
+  view.setUint32(0, written);
   view.setUint32(4, bodyLength);
   view.setUint32(8, w);
   view.setUint32(12, kind);
-  head.set(json, PREFIX_BYTES);
+  const head = scratch.slice(0, PREFIX_BYTES + written);
+  // A buffer grown for one huge header (a source of several MB) is not kept.
+  if (scratch.byteLength > 1024 * 1024) scratch = new Uint8Array(16 * 1024);
   return head;
 }
 

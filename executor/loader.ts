@@ -334,11 +334,24 @@ function streamedBody(state: Live): ReadableStream<Uint8Array> {
 const SLOW = Symbol("slow");
 /** At most this much of a response body that is ready at once is read before its head is sent. */
 const PREBUFFER_BYTES = 16 * 1024 * 1024;
-/** The read's result if the body had it ready (within a few microtasks), else SLOW. */
+/**
+ * The read's result if the body had it ready (a body made from a string, bytes or a closed
+ * stream settles within a couple of microtasks), else SLOW: then the body is streamed.
+ */
 function soon<T>(read: Promise<T>): Promise<T | typeof SLOW> {
-  let tick: Promise<unknown> = Promise.resolve();
-  for (let i = 0; i < 16; i++) tick = tick.then();
-  return Promise.race([read, tick.then((): typeof SLOW => SLOW)]);
+  let settled = false;
+  let value: T | undefined;
+  read.then((v) => {
+    settled = true;
+    value = v;
+  }, () => {
+    settled = true;
+  });
+  return (async () => {
+    for (let i = 0; i < 6 && !settled; i++) await null;
+    // A rejected read is awaited by the caller, which then sees the error.
+    return settled ? (value !== undefined ? value : await read) : SLOW;
+  })();
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {

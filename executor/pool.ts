@@ -338,7 +338,7 @@ class Pool implements ExecutorPool {
       const now = performance.now();
       for (const c of this.#calls) {
         if (!c.finished && now >= c.deadline) c.expire(now);
-        else c.watchClient();
+        else c.watchClient(now);
         if (c.finished) this.#calls.delete(c);
       }
       if (this.#calls.size === 0) {

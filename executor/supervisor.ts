@@ -53,6 +53,34 @@ interface Pending {
   sink: InvocationSink;
 }
 
+/**
+ * The invoke frame's header, without what the loader does not read or can default (every byte
+ * is encoded, written, read and parsed once per request).
+ */
+function invokeHeader(id: number, msg: Omit<InvokeMessage, "t" | "id">): Record<string, unknown> {
+  const header: Record<string, unknown> = {
+    t: "invoke",
+    id,
+    kind: msg.kind,
+    method: msg.method,
+    url: msg.url,
+    headers: msg.headers,
+    requestId: msg.requestId,
+    remoteAddr: msg.remoteAddr,
+    maxBodyBytes: msg.maxBodyBytes,
+  };
+  for (const _ in msg.params) {
+    header.params = msg.params;
+    break;
+  }
+  if (msg.stream) header.stream = true;
+  if (msg.kind === "scheduled") {
+    header.cron = msg.cron;
+    header.scheduledTime = msg.scheduledTime;
+  }
+  return header;
+}
+
 /** A live executor child process and its socket; user code runs only inside it. */
 export class ExecutorProcess {
   /** The app it serves; a spare's placeholder until `adopt()` binds it. */
@@ -347,7 +375,7 @@ export class ExecutorProcess {
     this.#usage?.start(id, msg.w);
     // A frozen process is resumed before its frame is written (the kernel buffers it meanwhile).
     this.#watcher?.invoked(msg.w);
-    this.#write({ t: "invoke", id, ...msg }, body, msg.w, KIND_CALL);
+    this.#write(invokeHeader(id, msg), body, msg.w, KIND_CALL);
     return id;
   }
 

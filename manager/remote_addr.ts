@@ -62,13 +62,22 @@ export function remoteAddrOf(
   c: Context,
   opts: ClientAddrOptions = {},
 ): InvokeOptions["remoteAddr"] {
-  const info = c.env as { remoteAddr?: { hostname?: string; port?: number } } | undefined;
+  return remoteAddrFrom(c.env, c.req.raw.headers, opts);
+}
+
+/** `remoteAddrOf` from `Deno.serve`'s handler info and the request headers (no Hono context). */
+export function remoteAddrFrom(
+  serveInfo: unknown,
+  headers: Headers,
+  opts: ClientAddrOptions = {},
+): InvokeOptions["remoteAddr"] {
+  const info = serveInfo as { remoteAddr?: { hostname?: string; port?: number } } | undefined;
   const peer = info?.remoteAddr?.hostname ?? "127.0.0.1";
   const port = info?.remoteAddr?.port ?? 0;
   const proxies = opts.trustedProxies ?? NO_TRUSTED_PROXIES;
   // The common case, on every tenant request: no proxy to believe, no address to parse.
   if (proxies.none) return { transport: "tcp", hostname: peer, port };
-  const client = clientAddress(peer, c.req.raw.headers, proxies);
+  const client = clientAddress(peer, headers, proxies);
   return { transport: "tcp", hostname: client, port: client === canonical(peer) ? port : 0 };
 }
 

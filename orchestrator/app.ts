@@ -5,10 +5,16 @@
  * claim.
  */
 import { type Context, Hono } from "hono";
-import { errorBody, invalidHostResponse, notFound, onApiError } from "../common/errors.ts";
+import {
+  errorBody,
+  errorResponse,
+  invalidHostResponse,
+  notFound,
+  onApiError,
+} from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
 import { isConsoleCookie, withoutConsoleCookies } from "../manager/console_cookies.ts";
-import { createTrustedProxies, remoteAddrOf } from "../manager/remote_addr.ts";
+import { createTrustedProxies, remoteAddrFrom, remoteAddrOf } from "../manager/remote_addr.ts";
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";
 import type { TenantHandler } from "./tenant.ts";
@@ -34,6 +40,11 @@ export interface Entries {
   console: Hono;
   /** One port for both: console hosts go to the console, every other host to the tenants. */
   shared: Hono;
+  /**
+   * `tenant` without Hono in between, for the tenant listener (the data plane's hot path): the
+   * same answers, one context and one router fewer per request.
+   */
+  tenantFetch: (req: Request, info?: unknown) => Promise<Response>;
 }
 
 const TLS_ASK = "/api/v1/internal/tls-ask";
@@ -48,7 +59,15 @@ export function createEntries(parts: EntryParts): Entries {
 
   const tenant = new Hono();
   tenant.onError(onError);
-  tenant.all("*", (c) => serveTenant(parts.tenant, c, clientOf(c)));
+  tenant.all("*", (c) => serveTenant(parts.tenant, c.req.raw, clientOf(c)));
+  const tenantFetch = async (req: Request, info?: unknown): Promise<Response> => {
+    try {
+      return await serveTenant(parts.tenant, req, remoteAddrFrom(info, req.headers, addrOpts));
+    } catch (err) {
+      parts.log.error("unhandled error", { err });
+      return errorResponse(500, "internal", "Internal server error");
+    }
+  };
 
   const console = new Hono();
   console.onError(onError);
@@ -99,9 +118,9 @@ export function createEntries(parts: EntryParts): Entries {
     const toConsole = (host !== null && consoleHosts.has(host)) ||
       (c.req.path === TLS_ASK && isLoopback(clientOf(c).hostname));
     if (toConsole) return await console.fetch(c.req.raw, c.env);
-    return await serveTenant(parts.tenant, c, clientOf(c));
+    return await serveTenant(parts.tenant, c.req.raw, clientOf(c));
   });
-  return { tenant, console, shared };
+  return { tenant, console, shared, tenantFetch };
 }
 
 /** The Host header (or the URL's host for in-process requests) normalised; null when malformed. */
@@ -121,10 +140,10 @@ function hostOf(c: Context): string | null {
  */
 async function serveTenant(
   handler: TenantHandler,
-  c: Context,
+  raw: Request,
   client: ReturnType<typeof remoteAddrOf>,
 ): Promise<Response> {
-  let req = c.req.raw;
+  let req = raw;
   const cookie = req.headers.get("cookie");
   if (cookie !== null && cookie.includes("picloud_")) {
     const headers = new Headers(req.headers);

@@ -63,6 +63,28 @@ Deno.test("break 1 - tenant scripts never answer on the console's origin (defaul
       assert.deepEqual(res.headers.getSetCookie(), ["theme=dark"]);
     });
 
+    await t.step("the listener's entry (no Hono in between) gives the same answers", async () => {
+      const info = { remoteAddr: { transport: "tcp", hostname: "203.0.113.5", port: 4000 } };
+      const res = await p.tenantFetch(
+        new Request("http://localhost/nosy", {
+          headers: { cookie: `a=1; picloud_session=${token}; b=2` },
+        }),
+        info,
+      );
+      const text = await res.text();
+      assert.ok(!text.includes(token), text);
+      assert.ok(text.endsWith("a=1; b=2|-"), text);
+      assert.deepEqual(res.headers.getSetCookie(), ["theme=dark"]);
+      const me = await p.tenantFetch(new Request("http://localhost/api/v1/admin/me"), info);
+      assert.equal(me.status, 404);
+      assert.equal((await me.json()).error.code, "no_route");
+      const bad = await p.tenantFetch(
+        new Request("http://localhost/", { headers: { host: "a b" } }),
+      );
+      assert.equal(bad.status, 400);
+      assert.equal((await bad.json()).error.code, "invalid_host");
+    });
+
     await t.step("execute answers on the console origin as a script-less sandbox", async () => {
       const res = await p.console.request(`http://localhost/api/v1/execute/${s.body.id}`, {
         headers: { authorization: `Bearer ${token}`, cookie: `picloud_session=${token}; a=1` },
