@@ -79,6 +79,8 @@ async function timedFetch(pool: ExecutorPool, s: ScriptRef): Promise<number> {
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Between two new apps: long enough for the pool to start and warm its next spare executor. */
+const NEW_APP_GAP_MS = 1_000;
 
 /** Bare Worker spawn to first message, serialised. */
 async function workerSpawn(samples: number): Promise<number[]> {
@@ -114,7 +116,8 @@ async function poolPaths(tmpDir: string, samples: number): Promise<Record<string
     }
     const newApp: number[] = [];
     for (let i = 0; i < samples; i++) {
-      await pause(150);
+      // New apps arrive far apart (someone creates one): time for the pool to re-arm its spare.
+      await pause(NEW_APP_GAP_MS);
       const appId = `cold-app-${i}`;
       newApp.push(await timedFetch(pool, ref(appId, "1")));
       await pool.stopApp(appId);

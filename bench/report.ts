@@ -103,8 +103,11 @@ export function checkTargets(r: Results): TargetCheck[] {
   return out;
 }
 
-/** The human-readable report (Markdown tables and PASS/FAIL lines). */
-export function formatReport(r: Results, targets: TargetCheck[]): string {
+/**
+ * The human-readable report (Markdown tables and PASS/FAIL lines). With `before` (the previous
+ * full run, from the committed latest.json), its ratios are shown beside this run's.
+ */
+export function formatReport(r: Results, targets: TargetCheck[], before?: Results | null): string {
   const m = r.machine;
   const lines: string[] = [];
   lines.push(
@@ -115,13 +118,16 @@ export function formatReport(r: Results, targets: TargetCheck[]): string {
     `HTTP hello world: wrk -t${r.wrk.threads} -c${r.wrk.connections}, warm-up ${r.wrk.warmupS} s, ` +
       `${r.wrk.rounds} × ${r.wrk.durationS} s rounds, median; Host: localhost`,
     "",
-    "| server | req/s | × raw | p50 ms | p99 ms | CPU µs/req tree (main) | RSS idle MB tree (main) | RSS load MB | noisy |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| server | req/s | × raw | × raw before | p50 ms | p99 ms | CPU µs/req tree (main) | RSS idle MB tree (main) | RSS load MB | noisy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   );
   const raw = find(r, "raw Deno.serve");
+  const rawBefore = before ? find(before, "raw Deno.serve") : undefined;
   for (const t of r.throughput) {
+    const old = before ? find(before, t.name) : undefined;
+    const ratioBefore = old && rawBefore ? f(old.rps / rawBefore.rps, 2) : "n/a";
     lines.push(
-      `| ${t.name} | ${f(t.rps, 0)} | ${raw ? f(t.rps / raw.rps, 2) : "n/a"} | ${
+      `| ${t.name} | ${f(t.rps, 0)} | ${raw ? f(t.rps / raw.rps, 2) : "n/a"} | ${ratioBefore} | ${
         f(t.p50Ms, 2)
       } | ` +
         `${f(t.p99Ms, 2)} | ${f(t.cpuUsPerReq, 0)} (${f(t.mainCpuUsPerReq, 0)}) | ${
@@ -138,7 +144,12 @@ export function formatReport(r: Results, targets: TargetCheck[]): string {
       `Cold start, median of ${cs.samples.newAppPool.length} (ms): ` +
         `new script, warm app, HTTP ${f(cs.newScriptHttpMs)} (deploy via ${cs.newScriptVia}; ` +
         `next request ${f(cs.warmHttpMs)}) · new script via pool ${f(cs.newScriptPoolMs)} · ` +
-        `new app via pool ${f(cs.newAppPoolMs)} · bare Worker spawn ${f(cs.workerSpawnMs)}`,
+        `new app via pool ${f(cs.newAppPoolMs)} · bare Worker spawn ${f(cs.workerSpawnMs)}` +
+        (before?.coldStart
+          ? ` (before: new app ${f(before.coldStart.newAppPoolMs)}, new script HTTP ${
+            f(before.coldStart.newScriptHttpMs)
+          }, Worker spawn ${f(before.coldStart.workerSpawnMs)})`
+          : ""),
     );
   }
   const idle = r.idle;
@@ -167,6 +178,12 @@ export function formatReport(r: Results, targets: TargetCheck[]): string {
     );
   }
   if (r.overcommit) lines.push("", ...formatOvercommit(r.overcommit));
+  if (before) {
+    lines.push(
+      "",
+      `"before": the previous full run (${before.machine.date}), read from bench/results/latest.json.`,
+    );
+  }
   lines.push("", "DESIGN.md targets:");
   for (const t of targets) {
     const tag = t.pass === null ? "SKIP" : t.pass ? "PASS" : "FAIL";

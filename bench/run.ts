@@ -40,6 +40,15 @@ const PROFILES = {
 const RUN_LIMIT_S = { full: 570, quick: 170 };
 
 /** Replaces everything after the `<!-- latest -->` marker of bench/README.md with the report. */
+/** The last full run (the committed latest.json), to show its ratios beside this run's. */
+async function previousRun(dir: URL): Promise<Results | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL("latest.json", dir))) as Results;
+  } catch {
+    return null;
+  }
+}
+
 async function pasteIntoReadme(report: string): Promise<void> {
   const url = new URL("./README.md", import.meta.url);
   const text = await Deno.readTextFile(url);
@@ -165,8 +174,8 @@ async function main(args: string[]): Promise<number> {
       elapsedS: (performance.now() - t0) / 1000,
     };
     const targets = checkTargets(results);
-    const report = formatReport(results, targets);
     const dir = new URL("./results/", import.meta.url);
+    const report = formatReport(results, targets, await previousRun(dir));
     await Deno.mkdir(dir, { recursive: true });
     const name = mode === "full" && !only ? "latest.json" : `latest-${mode}.json`;
     await Deno.writeTextFile(

@@ -12,7 +12,12 @@ import {
 } from "./_protocol.ts";
 
 /** Delay before a used spare loader is replaced, so its spawn does not compete with the first import. */
-const SPARE_REFILL_MS = 25;
+/**
+ * A used spare loader is replaced only once the child has been quiet this long (no frame in or
+ * out) and every new Worker has answered once: creating a Worker blocks this thread for ~15 ms,
+ * which would otherwise land on a request in flight (often the new script's first one).
+ */
+const SPARE_QUIET_MS = 10;
 /** A Worker's frame carries a chunk or a whole small response at most. */
 const MAX_REPLY_BODY_BYTES = Math.max(CHUNK_BYTES, INLINE_BYTES);
 
@@ -104,11 +109,22 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   };
   let spare: Worker | null = spawnSpare();
   let refill: ReturnType<typeof setTimeout> | undefined;
+  let lastActivity = performance.now();
+  /** Workers that have not answered yet (their first import and request are under way). */
+  const starting = new Set<number>();
+  const refillWhenQuiet = () => {
+    clearTimeout(refill);
+    refill = setTimeout(() => {
+      const quietFor = performance.now() - lastActivity;
+      if (spare) return;
+      if (quietFor < SPARE_QUIET_MS || starting.size > 0) return refillWhenQuiet();
+      spare = spawnSpare();
+    }, SPARE_QUIET_MS);
+  };
   const takeSpare = (): Worker => {
     const worker = spare ?? spawn([]);
     spare = null;
-    clearTimeout(refill);
-    refill = setTimeout(() => spare ??= spawnSpare(), SPARE_REFILL_MS);
+    refillWhenQuiet();
     return worker;
   };
 
@@ -136,6 +152,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
     out.send({ t: "fail", id, code: "script_error", message, logs: [], producedBytes: 0 }, null, w);
   /** An invocation's frame, routed to its Worker unparsed. */
   const route = (bytes: Uint8Array, w: number) => {
+    lastActivity = performance.now();
     if (workers.has(w)) {
       let frames = inbox.get(w);
       if (!frames) inbox.set(w, frames = []);
@@ -157,6 +174,8 @@ export async function runExecutorChild(args: string[]): Promise<void> {
    * Worker can only ever speak for that Worker.
    */
   const relay = (w: number, data: unknown) => {
+    lastActivity = performance.now();
+    starting.delete(w);
     if (!(data instanceof Uint8Array)) return;
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const whole = scanBatch(data, MAX_HEADER_BYTES, MAX_REPLY_BODY_BYTES, (offset) => {
@@ -177,6 +196,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
       const worker = msg.netAllow.length === 0 ? takeSpare() : spawn(msg.netAllow);
       worker.onmessage = (e) => relay(w, e.data);
       workers.set(w, worker);
+      starting.add(w);
       announce(w, worker);
       worker.postMessage({
         t: "load",
@@ -199,6 +219,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
       workers.get(w)?.terminate();
       workers.delete(w);
       broken.delete(w);
+      starting.delete(w);
     }
   };
   const flushInbox = () => {
