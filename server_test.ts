@@ -92,6 +92,11 @@ Deno.test("platform - deploy, route with params, redeploy, execute, and logs", a
       ["execute", 200, "ok"],
     ]);
     assert.equal(rows[0].path, "/hello/ann");
+    // Usage in every row, the first request of a new Worker included.
+    for (const row of rows) {
+      assert.equal(typeof row.cpu_ms, "number", JSON.stringify(row));
+      assert.ok(typeof row.memory_mb === "number" && row.memory_mb > 0, JSON.stringify(row));
+    }
     assert.equal((rows[0].logs[0] as { message: string }).message, "greeting ann");
   });
 });

@@ -5,6 +5,8 @@ import type { IdleResult } from "./idle.ts";
 import { formatOvercommit, type OvercommitResult } from "./overcommit.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ThroughputResult } from "./throughput.ts";
+import { formatNeighbours, type NeighboursResult } from "./neighbours.ts";
+import type { LogPathResult } from "./log_path.ts";
 import type { Machine } from "./_tools.ts";
 import type { WrkParams } from "./_wrk.ts";
 
@@ -19,6 +21,10 @@ export interface Results {
   scale: ScaleResult | null;
   /** More active apps than the executor cap (absent in results written before it existed). */
   overcommit?: OvercommitResult | null;
+  /** Head-of-line blocking between scripts of one app (absent in older results). */
+  neighbours?: NeighboursResult | null;
+  /** The execution log path: rows/s and CPU per row (absent in older results). */
+  logPath?: LogPathResult[] | null;
   errors: string[];
   elapsedS: number;
 }
@@ -178,6 +184,20 @@ export function formatReport(r: Results, targets: TargetCheck[], before?: Result
     );
   }
   if (r.overcommit) lines.push("", ...formatOvercommit(r.overcommit));
+  if (r.neighbours) lines.push("", formatNeighbours(r.neighbours));
+  if (r.logPath?.length) {
+    lines.push(
+      "",
+      "Execution log path (bench/log_path.ts): form, rows per statement → rows/s, CPU µs/row " +
+        "(main thread / database thread)",
+      ...r.logPath.filter((l) => !l.form.startsWith("list") && !l.form.startsWith("retain")).map(
+        (l) =>
+          `- ${l.db} ${l.form} ${l.batchRows} → ${f(l.rowsPerSec, 0)} rows/s, ${
+            f(l.cpuUsPerRow)
+          } µs (${f(l.mainUsPerRow)} / ${f(l.dbThreadUsPerRow)})`,
+      ),
+    );
+  }
   if (before) {
     lines.push(
       "",

@@ -5,6 +5,8 @@
  */
 
 import { measureColdStart } from "./cold_start.ts";
+import { benchLogPath } from "./log_path.ts";
+import { measureNeighbours } from "./neighbours.ts";
 import { measureIdle } from "./idle.ts";
 import { measureOvercommit } from "./overcommit.ts";
 import { checkTargets, formatReport, type Results } from "./report.ts";
@@ -161,6 +163,16 @@ async function main(args: string[]): Promise<number> {
         () => measureOvercommit(tmpDir, { durationS: p.durationS }),
       )
       : null;
+    const neighbours = want("neighbours")
+      ? await step("neighbours in one app", 20, () => measureNeighbours(tmpDir))
+      : null;
+    const logPath = want("logs")
+      ? await step(
+        "execution log path",
+        60,
+        () => benchLogPath({ rows: 10_000, batchRows: [200, 2000], repeats: 1 }),
+      )
+      : null;
     const results: Results = {
       mode,
       machine,
@@ -170,6 +182,8 @@ async function main(args: string[]): Promise<number> {
       idle,
       scale,
       overcommit,
+      neighbours,
+      logPath,
       errors,
       elapsedS: (performance.now() - t0) / 1000,
     };

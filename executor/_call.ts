@@ -337,7 +337,7 @@ export class Call implements InvocationSink {
       cpuMs: cpuUs === null ? null : cpuUs / 1000,
       memoryMb: outcome.kind === "memory"
         ? Math.round(outcome.usedMb)
-        : (this.#o.ex.lastRssMb || null),
+        : (this.#o.ex.lastRssMb || this.#o.ex.rssMb() || null),
       responseBytes: this.#responseBytes,
     };
     this.#complete(completion);

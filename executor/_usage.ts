@@ -43,6 +43,14 @@ export class UsageMeter {
     clock.file = null;
     clock.n = n;
     clock.misses = 0;
+    // Invocations that started before the thread was known are charged from now on (the child
+    // names the thread as it hands the Worker its script, before its first request runs).
+    if ([...clock.charged.values()].some(Number.isNaN)) {
+      this.#sample(clock, false);
+      if (clock.lastNs >= 0) {
+        for (const [id, ns] of clock.charged) if (Number.isNaN(ns)) clock.charged.set(id, 0);
+      }
+    }
   }
 
   #clock(w: number): Clock {

@@ -160,7 +160,7 @@ export function logRow(
     status,
     outcome: o.kind,
     duration_ms: Math.round(inv.durationMs),
-    cpu_ms: inv.cpuMs === null ? null : Math.round(inv.cpuMs),
+    cpu_ms: inv.cpuMs === null ? null : Math.round(inv.cpuMs * 1000) / 1000,
     memory_mb: inv.memoryMb,
     logs: inv.logs,
     error: o.kind === "ok" ? null : o,

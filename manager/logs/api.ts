@@ -58,8 +58,14 @@ const entrySchema = z.object({
   status: z.number().int(),
   outcome: z.string(),
   duration_ms: z.number().int(),
-  cpu_ms: z.number().int().nullable(),
-  memory_mb: z.number().int().nullable(),
+  cpu_ms: z.number().nonnegative().nullable().describe(
+    "CPU time of the script's thread while the request was in flight, in ms with µs precision " +
+      "(time used while several requests of the script were in flight is shared equally)",
+  ),
+  memory_mb: z.number().int().nullable().describe(
+    "Resident memory of the app's executor process when the request ended (what its memory " +
+      "limit applies to)",
+  ),
   limit: limitSchema.nullable(),
   error: z.record(z.string(), z.unknown()).nullable(),
   logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.number() })),
