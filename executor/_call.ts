@@ -114,10 +114,11 @@ export class Call implements InvocationSink {
         if (this.#sentBytes > maxBodyBytes) return this.#bodyTooLarge();
         for (let offset = 0; offset < value.byteLength; offset += CHUNK_BYTES) {
           // The script reads at its own pace: never more than a window ahead of it.
-          while (this.#unacked >= WINDOW_BYTES && !this.#cancelled) {
+          // A call that ended (the script answered without reading the rest) stops its upload.
+          while (this.#unacked >= WINDOW_BYTES && !this.#cancelled && !this.#done) {
             await new Promise<void>((resolve) => this.#creditWaiter = resolve);
           }
-          if (this.#cancelled) return;
+          if (this.#cancelled || this.#done) return;
           const piece = value.byteLength <= CHUNK_BYTES
             ? value
             : value.subarray(offset, offset + CHUNK_BYTES);
@@ -126,7 +127,7 @@ export class Call implements InvocationSink {
         }
       }
       this.#bodyDone = true;
-      ex.send(this.#id, msg.w, { t: "end" });
+      if (!this.#done) ex.send(this.#id, msg.w, { t: "end" });
     } catch {
       // The client's body failed: it went away, or its upload broke off.
       if (!this.#cancelled) this.#clientClosed();
@@ -154,7 +155,7 @@ export class Call implements InvocationSink {
     if (t === "ack" || t === "result" || t === "end" || t === "fail") this.#acked = true;
     switch (t) {
       case "credit":
-        this.#unacked = Math.max(0, this.#unacked - (Number(header.bytes) || 0));
+        this.#unacked = Math.max(0, this.#unacked - Math.max(0, Number(header.bytes) || 0));
         this.#wakePump();
         return;
       case "ack":

@@ -454,7 +454,7 @@ async function respond(res: Response, msg: InvokeMessage, state: Live): Promise<
       ended = true;
       break;
     }
-    total += got.value.byteLength;
+    total += chunkBytes(got.value);
     if (total > limit) return tooLarge(reader, total);
     chunks.push(got.value);
   }
@@ -466,11 +466,22 @@ async function respond(res: Response, msg: InvokeMessage, state: Live): Promise<
     const next = await (pending ?? reader.read());
     pending = null;
     if (next.done) break;
-    total += next.value.byteLength;
+    total += chunkBytes(next.value);
     if (total > limit) return tooLarge(reader, total);
     await sendChunk(state, next.value);
   }
   return { t: "streamed" };
+}
+
+/** A response body chunk's size; anything but bytes is the script's error, named as such. */
+function chunkBytes(chunk: unknown): number {
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  const kind = chunk === null
+    ? "null"
+    : typeof chunk === "object"
+    ? chunk.constructor?.name
+    : typeof chunk;
+  throw new ScriptFault(`TypeError: response body chunks must be Uint8Array, got ${kind}`);
 }
 
 function tooLarge(reader: ReadableStreamDefaultReader<Uint8Array>, total: number): Ending {
@@ -586,8 +597,8 @@ async function invoke(
       : {
         t: "fail",
         code: "script_error",
-        // A deploy check reports the fault itself, not the loader's own stack.
-        message: msg.kind === "check" && err instanceof ScriptFault ? err.message : errorText(err),
+        // A fault the loader found is reported as itself, without the loader's own stack.
+        message: err instanceof ScriptFault ? err.message : errorText(err),
         producedBytes: 0,
       };
   }

@@ -146,6 +146,29 @@ Deno.test("streaming - a client that goes away aborts request.signal in the scri
   }
 });
 
+Deno.test("streaming - a script that answers without reading its upload stops the upload", async () => {
+  const pool = testPool();
+  try {
+    const s = script("stream-ignore", fixture("streams.js"), {
+      limits: { ...TEST_LIMITS, maxBodyBytes: 64 << 20 },
+    });
+    const { body, controller } = feeder();
+    // More than a window's worth, so the upload is waiting for credit when the answer comes.
+    for (let i = 0; i < 8; i++) controller.enqueue(new Uint8Array(64 * 1024));
+    const inv = await pool.fetch(s, streamed("/ignore-body", body), opts());
+    assert.equal(await inv.response.text(), "answered without reading");
+    assert.equal((await inv.completed).outcome.kind, "ok");
+    // The platform no longer reads the client's upload.
+    assert.throws(() => controller.enqueue(new Uint8Array(1)), TypeError);
+    // And the script's Worker is free for the next request.
+    const next = await pool.fetch(s, new Request("http://app.test/ignore-body"), opts());
+    assert.equal(next.response.status, 200);
+    await next.response.body?.cancel();
+  } finally {
+    await pool.close();
+  }
+});
+
 Deno.test("streaming - body limits count bytes as they flow, with the limit named", async (t) => {
   const pool = testPool();
   const limits = { ...TEST_LIMITS, maxBodyBytes: 100_000 };

@@ -56,6 +56,7 @@ export default {
       );
     }
     if (path === "/aborted") return Response.json({ aborted });
+    if (path === "/ignore-body") return new Response("answered without reading");
     if (path === "/big") {
       return new Response(new Uint8Array(Number(new URL(request.url).searchParams.get("n"))));
     }
