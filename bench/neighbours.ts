@@ -3,22 +3,10 @@
 import { createExecutorPool } from "../executor/mod.ts";
 import type { ExecutorPool, InvokeOptions, ScriptRef } from "../executor/types.ts";
 
-const SOURCE = `export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    if (url.pathname === "/upload") {
-      let bytes = 0;
-      for await (const chunk of request.body) bytes += chunk.byteLength;
-      return Response.json({ bytes });
-    }
-    if (url.pathname === "/spin") {
-      const until = Date.now() + Number(url.searchParams.get("ms"));
-      while (Date.now() < until) { /* CPU-bound */ }
-      return new Response("spun");
-    }
-    return new Response("pong");
-  },
-};`;
+/** The scripts the head-of-line tests run too (`/ping`, `/upload`, `/spin?ms=`). */
+const SOURCE = Deno.readTextFileSync(
+  new URL("../executor/testdata/neighbours.js", import.meta.url),
+);
 
 const LIMITS = {
   timeoutMs: 60_000,

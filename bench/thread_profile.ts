@@ -1,4 +1,6 @@
 /** @module Per-thread CPU profile of PiCloud's full path under wrk: starts a fresh server, warms it, runs wrk, prints req/s and CPU µs per request for each thread group of the main process and its executors. Usage: `deno run -A bench/thread_profile.ts [port] [seconds] [connections]` (extra deno flags for the server in `TP_FLAGS`, e.g. `--cpu-prof`). */
+import { treePids } from "./_proc.ts";
+
 const port = Number(Deno.args[0] ?? 18000);
 const secs = Number(Deno.args[1] ?? 5);
 const conns = Number(Deno.args[2] ?? 32);
@@ -31,21 +33,9 @@ for (let i = 0; i < 200; i++) {
   } catch { /* not yet */ }
   await new Promise((r) => setTimeout(r, 100));
 }
-const tree = (root: number): number[] => {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const t of Deno.readDirSync(`/proc/${out[i]}/task`)) {
-        const kids = Deno.readTextFileSync(`/proc/${out[i]}/task/${t.name}/children`).trim();
-        if (kids) out.push(...kids.split(" ").map(Number));
-      }
-    } catch { /* gone */ }
-  }
-  return out;
-};
 const sample = () => {
   const m = new Map<string, number>();
-  for (const pid of tree(child.pid)) {
+  for (const pid of treePids(child.pid)) {
     const tag = pid === child.pid ? "main" : "exec";
     try {
       for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {

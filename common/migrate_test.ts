@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
-import { openDatabase } from "./db.ts";
+import { type Database, openDatabase } from "./db.ts";
 import { loadMigrations, migrate, SchemaTooNewError } from "./migrate.ts";
 import { openTestDatabase } from "./testing.ts";
 import { insertLogBlocks, readExecutionLogs } from "../orchestrator/repo.ts";
+
+/** Drops everything the test database was migrated to; returns the migrations to apply. */
+async function emptySchema(db: Database) {
+  await db.sql`drop table schema_migrations`;
+  await db.sql`drop schema public cascade`;
+  await db.sql`create schema public`;
+  return await loadMigrations();
+}
 
 Deno.test("migrate() - applies every migration once and is idempotent", async () => {
   const db = await openTestDatabase();
@@ -20,10 +28,7 @@ Deno.test("migrate() - applies every migration once and is idempotent", async ()
 Deno.test("migrate() - concurrent runners apply each migration exactly once", async () => {
   const db = await openTestDatabase();
   try {
-    await db.sql`drop table schema_migrations`;
-    await db.sql`drop schema public cascade`;
-    await db.sql`create schema public`;
-    const migrations = await loadMigrations();
+    const migrations = await emptySchema(db);
     const results = await Promise.all([1, 2, 3].map(() => migrate(db.sql, migrations)));
     assert.deepEqual(results.flat().sort(), migrations.map((m) => m.version));
   } finally {
@@ -62,10 +67,7 @@ Deno.test("openDatabase() - embedded data persists across reopen and is locked w
 Deno.test("migration 0004 - moves execution log rows into blocks and keeps their ids", async () => {
   const db = await openTestDatabase();
   try {
-    await db.sql`drop table schema_migrations`;
-    await db.sql`drop schema public cascade`;
-    await db.sql`create schema public`;
-    const migrations = await loadMigrations();
+    const migrations = await emptySchema(db);
     await migrate(db.sql, migrations.filter((m) => m.version < 4));
     const [a, b] = await db.sql<{ id: string }[]>`
       insert into apps (slug, name) values ('a', 'a'), ('b', 'b') returning id`;

@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { type Database, openDatabase } from "./db.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
+import type { ExecutionLogRow } from "../orchestrator/repo.ts";
 
 /**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is
@@ -55,4 +56,34 @@ export async function insertTestApp(
     }
     return { appId: app.id, scriptId: script.id };
   });
+}
+
+/**
+ * Execution log row `i` of `appId` for tests: a 200 for `GET /p/<i>` with request id `r<i>`,
+ * taking `i` ms, no usage, no logs, written now; `over` changes any field.
+ */
+export function testLogRow(
+  appId: string,
+  i: number,
+  over: Partial<ExecutionLogRow> = {},
+): ExecutionLogRow {
+  return {
+    app_id: appId,
+    script_id: null,
+    script_version_id: null,
+    trigger: "http",
+    request_id: `r${i}`,
+    method: "GET",
+    path: `/p/${i}`,
+    host: "localhost",
+    status: 200,
+    outcome: "ok",
+    duration_ms: i,
+    cpu_ms: null,
+    memory_mb: null,
+    logs: [],
+    error: null,
+    at: new Date(),
+    ...over,
+  };
 }

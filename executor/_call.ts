@@ -86,7 +86,7 @@ export class Call implements InvocationSink {
   begin(): void {
     const { ex, msg, body } = this.#o;
     this.#bodyDone = body === null;
-    this.#id = ex.invoke({ ...msg, stream: body !== null }, null, this);
+    this.#id = ex.invoke({ ...msg, stream: body !== null }, this);
     if (body) this.#pump(body);
   }
 

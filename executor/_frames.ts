@@ -1,6 +1,6 @@
 /** @module Length-prefixed binary frames (JSON header + raw body) over a socket, shared by supervisor and child: reads into one reused buffer, writes once per event-loop turn. */
 
-import { frameHead, KIND_CALL, PREFIX_BYTES } from "./_protocol.ts";
+import { concatBytes, frameHead, KIND_CALL, PREFIX_BYTES } from "./_protocol.ts";
 
 /** Largest header accepted, in bytes; headers carry metadata and logs, never bodies. */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -48,12 +48,11 @@ export function encodeFrame(
 /**
  * Writes frames to a socket. Every frame queued during one turn of the event loop goes out in one
  * write (a busy peer is woken once per turn, not once per frame); large bodies are written as they
- * are. `queuedBytes` is what is not yet handed to the kernel, for callers that apply back-pressure.
+ * are. Back-pressure is the callers' (each invocation's body flows within a credit window).
  */
 export class FrameWriter {
   #conn: ByteConn;
   #queue: Uint8Array[] = [];
-  #queueBytes = 0;
   #scheduled = false;
   #writing: Promise<void> | null = null;
   #failed: unknown = null;
@@ -64,21 +63,12 @@ export class FrameWriter {
     this.#conn = conn;
   }
 
-  /** Bytes queued and not yet written. */
-  get queuedBytes(): number {
-    return this.#queueBytes;
-  }
-
   /** Queues one frame; throws if the socket already failed. */
   send(header: Record<string, unknown>, body?: Uint8Array | null, w = 0, kind = KIND_CALL): void {
     if (this.#failed) throw this.#failed;
     const [head, payload] = encodeFrame(header, body, w, kind);
     this.#queue.push(head);
-    this.#queueBytes += head.byteLength;
-    if (payload) {
-      this.#queue.push(payload);
-      this.#queueBytes += payload.byteLength;
-    }
+    if (payload) this.#queue.push(payload);
     this.#schedule();
   }
 
@@ -86,7 +76,6 @@ export class FrameWriter {
   sendRaw(frames: Uint8Array): void {
     if (this.#failed) throw this.#failed;
     this.#queue.push(frames);
-    this.#queueBytes += frames.byteLength;
     this.#schedule();
   }
 
@@ -99,7 +88,7 @@ export class FrameWriter {
 
   /** Resolves once everything queued so far is written (or the socket failed). */
   drained(): Promise<void> {
-    if (this.#queueBytes === 0 && !this.#writing) return Promise.resolve();
+    if (this.#queue.length === 0 && !this.#writing) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -125,13 +114,11 @@ export class FrameWriter {
           while (offset < chunk.byteLength) {
             offset += await this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset));
           }
-          this.#queueBytes -= chunk.byteLength;
         }
       }
     } catch (err) {
       this.#failed ??= err;
       this.#queue = [];
-      this.#queueBytes = 0;
     }
   }
 
@@ -150,15 +137,7 @@ function coalesce(parts: Uint8Array[]): Uint8Array[] {
   let runBytes = 0;
   const close = () => {
     if (run.length === 1) out.push(run[0]);
-    else if (run.length > 1) {
-      const merged = new Uint8Array(runBytes);
-      let offset = 0;
-      for (const part of run) {
-        merged.set(part, offset);
-        offset += part.byteLength;
-      }
-      out.push(merged);
-    }
+    else if (run.length > 1) out.push(concatBytes(run, runBytes));
     run = [];
     runBytes = 0;
   };

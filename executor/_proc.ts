@@ -14,46 +14,6 @@ export function readRssMb(pid: number): number {
   }
 }
 
-const PAGE_MB = 4096 / (1024 * 1024);
-
-/**
- * Resident set size of one process, read from an open /proc/<pid>/statm (a seek and a read,
- * ~3 µs, instead of opening and parsing /proc/<pid>/status each time).
- */
-export class RssReader {
-  #pid: number;
-  #file: Deno.FsFile | null = null;
-  #buf = new Uint8Array(128);
-  #decoder = new TextDecoder();
-
-  /** Reads the RSS of `pid`. */
-  constructor(pid: number) {
-    this.#pid = pid;
-  }
-
-  /** RSS in MiB (rounded); 0 once the process is gone. */
-  readMb(): number {
-    try {
-      this.#file ??= Deno.openSync(`/proc/${this.#pid}/statm`);
-      this.#file.seekSync(0, Deno.SeekMode.Start);
-      const n = this.#file.readSync(this.#buf) ?? 0;
-      const pages = Number(this.#decoder.decode(this.#buf.subarray(0, n)).split(" ")[1]);
-      return Number.isFinite(pages) ? Math.round(pages * PAGE_MB) : 0;
-    } catch {
-      this.close();
-      return 0;
-    }
-  }
-
-  /** Closes the file. */
-  close(): void {
-    try {
-      this.#file?.close();
-    } catch { /* closed */ }
-    this.#file = null;
-  }
-}
-
 /** CPU time of all threads of `pid` in ns (schedstat: precise, unlike clock ticks); -1 if unknown. */
 export function readCpuNs(pid: number): number {
   try {

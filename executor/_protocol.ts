@@ -20,8 +20,9 @@ export interface LoadMessage {
 }
 
 /**
- * Supervisor → child → Worker: run one invocation. The frame body, if any, is the whole request
- * body; with `stream` the body follows in `chunk` frames and an `end` (or `abort`).
+ * Supervisor → child → Worker: run one invocation. With `stream`, the request body follows in
+ * `chunk` frames and an `end` (or `abort`). (A frame body as the whole request body is read too;
+ * only the loader's own warm-up uses it.)
  */
 export interface InvokeMessage {
   t: "invoke";
@@ -32,14 +33,16 @@ export interface InvokeMessage {
   method: string;
   url: string;
   headers: [string, string][];
-  params: Record<string, string>;
+  /** Route and host parameters; left out when there are none. */
+  params?: Record<string, string>;
   requestId: string;
   remoteAddr: { transport: "tcp"; hostname: string; port: number };
-  trigger: string;
   maxBodyBytes: number;
-  cron: string;
-  scheduledTime: number;
-  stream: boolean;
+  /** Only for `scheduled`. */
+  cron?: string;
+  scheduledTime?: number;
+  /** Left out when false. */
+  stream?: boolean;
 }
 
 /** Supervisor → child: drop the Worker `w`. */
@@ -59,17 +62,12 @@ export interface UnloadMessage {
  */
 export type StreamMessage =
   | { t: "chunk"; id: number }
-  | { t: "end"; id: number; logs?: LogLine[]; usage?: Usage }
+  | { t: "end"; id: number; logs?: LogLine[] }
   | { t: "abort"; id: number; code: string; message: string }
   | { t: "cancel"; id: number; reason: "timeout" | "client_closed" | "limit" }
   | { t: "credit"; id: number; bytes: number }
   | { t: "ack"; id: number }
   | { t: "head"; id: number; status: number; statusText: string; headers: [string, string][] };
-
-/** What an invocation used, measured in the executor (CPU of the script's thread, shared fairly). */
-export interface Usage {
-  cpuUs: number;
-}
 
 /** Child → supervisor: the script produced a Response; the frame body is its whole body. */
 export interface ResultMessage {
@@ -80,7 +78,6 @@ export interface ResultMessage {
   statusText: string;
   headers: [string, string][];
   logs: LogLine[];
-  usage?: Usage;
 }
 
 /** Why an invocation failed inside the Worker. */
@@ -95,7 +92,6 @@ export interface FailMessage {
   message: string;
   logs: LogLine[];
   producedBytes: number;
-  usage?: Usage;
 }
 
 /** Worker → child: one message of a batch; `body` is a chunk or a whole response body. */
@@ -155,21 +151,25 @@ export function frameHead(
 export function encodeBatch(
   msgs: { header: Record<string, unknown>; body?: Uint8Array | null }[],
 ): Uint8Array<ArrayBuffer> {
-  const heads = msgs.map((m) => frameHead(m.header, m.body?.byteLength ?? 0, 0, KIND_CALL));
-  let total = 0;
-  for (let i = 0; i < msgs.length; i++) {
-    total += heads[i].byteLength + (msgs[i].body?.byteLength ?? 0);
+  const parts: Uint8Array[] = [];
+  for (const { header, body } of msgs) {
+    parts.push(frameHead(header, body?.byteLength ?? 0, 0, KIND_CALL));
+    if (body && body.byteLength > 0) parts.push(body);
+  }
+  return concatBytes(parts);
+}
+
+/** The parts joined into one new buffer (`total`: their summed length, if already known). */
+export function concatBytes(parts: readonly Uint8Array[], total = -1): Uint8Array<ArrayBuffer> {
+  if (total < 0) {
+    total = 0;
+    for (const part of parts) total += part.byteLength;
   }
   const out = new Uint8Array(total);
   let offset = 0;
-  for (let i = 0; i < msgs.length; i++) {
-    out.set(heads[i], offset);
-    offset += heads[i].byteLength;
-    const body = msgs[i].body;
-    if (body && body.byteLength > 0) {
-      out.set(body, offset);
-      offset += body.byteLength;
-    }
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
   }
   return out;
 }

@@ -149,16 +149,10 @@ async function warmUp(ex: ExecutorProcess): Promise<void> {
       method: "GET",
       url: "http://spare.invalid/",
       headers: [],
-      params: {},
       requestId: "spare-warm-up",
       remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
-      trigger: "execute",
       maxBodyBytes: 1024,
-      cron: "",
-      scheduledTime: 0,
-      stream: false,
     },
-    null,
     sink,
   );
   await settled;

@@ -1,7 +1,7 @@
 /** @module Limits of one executor at all times: RSS and background CPU watched while it can run, SIGSTOP once it is quiet, SIGCONT before its next frame. */
 
 import { BackgroundMeter, type BackgroundPolicy } from "./_background.ts";
-import { readThreadCpu, RssReader } from "./_proc.ts";
+import { readRssMb, readThreadCpu } from "./_proc.ts";
 import type { Death } from "./supervisor.ts";
 
 /** RSS is read this often while the process can run (it cannot allocate while frozen). */
@@ -61,11 +61,9 @@ export class ExecutorWatch {
   #invoked = false;
   #waiting = new Set<number>();
   #stopped = false;
-  #rss: RssReader;
 
   constructor(opts: WatchOptions) {
     this.#opts = opts;
-    this.#rss = new RssReader(opts.pid);
     this.#meter = new BackgroundMeter(opts.background);
   }
 
@@ -124,7 +122,6 @@ export class ExecutorWatch {
   /** Stops watching for good (the process is killed or gone). */
   stop(): void {
     this.#stopped = true;
-    this.#rss.close();
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -146,7 +143,7 @@ export class ExecutorWatch {
 
   #tick(): void {
     const { pid, memoryLimitMb, pending } = this.#opts;
-    const mb = this.#rss.readMb();
+    const mb = readRssMb(pid);
     this.peakRssMb = Math.max(this.peakRssMb, mb);
     this.lastRssMb = mb;
     if (mb > memoryLimitMb) {

@@ -3,6 +3,7 @@
 import { type Frame, FrameWriter, MAX_HEADER_BYTES, readFrames } from "./_frames.ts";
 import {
   CHUNK_BYTES,
+  concatBytes,
   decodeBatch,
   INLINE_BYTES,
   KIND_CALL,
@@ -20,18 +21,6 @@ import {
 const SPARE_QUIET_MS = 10;
 /** A Worker's frame carries a chunk or a whole small response at most. */
 const MAX_REPLY_BODY_BYTES = Math.max(CHUNK_BYTES, INLINE_BYTES);
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let total = 0;
-  for (const p of parts) total += p.byteLength;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
-}
 
 type Permissions = "none" | { net: string[] } & Record<string, boolean | string[]>;
 
@@ -136,7 +125,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
     inbox.delete(w);
     const worker = workers.get(w);
     if (!worker) return;
-    const batch = frames.length === 1 ? frames[0] : concat(frames);
+    const batch = frames.length === 1 ? frames[0] : concatBytes(frames);
     try {
       // The frames were copied out of the read buffer: ours to hand over without another copy.
       worker.postMessage(batch, [batch.buffer as ArrayBuffer]);

@@ -2,6 +2,7 @@
 
 import {
   CHUNK_BYTES,
+  concatBytes,
   decodeBatch,
   encodeBatch,
   type FailCode,
@@ -397,16 +398,6 @@ function soon<T>(read: Promise<T>): Promise<T | typeof SLOW> {
   })();
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}
-
 /** What an invocation ended with, for `invoke()` to send. */
 type Ending =
   | {
@@ -449,7 +440,7 @@ async function respond(res: Response, msg: InvokeMessage, state: Live): Promise<
     }
     if (got.done) {
       if (total <= INLINE_BYTES) {
-        return { t: "result", ...head(), body: total > 0 ? concat(chunks, total) : null };
+        return { t: "result", ...head(), body: total > 0 ? concatBytes(chunks, total) : null };
       }
       ended = true;
       break;
@@ -690,11 +681,7 @@ async function warmUp(): Promise<void> {
     params: {},
     requestId: "warm",
     remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
-    trigger: "http",
     maxBodyBytes: 1024,
-    cron: "",
-    scheduledTime: 0,
-    stream: false,
     body: new TextEncoder().encode("warm"),
   };
   await invoke(msg, Promise.resolve({ target }), false);

@@ -359,11 +359,7 @@ export class ExecutorProcess {
    * Starts one invocation; what the executor sends for it goes to `sink` (its death included).
    * Returns its id, for `send()` and `forget()`.
    */
-  invoke(
-    msg: Omit<InvokeMessage, "t" | "id">,
-    body: Uint8Array | null,
-    sink: InvocationSink,
-  ): number {
+  invoke(msg: Omit<InvokeMessage, "t" | "id">, sink: InvocationSink): number {
     const id = this.#nextId++;
     this.lastUsedAt = Date.now();
     if (this.#death) {
@@ -375,7 +371,8 @@ export class ExecutorProcess {
     this.#usage?.start(id, msg.w);
     // A frozen process is resumed before its frame is written (the kernel buffers it meanwhile).
     this.#watcher?.invoked(msg.w);
-    this.#write(invokeHeader(id, msg), body, msg.w, KIND_CALL);
+    // A request body follows in `chunk` frames (`send()`), as the client sends it.
+    this.#write(invokeHeader(id, msg), null, msg.w, KIND_CALL);
     return id;
   }
 

@@ -57,9 +57,8 @@ export function createEntries(parts: EntryParts): Entries {
   const clientOf = (c: Context) => remoteAddrOf(c, addrOpts);
   const onError = onApiError((err) => parts.log.error("unhandled error", { err }));
 
-  const tenant = new Hono();
-  tenant.onError(onError);
-  tenant.all("*", (c) => serveTenant(parts.tenant, c.req.raw, clientOf(c)));
+  // The tenant listener's entry (the data plane's hot path, no router in between); the Hono
+  // tenant entry and the shared port's tenant side call it too.
   const tenantFetch = async (req: Request, info?: unknown): Promise<Response> => {
     try {
       return await serveTenant(parts.tenant, req, remoteAddrFrom(info, req.headers, addrOpts));
@@ -68,6 +67,9 @@ export function createEntries(parts: EntryParts): Entries {
       return errorResponse(500, "internal", "Internal server error");
     }
   };
+  const tenant = new Hono();
+  tenant.onError(onError);
+  tenant.all("*", (c) => tenantFetch(c.req.raw, c.env));
 
   const console = new Hono();
   console.onError(onError);
@@ -118,7 +120,7 @@ export function createEntries(parts: EntryParts): Entries {
     const toConsole = (host !== null && consoleHosts.has(host)) ||
       (c.req.path === TLS_ASK && isLoopback(clientOf(c).hostname));
     if (toConsole) return await console.fetch(c.req.raw, c.env);
-    return await serveTenant(parts.tenant, c.req.raw, clientOf(c));
+    return await tenantFetch(c.req.raw, c.env);
   });
   return { tenant, console, shared, tenantFetch };
 }

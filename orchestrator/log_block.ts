@@ -38,24 +38,14 @@ export type StoredLogTuple = [
   at_ms: number,
 ];
 
-/** A decoded stored row, as the log readers return it (without the id and version). */
-export interface StoredLogRow {
-  at: Date;
-  trigger: ExecutionLogRow["trigger"];
-  request_id: string;
-  script_id: string | null;
-  script_version_id: string | null;
-  method: string | null;
-  path: string | null;
-  host: string | null;
-  status: number;
-  outcome: string;
-  duration_ms: number;
-  cpu_ms: number | null;
-  memory_mb: number | null;
+/**
+ * A decoded stored row, as the log readers return it: the written row without its app (the block
+ * has it), with the JSON columns typed as read back (the id and version are added by readers).
+ */
+export type StoredLogRow = Omit<ExecutionLogRow, "app_id" | "logs" | "error"> & {
   error: Record<string, unknown> | null;
   logs: unknown[];
-}
+};
 
 /**
  * The JSON text of rows as tuples. `\u0000` and lone surrogates, which scripts may log, are

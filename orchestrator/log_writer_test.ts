@@ -1,31 +1,16 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
 import type { Database } from "../common/db.ts";
-import { insertTestApp, openTestDatabase } from "../common/testing.ts";
+import { insertTestApp, openTestDatabase, testLogRow } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
 import { createLogFeed } from "./log_feed.ts";
 import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
 import { type ExecutionLogRow, readExecutionLogs } from "./repo.ts";
 
 function row(appId: string, i: number): ExecutionLogRow {
-  return {
-    app_id: appId,
-    script_id: null,
-    script_version_id: null,
-    trigger: "http",
-    request_id: `r${i}`,
-    method: "GET",
-    path: `/p/${i}`,
-    host: "localhost",
-    status: 200,
-    outcome: "ok",
-    duration_ms: i,
-    cpu_ms: null,
-    memory_mb: null,
+  return testLogRow(appId, i, {
     logs: [{ level: "log", message: `line ${i} with 'quotes' and \u00e9`, at: 1 }],
-    error: null,
-    at: new Date(),
-  };
+  });
 }
 
 Deno.test("createLogWriter() - batches rows in order, by size and by time", async () => {

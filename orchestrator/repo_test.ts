@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { insertTestApp, openTestDatabase } from "../common/testing.ts";
+import { insertTestApp, openTestDatabase, testLogRow } from "../common/testing.ts";
 import { seed } from "../manager/seed.ts";
 import {
   deleteLogsOlderThan,
@@ -10,24 +10,13 @@ import {
 } from "./repo.ts";
 
 function row(appId: string, i: number, at = new Date()): ExecutionLogRow {
-  return {
-    app_id: appId,
-    script_id: null,
-    script_version_id: null,
-    trigger: "http",
-    request_id: `r${i}`,
-    method: "GET",
-    path: `/p/${i}`,
-    host: "localhost",
+  return testLogRow(appId, i, {
     status: 200 + i,
-    outcome: "ok",
-    duration_ms: i,
     cpu_ms: 1,
-    memory_mb: null,
     logs: [{ level: "log", message: `line ${i}`, at: i }],
     error: i % 2 ? { kind: "crashed", message: "x" } : null,
     at,
-  };
+  });
 }
 
 Deno.test("insertLogBlocks() - one block per app per batch, ids contiguous and in order", async () => {

@@ -21,25 +21,10 @@ export interface LogFilter {
   until?: Date;
 }
 
-/** One execution log row as the API returns it. */
-export interface LogEntry {
+/** One execution log row as the API returns it: a stored row with its id and script version. */
+export interface LogEntry extends StoredLogRow {
   id: string;
-  at: Date;
-  trigger: "http" | "cron" | "execute";
-  request_id: string;
-  script_id: string | null;
-  script_version_id: string | null;
   version: number | null;
-  method: string | null;
-  path: string | null;
-  host: string | null;
-  status: number;
-  outcome: string;
-  duration_ms: number;
-  cpu_ms: number | null;
-  memory_mb: number | null;
-  error: Record<string, unknown> | null;
-  logs: unknown[];
 }
 
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

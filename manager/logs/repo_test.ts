@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openTestDatabase } from "../../common/testing.ts";
+import { openTestDatabase, testLogRow } from "../../common/testing.ts";
 import { type ExecutionLogRow, insertLogBlocks } from "../../orchestrator/repo.ts";
 import { seed } from "../seed.ts";
 import { latestLogId, listLogGaps, listLogs, logsAfter } from "./repo.ts";
@@ -7,24 +7,7 @@ import { latestLogId, listLogGaps, listLogs, logsAfter } from "./repo.ts";
 const t0 = Date.parse("2026-01-01T00:00:00Z");
 
 function row(appId: string, i: number): ExecutionLogRow {
-  return {
-    app_id: appId,
-    script_id: null,
-    script_version_id: null,
-    trigger: "http",
-    request_id: `r${i}`,
-    method: "GET",
-    path: `/p/${i}`,
-    host: "localhost",
-    status: i % 3 === 0 ? 500 : 200,
-    outcome: "ok",
-    duration_ms: i,
-    cpu_ms: null,
-    memory_mb: null,
-    logs: [],
-    error: null,
-    at: new Date(t0 + i * 1000),
-  };
+  return testLogRow(appId, i, { status: i % 3 === 0 ? 500 : 200, at: new Date(t0 + i * 1000) });
 }
 
 /** 60 rows in blocks of 1 to 6 rows: 0..59 in order, one second apart. */
