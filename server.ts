@@ -17,7 +17,9 @@ import {
 } from "./common/http_listener.ts";
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
-import { bootstrapIdentity, createConsoleApi } from "./manager/mod.ts";
+import { bootstrapIdentity, createConsoleApi, createIdentityParts } from "./manager/mod.ts";
+import type { ManagerDeps } from "./manager/deps.ts";
+import type { EndpointDoc } from "./manager/openapi_types.ts";
 import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
 import { seed } from "./manager/seed.ts";
 import { createEntries, type Entries } from "./orchestrator/app.ts";
@@ -38,6 +40,10 @@ export interface Platform {
   shared: Hono;
   /** `tenant` without Hono in between: what the tenant listener serves. */
   tenantFetch: (req: Request, info?: unknown) => Promise<Response>;
+  /** Every declared console endpoint (the OpenAPI document and the access matrix read them). */
+  endpoints: () => EndpointDoc[];
+  /** What the manager's services are called with (by both front doors, and by tests). */
+  managerDeps: ManagerDeps;
   db: Database;
   pool: ExecutorPool;
   routing: Routing;
@@ -115,28 +121,31 @@ export async function createPlatform(
     },
   });
   const closing = new AbortController();
-  const managerDeps = {
+  const managerDeps: ManagerDeps = {
     config,
     sql: db.sql,
     routing,
     log,
     secrets,
-    executor: pool,
     logFeed,
     closing: closing.signal,
     pool,
+    ...createIdentityParts(config.auth),
   };
   await bootstrapIdentity(managerDeps);
+  const consoleApi = createConsoleApi(managerDeps, dispatchDeps);
   const entries: Entries = createEntries({
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
-    consoleApi: createConsoleApi(managerDeps, dispatchDeps),
+    consoleApi: consoleApi.api,
     tenant: createTenantHandler(routing, dispatchDeps),
     routing,
     log,
   });
   return {
     ...entries,
+    endpoints: consoleApi.endpoints,
+    managerDeps,
     db,
     pool,
     routing,

@@ -1,9 +1,11 @@
 /** @module Maps invocation outcomes to the platform's JSON error responses (one place). */
 
+import { ERROR_CODES, type ErrorCode as CatalogueCode } from "../common/error_codes.ts";
 import type { Outcome } from "./types.ts";
 
-/** Stable error codes an invocation can answer with. */
-export type ErrorCode =
+/** Stable error codes an invocation can answer with (statuses in the catalogue). */
+export type ErrorCode = Extract<
+  CatalogueCode,
   | "timeout"
   | "memory_limit"
   | "body_too_large"
@@ -13,21 +15,8 @@ export type ErrorCode =
   | "executor_crashed"
   | "executor_restarted"
   | "capacity"
-  | "client_closed";
-
-const STATUS: Record<ErrorCode, number> = {
-  timeout: 504,
-  memory_limit: 503,
-  body_too_large: 413,
-  response_too_large: 502,
-  concurrency_limit: 429,
-  script_error: 500,
-  executor_crashed: 502,
-  executor_restarted: 503,
-  capacity: 503,
-  // Never seen by the client (it is gone); recorded in the execution log (nginx's convention).
-  client_closed: 499,
-};
+  | "client_closed"
+>;
 
 /** The code an outcome answers with when no more specific one is given. */
 export function defaultCode(outcome: Outcome): ErrorCode {
@@ -111,13 +100,14 @@ export function errorResponse(
   outcome: Outcome,
   requestId: string,
   code = defaultCode(outcome),
-  status = STATUS[code],
+  status: number = ERROR_CODES[code].status,
 ): Response {
   const [message, fields] = describe(outcome, code);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (code === "concurrency_limit" || code === "executor_restarted" || code === "capacity") {
     headers["retry-after"] = "1";
   }
-  const body = { error: { code, message, ...fields, request_id: requestId } };
+  // The control plane's shape: what was measured sits under `details`.
+  const body = { error: { code, message, details: fields, request_id: requestId } };
   return new Response(JSON.stringify(body), { status, headers });
 }

@@ -38,7 +38,10 @@ async function withBystander(
 
 async function errorBody(inv: Invocation): Promise<Record<string, unknown>> {
   assert.equal(inv.response.headers.get("content-type"), "application/json");
-  return (await inv.response.json()).error;
+  const { error } = await inv.response.json();
+  // The control plane's shape: what was measured sits under `details`, beside the request id.
+  assert.deepEqual(Object.keys(error).sort(), ["code", "details", "message", "request_id"]);
+  return { ...error.details, code: error.code, request_id: error.request_id };
 }
 
 async function answersAgain(pool: ExecutorPool, s: ReturnType<typeof script>): Promise<void> {

@@ -119,10 +119,10 @@ Deno.test("break 3 - queue overflow answers 503 capacity with Retry-After; the q
       assert.ok(d.response.headers.get("retry-after"));
       const { error } = await d.response.json();
       assert.equal(error.code, "capacity");
-      assert.equal(error.reason, "queue_full");
-      assert.equal(error.max_executors, 1);
-      assert.equal(error.max_queue, 2);
-      assert.equal(error.queue_length, 2);
+      assert.equal(error.details.reason, "queue_full");
+      assert.equal(error.details.max_executors, 1);
+      assert.equal(error.details.max_queue, 2);
+      assert.equal(error.details.queue_length, 2);
       assert.equal(d.outcome.kind, "capacity");
     });
     await t.step("queued requests are served once a slot frees", async () => {
@@ -146,8 +146,8 @@ Deno.test("break 3 - a request waits at most the queue timeout or its own timeou
       assert.ok(b.response.headers.get("retry-after"));
       const { error } = await b.response.json();
       assert.equal(error.code, "capacity");
-      assert.equal(error.reason, "queue_timeout");
-      assert.equal(typeof error.waited_ms, "number");
+      assert.equal(error.details.reason, "queue_timeout");
+      assert.equal(typeof error.details.waited_ms, "number");
     });
     await t.step("the script's own shorter timeout", async () => {
       const quick = app("wait-c", { limits: { ...TEST_LIMITS, timeoutMs: 50 } });

@@ -184,8 +184,8 @@ Deno.test("streaming - body limits count bytes as they flow, with the limit name
         assert.equal(inv.response.status, 413);
         const err = (await inv.response.json()).error;
         assert.equal(err.code, "body_too_large");
-        assert.equal(err.limit_bytes, 100_000);
-        assert.ok(err.received_bytes > 100_000);
+        assert.equal(err.details.limit_bytes, 100_000);
+        assert.ok(err.details.received_bytes > 100_000);
         // The platform stopped reading the upload: the client's side of it is cancelled.
         assert.throws(() => controller.enqueue(new Uint8Array(1)), TypeError);
       },

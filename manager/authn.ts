@@ -7,7 +7,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ApiError } from "../common/errors.ts";
 import { type ApiKeyVerification, findKeyForVerification, touchApiKey } from "./api_keys/repo.ts";
-import { type Action, decide, type Principal, type Resource } from "./authz.ts";
+import { type Action, assertCan, type Principal, type Resource } from "./authz.ts";
 import { SESSION_COOKIE, withoutConsoleCookies } from "./console_cookies.ts";
 import type { ManagerDeps } from "./deps.ts";
 import { type ClientAddrOptions, createTrustedProxies, requestScheme } from "./remote_addr.ts";
@@ -64,30 +64,13 @@ export function principalOf(c: Context<AuthEnv>): Principal | null {
   return c.get("auth")?.principal ?? null;
 }
 
-/** Enforces an endpoint's action; returns the principal when allowed, throws otherwise. */
+/** Enforces an endpoint's action on the current request's principal (see `assertCan`). */
 export function authorize(
   c: Context<AuthEnv>,
   action: Action,
   resource: Resource & { notFound?: ApiError } = {},
 ): Principal {
-  const p = principalOf(c);
-  switch (decide(p, action, resource)) {
-    case "allow":
-      return p!;
-    case "unauthenticated":
-      throw new ApiError(401, "unauthorized", "Sign in or send a valid bearer token or API key");
-    case "hidden":
-      throw resource.notFound ?? new ApiError(404, "app_not_found", "No such app");
-    case "session_required":
-      throw new ApiError(
-        403,
-        "session_required",
-        `Only a signed-in session may do this; API keys cannot: ${action}`,
-        { action },
-      );
-    case "forbidden":
-      throw new ApiError(403, "forbidden", `Not allowed: ${action}`, { action });
-  }
+  return assertCan(principalOf(c), action, resource);
 }
 
 /**
@@ -98,7 +81,7 @@ export function authorize(
  */
 export function assertSameOrigin(c: Context, opts: ClientAddrOptions = {}): void {
   if (!sameOrigin(c, opts)) {
-    throw new ApiError(403, "csrf_rejected", "Cross-site request refused", {
+    throw new ApiError("csrf_rejected", "Cross-site request refused", {
       hint: "Send Origin or Sec-Fetch-Site: same-origin, or use a bearer token",
     });
   }

@@ -1,7 +1,9 @@
 /**
  * @module Authorization: the one pure decision `can(principal, action, resource)` over plain data,
- * and the table of every action with the minimum role it needs.
+ * the table of every action with the minimum role it needs, and `assertCan`, the same decision as
+ * a typed error, for services and front doors alike.
  */
+import { ApiError } from "../common/errors.ts";
 
 /** Instance-wide roles, most to least powerful: owner > admin > member. */
 export type InstanceRole = "owner" | "admin" | "member";
@@ -130,4 +132,59 @@ export function visibleAppIds(p: Principal): string[] | null {
   const ids = all ? null : Object.keys(p.appRoles);
   if (!p.key?.appId) return ids;
   return ids === null || ids.includes(p.key.appId) ? [p.key.appId] : [];
+}
+
+/**
+ * Enforces `action` on `resource`: returns the principal when allowed, throws the typed error
+ * otherwise (401 `unauthorized`; 404 `resource.notFound` or `app_not_found` when the app is
+ * hidden from the caller; 403 `session_required` or `forbidden`).
+ */
+export function assertCan(
+  p: Principal | null,
+  action: Action,
+  resource: Resource & { notFound?: ApiError } = {},
+): Principal {
+  return refuse(decide(p, action, resource), action, resource.notFound) ?? p!;
+}
+
+/**
+ * The part of `action` that holds whatever the resource: signed in, a session where only a
+ * session may act, and no writing with a read-only key. Front doors check it before parsing a
+ * body; the service then decides on the resource itself with `assertCan`.
+ */
+export function assertMayAttempt(p: Principal | null, action: Action): Principal {
+  const rule: Rule = ACTIONS[action];
+  const d = decide(p, action, rule.scope === "app" ? {} : { userId: p?.userId });
+  // An app action without its app decides `hidden`, and a self-edit may still be allowed.
+  return refuse(d === "hidden" ? "allow" : d, action) ?? p!;
+}
+
+/** The decisions an action can answer with, whatever the caller (for the API's documentation). */
+export function possibleRefusals(action: Action): Set<Decision> {
+  const rule: Rule = ACTIONS[action];
+  const out = new Set<Decision>(["unauthenticated"]);
+  if (action === "api_key.manage") out.add("session_required");
+  if (rule.write && action !== "session.end") out.add("forbidden");
+  if (rule.scope === "app") out.add("hidden").add("forbidden");
+  if (rule.scope === "instance") out.add("forbidden");
+  return out;
+}
+
+function refuse(d: Decision, action: Action, notFound?: ApiError): null {
+  switch (d) {
+    case "allow":
+      return null;
+    case "unauthenticated":
+      throw new ApiError("unauthorized", "Sign in or send a valid bearer token or API key");
+    case "hidden":
+      throw notFound ?? new ApiError("app_not_found", "No such app");
+    case "session_required":
+      throw new ApiError(
+        "session_required",
+        `Only a signed-in session may do this; API keys cannot: ${action}`,
+        { action },
+      );
+    case "forbidden":
+      throw new ApiError("forbidden", `Not allowed: ${action}`, { action });
+  }
 }

@@ -1,4 +1,4 @@
-/** @module The dependencies every manager endpoint receives from `main.ts`. */
+/** @module The dependencies every manager service and endpoint receives from the composition root (`server.ts`). */
 import type { Config } from "../common/config.ts";
 import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
@@ -9,7 +9,7 @@ import type { Routing } from "../orchestrator/routing.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 
-/** Built once in `main.ts` and passed to every `bindXxxApi`. */
+/** Built once in `server.ts` and passed to every service and `bindXxxApi`. */
 export interface ManagerDeps {
   config: Config;
   sql: Sql;
@@ -17,18 +17,17 @@ export interface ManagerDeps {
   log: Logger;
   /** The key that seals script secrets (null from `box()` when secrets are disabled). */
   secrets: SecretKeys;
-  /** Deploy-time check of a source in the real sandbox. */
-  executor: Pick<ExecutorPool, "check">;
   /** New execution log rows, for live tails. */
   logFeed: LogFeed;
   /** Aborted when the platform shuts down: long-lived responses end so the server can drain. */
   closing: AbortSignal;
-  /** The executor processes; deleting an app stops its executor. */
-  pool: Pick<ExecutorPool, "stopApp">;
-}
-
-/** What identity endpoints need on top: the password hasher and the login failure limiters. */
-export interface IdentityDeps extends ManagerDeps {
+  /** The executor processes: deploy-time checks in the real sandbox; deleting an app stops its executor. */
+  pool: Pick<ExecutorPool, "check" | "stopApp">;
+  /** The password hasher (Argon2id). */
   passwords: PasswordHasher;
+  /** The login failure limiters, per account and per client address. */
   loginLimits: { perAccount: FailureLimiter; perAddr: FailureLimiter };
 }
+
+/** The same dependencies, under the name the identity endpoints were written against. */
+export type IdentityDeps = ManagerDeps;

@@ -25,7 +25,7 @@ export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): H
     const snap = deps.routing.current();
     const script = z.uuid().safeParse(id).success ? snap.scripts.get(id) : undefined;
     const app = script ? snap.apps.get(script.appId) : undefined;
-    const notFound = new ApiError(404, "script_not_found", `No script ${id}`);
+    const notFound = new ApiError("script_not_found", `No script ${id}`);
     if (!script || !app) throw notFound;
     authorize(c, "script.execute", { appId: app.id, notFound });
     return await dispatch(dispatchDeps, withoutCredentials(c.req.raw), {

@@ -1,16 +1,21 @@
 /** @module The control plane: `/api/v1/*` for console hosts. */
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import type { AuthConfig } from "../common/config.ts";
 import { ApiError } from "../common/errors.ts";
 import type { DispatchDeps } from "../orchestrator/dispatch.ts";
 import { bindApiKeysApi } from "./api_keys/api.ts";
 import { bindAppsApi } from "./apps/api.ts";
 import { bindAuditApi } from "./audit/api.ts";
 import { authenticate, type AuthEnv, principalOf } from "./authn.ts";
-import type { IdentityDeps, ManagerDeps } from "./deps.ts";
+import type { ManagerDeps } from "./deps.ts";
+import { Routes } from "./endpoint.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
 import { bindExecuteApi } from "./execute_api.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
+import { legacyDocs, metaDocs } from "./openapi_docs.ts";
 import { bindReferenceApi } from "./reference_api.ts";
 import { bindRoutesApi } from "./routes/api.ts";
 import { bindSchedulesApi } from "./schedules/api.ts";
@@ -42,18 +47,19 @@ function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError(413, "body_too_large", "The request body is too large", {
+      throw new ApiError("body_too_large", "The request body is too large", {
         limit_bytes: maxBytes,
       });
     },
   });
 }
 
-/** Builds the `/api/v1` router. */
-export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono {
-  const auth = deps.config.auth;
-  const identity: IdentityDeps = {
-    ...deps,
+/** The password hasher and login failure limiters, built by the composition root. */
+export function createIdentityParts(auth: AuthConfig): Pick<
+  ManagerDeps,
+  "passwords" | "loginLimits"
+> {
+  return {
     passwords: createPasswordHasher(auth.argon2),
     loginLimits: {
       perAccount: createFailureLimiter({
@@ -66,10 +72,25 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
       }),
     },
   };
-  const api = new Hono();
+}
+
+/** The `/api/v1` router and every endpoint declared on it. */
+export interface ConsoleApi {
+  api: Hono;
+  /** The declarations the OpenAPI document and the authorization matrix are built from. */
+  endpoints: () => EndpointDoc[];
+}
+
+/** Builds the `/api/v1` router. */
+export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): ConsoleApi {
+  const root = new Routes("/api/v1");
+  const api = root.hono as unknown as Hono;
   const anonymousLimit = limitBody(ANONYMOUS_MAX_BODY_BYTES);
   const adminLimit = limitBody(ADMIN_MAX_BODY_BYTES);
   const guard = urlGuard();
+  // Every answer carries `X-Request-Id` (the client's, when it sent a sane one), and so does
+  // every error body: the id is in the server's log line of a 500.
+  api.use("*", requestId());
   // Before any other work: the small limit for everything but the routers that authenticate
   // first (admin: the large limit only for a known caller; execute: the script's own limit,
   // enforced by the executor while streaming).
@@ -87,27 +108,27 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     await guard(c, next);
   });
   api.get("/health", (c) => c.json({ status: "ok" }));
-  api.route("/", bindReferenceApi());
-  api.route("/setup", bindSetupApi(identity));
+  api.route("/", bindReferenceApi(() => [...metaDocs, ...root.declared, ...legacyDocs()]));
+  api.route("/setup", bindSetupApi(deps));
 
-  const admin = new Hono<AuthEnv>();
-  admin.use(authenticate(deps));
-  // Authentication reads no body; login and anything sent without valid credentials get the
-  // small limit, so Argon2 and the database never see a large anonymous body.
-  admin.use((c, next) => (principalOf(c) ? adminLimit : anonymousLimit)(c, next));
-  admin.route("/", bindSessionsApi(identity));
-  admin.route("/users", bindUsersApi(identity));
-  admin.route("/api-keys", bindApiKeysApi(identity));
-  admin.route("/apps", bindAppsApi(deps));
-  admin.route("/audit", bindAuditApi(deps));
-  admin.route("/scripts", bindScriptsApi(deps));
-  admin.route("/routes", bindRoutesApi(deps));
-  admin.route("/schedules", bindSchedulesApi(deps));
-  api.route("/admin", admin);
+  root.mount("/admin", (admin) => {
+    admin.hono.use(authenticate(deps));
+    // Authentication reads no body; login and anything sent without valid credentials get the
+    // small limit, so Argon2 and the database never see a large anonymous body.
+    admin.hono.use((c, next) => (principalOf(c) ? adminLimit : anonymousLimit)(c, next));
+    admin.hono.route("/", bindSessionsApi(deps));
+    admin.hono.route("/users", bindUsersApi(deps));
+    admin.hono.route("/api-keys", bindApiKeysApi(deps));
+    admin.mount("/apps", (r) => bindAppsApi(r, deps));
+    admin.hono.route("/audit", bindAuditApi(deps));
+    admin.hono.route("/scripts", bindScriptsApi(deps));
+    admin.hono.route("/routes", bindRoutesApi(deps));
+    admin.hono.route("/schedules", bindSchedulesApi(deps));
+  });
 
   const execute = new Hono<AuthEnv>();
   execute.use(authenticate(deps));
   execute.route("/", bindExecuteApi(deps, dispatchDeps));
   api.route("/execute", execute);
-  return api;
+  return { api, endpoints: () => [...metaDocs, ...root.declared, ...legacyDocs()] };
 }

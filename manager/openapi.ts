@@ -3,8 +3,9 @@
  * their zod schemas into JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) with zod itself.
  */
 import { z } from "zod";
-import { ACTIONS } from "./authz.ts";
+import { ACTIONS, possibleRefusals } from "./authz.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
+import type { Action } from "./authz.ts";
 
 /** A JSON Schema or any other JSON object of the document. */
 export type JsonObject = Record<string, unknown>;
@@ -35,6 +36,7 @@ export interface OpenApiParameter {
 /** One response of an operation. */
 export interface OpenApiResponse {
   description: string;
+  headers?: Record<string, { description: string; schema: JsonObject }>;
   content?: { "application/json": { schema: JsonObject } };
 }
 
@@ -42,6 +44,7 @@ export interface OpenApiResponse {
 export interface OpenApiDocument {
   openapi: "3.1.0";
   info: { title: string; version: string; description?: string };
+  servers: { url: string; description: string }[];
   jsonSchemaDialect: string;
   tags: { name: string }[];
   paths: Record<string, Partial<Record<EndpointDoc["method"], OpenApiOperation>>>;
@@ -84,6 +87,8 @@ export function buildOpenApiDocument(
   return {
     openapi: "3.1.0",
     info,
+    // Relative: the document is served by the instance it describes, whatever its address.
+    servers: [{ url: "/", description: "This PiCloud instance" }],
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     tags,
     paths,
@@ -158,8 +163,11 @@ function operationOf(
       description: "`body_too_large`: over 64 KiB before the caller is known, 12 MiB after",
     };
   }
-  if (!isPublic && !responses[401]) {
-    responses[401] = { description: "`unauthorized`: no valid session or API key" };
+  if (!isPublic) addRefusals(doc.action as Action, responses);
+  if (/^\/api\/v1\/admin\/apps\/\{id_or_slug\}/.test(doc.path) && !responses[308]) {
+    responses[308] = {
+      description: "An old slug of the app: the same path under its current slug",
+    };
   }
   const out: OpenApiOperation["responses"] = {};
   for (const status of Object.keys(responses).map(Number).sort((a, b) => a - b)) {
@@ -169,13 +177,46 @@ function operationOf(
       : status >= 400
       ? ctx.errorRef
       : undefined;
-    out[String(status)] = schema
-      ? { description: r.description, content: { "application/json": { schema } } }
-      : { description: r.description };
+    const o: OpenApiResponse = { description: r.description };
+    const headers = { ...IMPLIED_HEADERS[status], ...r.headers };
+    if (Object.keys(headers).length > 0) {
+      o.headers = Object.fromEntries(
+        Object.entries(headers).map(([name, description]) => [
+          name,
+          { description, schema: { type: "string" } },
+        ]),
+      );
+    }
+    if (schema) o.content = { "application/json": { schema } };
+    out[String(status)] = o;
   }
   // Responses last, after the request side, as readers expect.
   const { responses: _, ...head } = op;
   return { ...head, responses: out };
+}
+
+/** Headers a status always comes with. */
+const IMPLIED_HEADERS: Record<number, Record<string, string>> = {
+  308: { Location: "Where the resource is now" },
+  405: { Allow: "The methods the path answers" },
+  429: { "Retry-After": "Seconds to wait before trying again" },
+  503: { "Retry-After": "Seconds to wait before trying again" },
+};
+
+/** 401, 403 and the hidden app's 404, as far as the action can answer them. */
+function addRefusals(action: Action, responses: EndpointDoc["responses"]): void {
+  const refusals = possibleRefusals(action);
+  responses[401] ??= { description: "`unauthorized`: no valid session or API key" };
+  const why = [
+    refusals.has("forbidden") ? "`forbidden`: the caller's role is too low" : "",
+    refusals.has("session_required") ? "`session_required`: API keys cannot do this" : "",
+  ].filter(Boolean);
+  if (why.length > 0) responses[403] ??= { description: why.join("; ") };
+  if (refusals.has("hidden")) {
+    responses[404] ??= {
+      description: "`app_not_found`: no such app, or not visible to the caller",
+    };
+  }
 }
 
 /** Path parameters in template order; ones the doc does not describe are plain strings. */

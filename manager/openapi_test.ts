@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { inspectRoutes } from "hono/dev";
 import { buildOpenApiDocument, operationIdOf } from "./openapi.ts";
-import { collectDocs } from "./openapi_docs.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { API_INFO } from "./reference_api.ts";
 import { withTestPlatform } from "./testing.ts";
@@ -50,16 +49,23 @@ interface Registered {
   path: string;
 }
 
-async function consoleRoutes(): Promise<Registered[]> {
+/** The console's registered routes and its declared endpoints. */
+async function consoleRoutes(): Promise<{ routes: Registered[]; docs: EndpointDoc[] }> {
   let routes: Registered[] = [];
+  let docs: EndpointDoc[] = [];
   await withTestPlatform((t) => {
     routes = inspectRoutes(t.p.console)
       .filter((r) => !r.isMiddleware && r.path.startsWith("/api/v1/"))
       .filter((r) => !NOT_CONSOLE_API.has(r.path))
       .map((r) => ({ method: r.method, path: r.path }));
+    docs = t.p.endpoints();
     return Promise.resolve();
   });
-  return routes;
+  return { routes, docs };
+}
+
+async function collectDocs(): Promise<EndpointDoc[]> {
+  return (await consoleRoutes()).docs;
 }
 
 function covers(doc: EndpointDoc, route: Registered): boolean {
@@ -76,7 +82,7 @@ Deno.test("honoShape() turns Hono parameters, literal patterns and wildcards int
 });
 
 Deno.test("openapi - the document is valid OpenAPI 3.1 with unique operation ids", async () => {
-  const docs = collectDocs();
+  const docs = await collectDocs();
   const doc = buildOpenApiDocument(docs, API_INFO);
   const result = await new Validator().validate(JSON.parse(JSON.stringify(doc)));
   assert.deepEqual(result, { valid: true }, JSON.stringify(result.errors, null, 2));
@@ -86,13 +92,13 @@ Deno.test("openapi - the document is valid OpenAPI 3.1 with unique operation ids
   assert.deepEqual(Object.keys(doc.paths), Object.keys(doc.paths).sort());
   assert.equal(
     JSON.stringify(doc),
-    JSON.stringify(buildOpenApiDocument(collectDocs().reverse(), API_INFO)),
+    JSON.stringify(buildOpenApiDocument([...docs].reverse(), API_INFO)),
     "the output does not depend on the order of the docs",
   );
 });
 
-Deno.test("openapi - every path parameter is declared and every path template is described", () => {
-  for (const d of collectDocs()) {
+Deno.test("openapi - every path parameter is declared and every path template is described", async () => {
+  for (const d of await collectDocs()) {
     const inPath = [...d.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
     const declared = Object.keys(d.params?.shape ?? {}).sort();
     assert.deepEqual(declared, inPath, `${d.method} ${d.path}: params vs path template`);
@@ -100,8 +106,7 @@ Deno.test("openapi - every path parameter is declared and every path template is
 });
 
 Deno.test("openapi - every console route is documented and every doc is a route", async () => {
-  const routes = await consoleRoutes();
-  const docs = collectDocs();
+  const { routes, docs } = await consoleRoutes();
   const undocumented = routes.filter((r) => !docs.some((d) => covers(d, r)));
   const unrouted = docs.filter((d) => !routes.some((r) => covers(d, r)));
   assert.deepEqual(

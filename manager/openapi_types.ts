@@ -17,6 +17,13 @@ export interface EndpointDoc {
   query?: z.ZodObject;
   /** The JSON request body schema (the same zod schema the handler validates with). */
   body?: z.ZodType;
-  /** Status → description and optional JSON schema of the body. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * Status → description, optional JSON schema of the body and the headers sent with it. 400,
+   * 401, 403, 404 (app hidden), 413, 308 (old app slugs), `Retry-After` on 429/503 and `Allow` on
+   * 405 are declared from the rest of the declaration when not given.
+   */
+  responses: Record<
+    number,
+    { description: string; schema?: z.ZodType; headers?: Record<string, string> }
+  >;
 }

@@ -110,7 +110,7 @@ export function createLoginThrottle(
 export function tooManyAttempts(c: Context, waitMs: number, message: string): ApiError {
   const seconds = Math.ceil(waitMs / 1000);
   c.header("Retry-After", String(seconds));
-  return new ApiError(429, "too_many_attempts", message, {
+  return new ApiError("too_many_attempts", message, {
     limit: "login_failures",
     retry_after_s: seconds,
   });

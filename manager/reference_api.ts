@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { renderDocsPage } from "./docs_page.tsx";
 import { buildOpenApiDocument, type OpenApiDocument } from "./openapi.ts";
-import { collectDocs } from "./openapi_docs.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
 
 /** The document's `info`. */
 export const API_INFO = {
@@ -12,11 +12,11 @@ export const API_INFO = {
 };
 
 /** Binds `/openapi.json` and `/docs` under `/api/v1`; both are built once, on first use. */
-export function bindReferenceApi(): Hono {
+export function bindReferenceApi(endpoints: () => EndpointDoc[]): Hono {
   const api = new Hono();
   let doc: OpenApiDocument | undefined;
   let page: string | undefined;
-  const document = () => doc ??= buildOpenApiDocument(collectDocs(), API_INFO);
+  const document = () => doc ??= buildOpenApiDocument(endpoints(), API_INFO);
   api.get("/openapi.json", (c) => c.json(document()));
   api.get("/docs", (c) => c.html(page ??= renderDocsPage(document())));
   return api;

@@ -61,7 +61,7 @@ export function textIssues(raw: unknown): InputIssue[] {
 }
 
 function invalid(message: string, issues: InputIssue[]): ApiError {
-  return new ApiError(400, "invalid_request", message, { issues });
+  return new ApiError("invalid_request", message, { issues });
 }
 
 /**
@@ -75,13 +75,13 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
     text = utf8.decode(await c.req.arrayBuffer());
   } catch (err) {
     if (err instanceof ApiError) throw err; // e.g. 413 from the body limit
-    throw new ApiError(400, "invalid_request", "The request body is not valid UTF-8");
+    throw new ApiError("invalid_request", "The request body is not valid UTF-8");
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "invalid_request", "The request body is not valid JSON");
+    throw new ApiError("invalid_request", "The request body is not valid JSON");
   }
   return parseInput(schema, raw);
 }

@@ -5,13 +5,7 @@
  * claim.
  */
 import { type Context, Hono } from "hono";
-import {
-  errorBody,
-  errorResponse,
-  invalidHostResponse,
-  notFound,
-  onApiError,
-} from "../common/errors.ts";
+import { errorResponse, invalidHostResponse, notFound, onApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
 import { isConsoleCookie, withoutConsoleCookies } from "../manager/console_cookies.ts";
 import { createTrustedProxies, remoteAddrFrom, remoteAddrOf } from "../manager/remote_addr.ts";
@@ -55,7 +49,9 @@ export function createEntries(parts: EntryParts): Entries {
   const consoleHosts = new Set(parts.consoleHosts);
   const addrOpts = { trustedProxies: createTrustedProxies(parts.trustedProxies) };
   const clientOf = (c: Context) => remoteAddrOf(c, addrOpts);
-  const onError = onApiError((err) => parts.log.error("unhandled error", { err }));
+  const onError = onApiError((err, requestId) =>
+    parts.log.error("unhandled error", { err, requestId })
+  );
 
   // The tenant listener's entry (the data plane's hot path, no router in between); the Hono
   // tenant entry and the shared port's tenant side call it too.
@@ -64,7 +60,7 @@ export function createEntries(parts: EntryParts): Entries {
       return await serveTenant(parts.tenant, req, remoteAddrFrom(info, req.headers, addrOpts));
     } catch (err) {
       parts.log.error("unhandled error", { err });
-      return errorResponse(500, "internal", "Internal server error");
+      return errorResponse("internal", "Internal server error");
     }
   };
   const tenant = new Hono();
@@ -83,16 +79,13 @@ export function createEntries(parts: EntryParts): Entries {
     const claimed = host !== null && parts.routing.current().hosts.match(host) !== null;
     return claimed
       ? c.json({ claimed: true })
-      : c.json(errorBody("unknown_host", "No app claims this host"), 404);
+      : errorResponse("unknown_host", "No app claims this host");
   });
   console.use(async (c, next) => {
     const host = hostOf(c);
     if (host === null) return invalidHostResponse();
     if (consoleHosts.size > 0 && !consoleHosts.has(host)) {
-      return c.json(
-        errorBody("not_console_host", `${host} is not a console host`, { host }),
-        421,
-      );
+      return errorResponse("not_console_host", `${host} is not a console host`, { host });
     }
     await next();
   });
@@ -102,14 +95,11 @@ export function createEntries(parts: EntryParts): Entries {
   });
   console.route("/api/v1", parts.consoleApi);
   console.notFound((c) =>
-    c.json(
-      errorBody(
-        "not_found",
-        consolePath.test(c.req.path)
-          ? "Not found"
-          : "This is the console's address: apps are served on the tenant address",
-      ),
-      404,
+    errorResponse(
+      "not_found",
+      consolePath.test(c.req.path)
+        ? "Not found"
+        : "This is the console's address: apps are served on the tenant address",
     )
   );
 

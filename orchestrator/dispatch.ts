@@ -75,7 +75,7 @@ export async function dispatch(
   const requestId = crypto.randomUUID();
   const ref = await resolveScript(deps, input.script, input.app);
   if (!ref) {
-    return errorResponse(503, "no_active_version", "The script has no deployed version", {
+    return errorResponse("no_active_version", "The script has no deployed version", {
       script_id: input.script.id,
     });
   }

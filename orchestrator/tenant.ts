@@ -28,13 +28,13 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
     const snap = routing.current();
     const hostMatch = snap.hosts.match(host);
     if (!hostMatch) {
-      return errorResponse(404, "unknown_host", `No app claims the host ${host}`, { host });
+      return errorResponse("unknown_host", `No app claims the host ${host}`, { host });
     }
     const app = snap.apps.get(hostMatch.appId);
-    if (!app) return errorResponse(404, "unknown_host", `No app claims the host ${host}`, { host });
+    if (!app) return errorResponse("unknown_host", `No app claims the host ${host}`, { host });
     const routeMatch = snap.routes.match(app.id, req.method, url.pathname, host);
     if (routeMatch === null) {
-      return errorResponse(404, "no_route", `No route for ${req.method} ${url.pathname}`, {
+      return errorResponse("no_route", `No route for ${req.method} ${url.pathname}`, {
         app: app.slug,
         method: req.method,
         path: url.pathname,
@@ -42,7 +42,6 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
     }
     if ("methodNotAllowed" in routeMatch) {
       const res = errorResponse(
-        405,
         "method_not_allowed",
         `${req.method} is not routed for ${url.pathname}`,
         { allow: routeMatch.allow },
@@ -52,7 +51,7 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
     }
     const script = snap.scripts.get(routeMatch.route.scriptId);
     if (!script) {
-      return errorResponse(404, "no_route", `No route for ${req.method} ${url.pathname}`);
+      return errorResponse("no_route", `No route for ${req.method} ${url.pathname}`);
     }
     return await dispatch(deps, req, {
       script,

@@ -37,11 +37,11 @@ export function bindApiKeysApi(deps: IdentityDeps): Hono<AuthEnv> {
     const input = await jsonBody(c, createKey);
     const expiresAt = input.expires_at === null ? null : new Date(input.expires_at);
     if (expiresAt !== null && expiresAt.getTime() <= Date.now()) {
-      throw new ApiError(400, "invalid_request", "expires_at must be in the future");
+      throw new ApiError("invalid_request", "expires_at must be in the future");
     }
     const app = input.app_id === null ? null : await findApp(deps.sql, input.app_id);
     if (input.app_id !== null && (!app || !can(p, "app.read", { appId: app.id }))) {
-      throw new ApiError(404, "app_not_found", `No app ${input.app_id}`);
+      throw new ApiError("app_not_found", `No app ${input.app_id}`);
     }
     const generated = newApiKey();
     const keyHash = await tokenHash(generated.secret);
@@ -87,7 +87,7 @@ export function bindApiKeysApi(deps: IdentityDeps): Hono<AuthEnv> {
         });
         return true;
       });
-    if (!gone) throw new ApiError(404, "api_key_not_found", `No API key ${id}`);
+    if (!gone) throw new ApiError("api_key_not_found", `No API key ${id}`);
     return c.body(null, 204);
   });
 

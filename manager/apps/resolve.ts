@@ -8,7 +8,7 @@ import { type AppRow, findApp } from "./repo.ts";
 
 /** 404 for an app that does not exist or that the caller cannot see. */
 export function appNotFound(ref: string): ApiError {
-  return new ApiError(404, "app_not_found", `No app ${ref}`);
+  return new ApiError("app_not_found", `No app ${ref}`);
 }
 
 /** The app named by the `:app` path parameter, with the principal allowed `action` on it. */

@@ -50,14 +50,13 @@ export async function takeSlug(
   const status = slugStatus(holder, claim.appId);
   const held_by = visibleHolder(p, holder);
   if (status === "taken") {
-    throw new ApiError(409, "slug_taken", `The slug ${claim.slug} is in use by another app`, {
+    throw new ApiError("slug_taken", `The slug ${claim.slug} is in use by another app`, {
       slug: claim.slug,
       ...(held_by ? { held_by } : {}),
     });
   }
   if (status === "held_by_history" && !claim.force) {
     throw new ApiError(
-      409,
       "slug_held",
       `The slug ${claim.slug} redirects to another app; send force: true to take it over`,
       { slug: claim.slug, ...(held_by ? { held_by } : {}) },

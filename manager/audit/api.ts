@@ -30,7 +30,7 @@ export function bindAuditApi(deps: ManagerDeps): Hono<AuthEnv> {
     let appId: string | null = null;
     if (q.app !== undefined) {
       const app = await findApp(deps.sql, q.app);
-      const notFound = new ApiError(404, "app_not_found", `No app ${q.app}`);
+      const notFound = new ApiError("app_not_found", `No app ${q.app}`);
       if (!app) throw notFound;
       authorize(c, "audit.read_app", { appId: app.id, notFound });
       appId = app.id;

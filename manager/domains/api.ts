@@ -65,7 +65,6 @@ export function bindDomainsApi(deps: ManagerDeps): Hono<AuthEnv> {
         const holder = await domainHolder(tx, parsed.shapeKey);
         const visible = holder !== null && effectiveAppRole(p, holder.app_id) !== null;
         throw new ApiError(
-          409,
           "domain_taken",
           `The domain ${parsed.pattern} is already claimed`,
           visible
@@ -107,7 +106,7 @@ export function bindDomainsApi(deps: ManagerDeps): Hono<AuthEnv> {
         }
         return row;
       });
-    if (!gone) throw new ApiError(404, "domain_not_found", `No domain ${id} in ${app.slug}`);
+    if (!gone) throw new ApiError("domain_not_found", `No domain ${id} in ${app.slug}`);
     await deps.routing.notifyChanged();
     return c.body(null, 204);
   });
@@ -121,7 +120,7 @@ function parseClaim(pattern: string) {
     return parseDomainPattern(pattern);
   } catch (err) {
     if (!(err instanceof DomainPatternError)) throw err;
-    throw new ApiError(400, "invalid_domain", err.message, { pattern });
+    throw new ApiError("invalid_domain", err.message, { pattern });
   }
 }
 
@@ -136,7 +135,6 @@ async function refuseReserved(
   const reserved = await reservationOf(parsed, consoleHosts);
   if (!reserved) return;
   throw new ApiError(
-    409,
     "domain_reserved",
     reserved.reason === "console_host"
       ? `The domain ${parsed.pattern} covers the console host ${reserved.name}`

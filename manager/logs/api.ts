@@ -91,7 +91,7 @@ export function bindLogsApi(deps: ManagerDeps): Hono<AuthEnv> {
     authorize(c, "me.read");
     const ref = c.req.param("app");
     const app = await findApp(deps.sql, ref);
-    const notFound = new ApiError(404, "app_not_found", `No app ${ref}`);
+    const notFound = new ApiError("app_not_found", `No app ${ref}`);
     if (!app) throw notFound;
     authorize(c, "logs.read", { appId: app.id, notFound });
     const q = parseInput(logsQuery, c.req.query());

@@ -32,7 +32,7 @@ export function bindMembersApi(deps: ManagerDeps): Hono<AuthEnv> {
     authorize(c, "me.read");
     const ref = c.req.param("app") ?? "";
     const app = await findApp(deps.sql, ref);
-    const notFound = new ApiError(404, "app_not_found", `No app ${ref}`);
+    const notFound = new ApiError("app_not_found", `No app ${ref}`);
     if (!app) throw notFound;
     return { app, p: authorize(c, action, { appId: app.id, notFound }) };
   };
@@ -48,12 +48,11 @@ export function bindMembersApi(deps: ManagerDeps): Hono<AuthEnv> {
     const user = input.user_id
       ? await findUser(deps.sql, input.user_id)
       : await findUserByEmail(deps.sql, input.email!);
-    if (!user) throw new ApiError(404, "user_not_found", "No such user");
+    if (!user) throw new ApiError("user_not_found", "No such user");
     await deps.sql.begin(async (tx) => {
       const row = await tryInsertMember(tx, { appId: app.id, userId: user.id, role: input.role });
       if (!row) {
         throw new ApiError(
-          409,
           "member_exists",
           `${user.email} is already a member of ${app.slug}`,
         );
@@ -122,7 +121,7 @@ export function bindMembersApi(deps: ManagerDeps): Hono<AuthEnv> {
 }
 
 function memberNotFound(userId: string, slug: string) {
-  return new ApiError(404, "member_not_found", `${userId} is not a member of ${slug}`);
+  return new ApiError("member_not_found", `${userId} is not a member of ${slug}`);
 }
 
 const appParam = z.string().describe("The app's id or slug");

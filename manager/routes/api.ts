@@ -73,7 +73,7 @@ export function bindRoutesApi(deps: ManagerDeps): Hono<AuthEnv> {
     const appParam = c.req.query("app");
     if (!appParam) return c.json({ items: await listRoutes(deps.sql, visibleAppIds(p)) });
     const app = await findApp(deps.sql, appParam);
-    const notFound = new ApiError(404, "app_not_found", `No app ${appParam}`);
+    const notFound = new ApiError("app_not_found", `No app ${appParam}`);
     if (!app) throw notFound;
     authorize(c, "route.read", { appId: app.id, notFound });
     return c.json({ items: await listRoutes(deps.sql, [app.id]) });
@@ -85,13 +85,13 @@ export function bindRoutesApi(deps: ManagerDeps): Hono<AuthEnv> {
     const host = input.host === null ? null : parseDomainPattern(input.host).pattern;
     const shapeKey = routeShapeKey(input.method, input.path, host);
     const app = await findApp(deps.sql, input.app_id);
-    const notFound = new ApiError(404, "app_not_found", `No app ${input.app_id}`);
+    const notFound = new ApiError("app_not_found", `No app ${input.app_id}`);
     if (!app) throw notFound;
     const p = authorize(c, "route.write", { appId: app.id, notFound });
     const route = await deps.sql.begin(async (tx) => {
       const script = await findScript(tx, input.script_id);
       if (!script || script.app_id !== app.id) {
-        throw new ApiError(404, "script_not_found", `No script ${input.script_id} in ${app.slug}`);
+        throw new ApiError("script_not_found", `No script ${input.script_id} in ${app.slug}`);
       }
       if (host !== null) await assertHostClaimed(tx, app, host);
       const row = await insertRoute(tx, {
@@ -142,7 +142,7 @@ export function bindRoutesApi(deps: ManagerDeps): Hono<AuthEnv> {
       if (next.scriptId !== before.script_id) {
         const script = await findScript(tx, next.scriptId);
         if (!script || script.app_id !== app.id) {
-          throw new ApiError(404, "script_not_found", `No script ${next.scriptId} in ${app.slug}`);
+          throw new ApiError("script_not_found", `No script ${next.scriptId} in ${app.slug}`);
         }
       }
       if (next.host !== null && next.host !== before.host) {
@@ -196,11 +196,11 @@ export function bindRoutesApi(deps: ManagerDeps): Hono<AuthEnv> {
 }
 
 function routeNotFound(id: string) {
-  return new ApiError(404, "route_not_found", `No route ${id}`);
+  return new ApiError("route_not_found", `No route ${id}`);
 }
 
 function routeConflict(slug: string, r: Pick<RouteRow, "method" | "path">) {
-  return new ApiError(409, "route_conflict", `An equivalent route already exists in ${slug}`, {
+  return new ApiError("route_conflict", `An equivalent route already exists in ${slug}`, {
     method: r.method,
     path: r.path,
   });
@@ -215,7 +215,7 @@ async function assertHostClaimed(
   const claims = await appClaimPatterns(tx, app.id);
   const ok = claims.some((p) => p === host || matchDomainPattern(parseDomainPattern(p), host));
   if (!ok) {
-    throw new ApiError(422, "host_not_claimed", `The app ${app.slug} does not claim ${host}`, {
+    throw new ApiError("host_not_claimed", `The app ${app.slug} does not claim ${host}`, {
       claims,
     });
   }

@@ -48,7 +48,6 @@ export function bindRoutePreviewApi(deps: ManagerDeps): Hono<AuthEnv> {
     // A host another app claims (even more specifically) does not reach this app either.
     if (host === null || hostMatch?.appId !== app.id) {
       throw new ApiError(
-        404,
         "unclaimed_host",
         `Requests for ${url.hostname} do not reach ${app.slug}`,
         {
@@ -58,7 +57,7 @@ export function bindRoutePreviewApi(deps: ManagerDeps): Hono<AuthEnv> {
     }
     const m = snap.routes.match(app.id, q.method, url.pathname, host);
     if (m === null) {
-      throw new ApiError(404, "no_route", `No route for ${q.method} ${url.pathname}`, {
+      throw new ApiError("no_route", `No route for ${q.method} ${url.pathname}`, {
         app: app.slug,
         method: q.method,
         path: url.pathname,
@@ -66,7 +65,6 @@ export function bindRoutePreviewApi(deps: ManagerDeps): Hono<AuthEnv> {
     }
     if ("methodNotAllowed" in m) {
       throw new ApiError(
-        405,
         "method_not_allowed",
         `${q.method} is not routed for ${url.pathname}`,
         {

@@ -209,15 +209,15 @@ function auditView(s: ScheduleRow) {
 }
 
 function appNotFound(ref: string) {
-  return new ApiError(404, "app_not_found", `No app ${ref}`);
+  return new ApiError("app_not_found", `No app ${ref}`);
 }
 
 function scheduleNotFound(id: string) {
-  return new ApiError(404, "schedule_not_found", `No schedule ${id}`);
+  return new ApiError("schedule_not_found", `No schedule ${id}`);
 }
 
 function scriptNotInApp(scriptId: string, app: string) {
-  return new ApiError(404, "script_not_found", `No script ${scriptId} in app ${app}`);
+  return new ApiError("script_not_found", `No script ${scriptId} in app ${app}`);
 }
 
 const P = "/api/v1/admin/schedules";

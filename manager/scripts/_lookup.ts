@@ -12,7 +12,7 @@ export const scriptIdParams = z.object({ id: z.uuid() });
 
 /** 404 `script_not_found`. */
 export function scriptNotFound(id: string): ApiError {
-  return new ApiError(404, "script_not_found", `No script ${id}`);
+  return new ApiError("script_not_found", `No script ${id}`);
 }
 
 /** Loads the script named by `:id` and authorizes `action` on its app (404 hides other apps). */

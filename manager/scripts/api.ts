@@ -221,34 +221,34 @@ export function bindScriptsApi(deps: ManagerDeps): Hono<AuthEnv> {
 
 /** Loads the source in the real sandbox; refuses it with 422 `compile_error` if it cannot run. */
 async function compileCheck(deps: ManagerDeps, appId: string, source: string): Promise<void> {
-  const diagnostics = await deps.executor.check({
+  const diagnostics = await deps.pool.check({
     appId,
     source,
     timeoutMs: Math.min(deps.config.limits.timeoutMs, CHECK_TIMEOUT_MS),
     memoryLimitMb: deps.config.limits.memoryLimitMb,
   });
   if (diagnostics[0]?.busy) {
-    throw new ApiError(503, "capacity", "Every executor slot is busy; try the deploy again", {
+    throw new ApiError("capacity", "Every executor slot is busy; try the deploy again", {
       retry_after_s: 1,
     });
   }
   if (diagnostics.length > 0) {
-    throw new ApiError(422, "compile_error", `The script cannot run: ${diagnostics[0].message}`, {
+    throw new ApiError("compile_error", `The script cannot run: ${diagnostics[0].message}`, {
       diagnostics,
     });
   }
 }
 
 function appNotFound(ref: string) {
-  return new ApiError(404, "app_not_found", `No app ${ref}`);
+  return new ApiError("app_not_found", `No app ${ref}`);
 }
 
 function nameTaken(name: string) {
-  return new ApiError(409, "script_exists", `A script named ${name} already exists`);
+  return new ApiError("script_exists", `A script named ${name} already exists`);
 }
 
 function versionNotFound(id: string, n: number) {
-  return new ApiError(404, "version_not_found", `Script ${id} has no version ${n}`);
+  return new ApiError("version_not_found", `Script ${id} has no version ${n}`);
 }
 
 const P = "/api/v1/admin/scripts";

@@ -86,7 +86,6 @@ export function checkEnvCaps(before: StoredEnv, after: StoredEnv): void {
   const overNames = now.names > MAX_ENV_NAMES && now.names > was.names;
   if (!overBytes && !overNames) return;
   throw new ApiError(
-    413,
     "env_too_large",
     overBytes
       ? `The env would take ${now.bytes} bytes; the limit is ${MAX_ENV_TOTAL_BYTES}`

@@ -34,7 +34,6 @@ export function checkCaps(policy: Policy, caps: LimitDefaults): void {
     const value = policy[field];
     if (value !== undefined && value > caps[field]) {
       throw new ApiError(
-        400,
         "limit_exceeds_cap",
         `${field} exceeds the platform cap of ${caps[field]}`,
         { field, cap: caps[field], value },

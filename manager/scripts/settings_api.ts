@@ -72,7 +72,6 @@ export function bindScriptSettingsApi(deps: ManagerDeps): Hono<AuthEnv> {
       const box = await deps.secrets.box({ create: true });
       if (!box) {
         throw new ApiError(
-          409,
           "secrets_disabled",
           "Secrets are disabled: set PICLOUD_SECRET_KEY (base64 of 32 random bytes) on every node",
           { variable: "PICLOUD_SECRET_KEY" },

@@ -154,7 +154,7 @@ Deno.test("script policy - limits within caps, hosts validated, applied on the n
 
     const res = await tp.p.tenant.request(`http://localhost/env/${id}`);
     assert.equal(res.status, 504);
-    assert.equal((await res.json()).error.limit_ms, 300);
+    assert.equal((await res.json()).error.details.limit_ms, 300);
 
     const cases: [string, unknown, string, string?][] = [
       ["above cap", { timeoutMs: 5_001 }, "limit_exceeds_cap", "timeoutMs"],

@@ -82,7 +82,7 @@ export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
     const verified = await deps.passwords.verify(usable, input.password);
     if (!creds || !verified.ok) {
       throttle.fail(attempt);
-      throw new ApiError(401, "invalid_credentials", "The email or password is not correct");
+      throw new ApiError("invalid_credentials", "The email or password is not correct");
     }
     throttle.succeed(attempt);
     let passwordHash = creds.passwordHash!;
@@ -129,7 +129,7 @@ export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
     authorize(c, "session.end");
     const sessionId = c.get("auth").sessionId;
     if (sessionId === null) {
-      throw new ApiError(400, "not_a_session", "Logout ends a session; delete API keys instead");
+      throw new ApiError("not_a_session", "Logout ends a session; delete API keys instead");
     }
     await deleteSession(deps.sql, sessionId);
     deleteCookie(c, SESSION_COOKIE, {
@@ -142,7 +142,7 @@ export function bindSessionsApi(deps: IdentityDeps): Hono<AuthEnv> {
   api.get("/me", async (c) => {
     const p = authorize(c, "me.read");
     const user = await findUser(deps.sql, p.userId);
-    if (!user) throw new ApiError(401, "unauthorized", "The user no longer exists");
+    if (!user) throw new ApiError("unauthorized", "The user no longer exists");
     return c.json({
       user,
       via: p.kind,

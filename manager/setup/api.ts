@@ -29,7 +29,7 @@ export function bindSetupApi(deps: IdentityDeps): Hono {
     const passwordHash = await deps.passwords.hash(input.password);
     const user = await deps.sql.begin(async (tx) => {
       if (!await setupTokenValid(tx, hash)) {
-        throw new ApiError(403, "invalid_setup_token", "The setup token is wrong or has expired");
+        throw new ApiError("invalid_setup_token", "The setup token is wrong or has expired");
       }
       return await createFirstOwner(tx, {
         email: input.email,
@@ -46,7 +46,7 @@ export function bindSetupApi(deps: IdentityDeps): Hono {
 }
 
 function alreadySetUp() {
-  return new ApiError(409, "already_set_up", "An admin user already exists");
+  return new ApiError("already_set_up", "An admin user already exists");
 }
 
 /** The OpenAPI description of `/setup`. */

@@ -73,7 +73,6 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
   ) => {
     if (given === undefined) {
       throw new ApiError(
-        400,
         "current_password_required",
         "Changing your own password needs current_password",
       );
@@ -83,7 +82,7 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
     const verified = await deps.passwords.verify(await findPasswordHash(deps.sql, userId), given);
     if (!verified.ok) {
       currentPasswordFailures.fail(userId);
-      throw new ApiError(403, "invalid_current_password", "The current password is not correct");
+      throw new ApiError("invalid_current_password", "The current password is not correct");
     }
     currentPasswordFailures.reset(userId);
   };
@@ -106,7 +105,7 @@ export function bindUsersApi(deps: IdentityDeps): Hono<AuthEnv> {
         passwordHash,
         instanceRole: input.instance_role,
       });
-      if (!row) throw new ApiError(409, "email_taken", `A user with this email already exists`);
+      if (!row) throw new ApiError("email_taken", `A user with this email already exists`);
       await writeAudit(tx, {
         ...actorOf(p),
         action: "user.create",
@@ -223,18 +222,18 @@ function assertGuards(
   const role = change.role ?? target.instance_role;
   if (target.instance_role === "owner" && (!staysActive || role !== "owner")) {
     if (state.otherOwners === 0) {
-      throw new ApiError(409, "last_owner", "The last active owner cannot be demoted or removed");
+      throw new ApiError("last_owner", "The last active owner cannot be demoted or removed");
     }
   }
   if (target.instance_role !== "member" && (!staysActive || role === "member")) {
     if (state.otherAdmins === 0) {
-      throw new ApiError(409, "last_admin", "The last active admin cannot be demoted or removed");
+      throw new ApiError("last_admin", "The last active admin cannot be demoted or removed");
     }
   }
 }
 
 function userNotFound(id: string) {
-  return new ApiError(404, "user_not_found", `No user ${id}`);
+  return new ApiError("user_not_found", `No user ${id}`);
 }
 
 const userParams = z.object({ id: uuid });
