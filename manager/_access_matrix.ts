@@ -3,6 +3,8 @@
  * kind of caller, and the status each caller must get.
  */
 import assert from "node:assert/strict";
+import { ACTIONS } from "./authz.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
 import type { TestPlatform } from "./testing.ts";
 
 /** The callers every endpoint is tried with. */
@@ -27,6 +29,35 @@ export type Needs =
   | "app_editor"
   | "app_admin"
   | "instance_admin";
+
+/** The standing a declared action needs, read from the action table (never written by hand). */
+export function needsOf(action: EndpointDoc["action"]): Needs {
+  if (action === "public" || action === "setup_token") {
+    throw new Error(`${action} endpoints are not in the matrix`);
+  }
+  if (action === "api_key.manage") return "session";
+  const rule = ACTIONS[action];
+  if (rule.scope === "self") return "self";
+  if (rule.scope === "instance") return "instance_admin";
+  return `app_${rule.min}`;
+}
+
+/** The declaration a concrete request hits (query ignored), or undefined. */
+export function declarationOf(
+  docs: EndpointDoc[],
+  req: { method: string; path: string },
+): EndpointDoc | undefined {
+  const path = req.path.split("?")[0];
+  return docs.find((d) =>
+    d.method === req.method.toLowerCase() &&
+    new RegExp(
+      "^" + d.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+        // A trailing `{path}` is the rest of the path (the execute endpoints), slashes included.
+        .replace(/\{path\}$/, ".+").replace(/\{[^}]+\}/g, "[^/]+") +
+        "$",
+    ).test(path)
+  );
+}
 
 /** The status each caller must get from an endpoint needing `needs` that answers `ok`. */
 export function expected(needs: Needs, who: Who, ok: number): number {
@@ -56,16 +87,25 @@ export interface Ctx {
   scriptA: string;
   bystander: string;
   n: () => number;
+  /** A fresh session of the user a session token belongs to (for endpoints that end one). */
+  relogin: (token: string) => Promise<string>;
 }
 
 /** One endpoint of the matrix. */
 export interface Endpoint {
   name: string;
-  needs: Needs;
+  /** The success status (the standing it needs comes from the endpoint's declared action). */
   ok: number;
+  /**
+   * The action this request exercises when its declaration checks more than one depending on
+   * the input (it must be among the declaration's `actions`).
+   */
+  action?: EndpointDoc["action"];
+  /** Callers whose answer the input decides rather than their standing, with the reason. */
+  except?: Partial<Record<Who, { status: number; why: string }>>;
   /** Builds the request, preparing fresh resources with the owner's token when needed. */
   make(ctx: Ctx, me: { token?: string; session: boolean }): Promise<
-    { method: string; path: string; body?: unknown }
+    { method: string; path: string; body?: unknown; token?: string }
   >;
 }
 
@@ -78,18 +118,16 @@ async function freshUser(ctx: Ctx) {
 
 /** Every authenticated endpoint of the control plane. */
 export const ENDPOINTS: Endpoint[] = [
-  { name: "GET me", needs: "self", ok: 200, make: () => get(`${admin}/me`) },
-  { name: "GET apps", needs: "self", ok: 200, make: () => get(`${admin}/apps`) },
-  { name: "GET app", needs: "app_viewer", ok: 200, make: () => get(`${admin}/apps/app-a`) },
+  { name: "GET me", ok: 200, make: () => get(`${admin}/me`) },
+  { name: "GET apps", ok: 200, make: () => get(`${admin}/apps`) },
+  { name: "GET app", ok: 200, make: () => get(`${admin}/apps/app-a`) },
   {
     name: "GET members",
-    needs: "app_viewer",
     ok: 200,
     make: () => get(`${admin}/apps/app-a/members`),
   },
   {
     name: "POST member",
-    needs: "app_admin",
     ok: 201,
     make: async (ctx) => ({
       method: "POST",
@@ -99,7 +137,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "PATCH member",
-    needs: "app_admin",
     ok: 200,
     make: async (ctx) => ({
       method: "PATCH",
@@ -109,7 +146,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "DELETE member",
-    needs: "app_admin",
     ok: 204,
     make: async (ctx) => ({
       method: "DELETE",
@@ -118,13 +154,11 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "GET scripts",
-    needs: "app_viewer",
     ok: 200,
     make: () => get(`${admin}/scripts?app=app-a`),
   },
   {
     name: "POST script",
-    needs: "app_editor",
     ok: 201,
     make: (ctx) =>
       Promise.resolve({
@@ -139,13 +173,11 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "GET script",
-    needs: "app_viewer",
     ok: 200,
     make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}`),
   },
   {
     name: "POST version",
-    needs: "app_editor",
     ok: 201,
     make: (ctx) =>
       Promise.resolve({
@@ -157,19 +189,16 @@ export const ENDPOINTS: Endpoint[] = [
   ...scriptEndpoints(),
   {
     name: "GET routes",
-    needs: "app_viewer",
     ok: 200,
     make: () => get(`${admin}/routes?app=app-a`),
   },
   {
     name: "POST route",
-    needs: "app_editor",
     ok: 201,
     make: (ctx) => Promise.resolve({ method: "POST", path: `${admin}/routes`, body: route(ctx) }),
   },
   {
     name: "DELETE route",
-    needs: "app_editor",
     ok: 204,
     make: async (ctx) => {
       const r = await ctx.t.call("POST", `${admin}/routes`, { token: ctx.owner, body: route(ctx) });
@@ -178,7 +207,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "PATCH route",
-    needs: "app_editor",
     ok: 200,
     make: async (ctx) => {
       const r = await ctx.t.call("POST", `${admin}/routes`, { token: ctx.owner, body: route(ctx) });
@@ -192,7 +220,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "GET route preview",
-    needs: "app_viewer",
     ok: 200,
     make: async (ctx) => {
       await previewFixture(ctx);
@@ -201,7 +228,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "POST app",
-    needs: "instance_admin",
     ok: 201,
     make: (ctx) =>
       Promise.resolve({
@@ -212,14 +238,12 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "PATCH app",
-    needs: "app_admin",
     ok: 200,
     make: () =>
       Promise.resolve({ method: "PATCH", path: `${admin}/apps/app-a`, body: { name: "A" } }),
   },
   {
     name: "POST app slug:check",
-    needs: "app_admin",
     ok: 200,
     make: () =>
       Promise.resolve({
@@ -230,19 +254,16 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "DELETE app",
-    needs: "app_admin",
     ok: 204,
     make: async (ctx) => ({ method: "DELETE", path: `${admin}/apps/${await appLikeA(ctx)}` }),
   },
   {
     name: "GET domains",
-    needs: "app_viewer",
     ok: 200,
     make: () => get(`${admin}/apps/app-a/domains`),
   },
   {
     name: "POST domain",
-    needs: "app_admin",
     ok: 201,
     make: (ctx) =>
       Promise.resolve({
@@ -253,7 +274,6 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "DELETE domain",
-    needs: "app_admin",
     ok: 204,
     make: async (ctx) => {
       const r = await ctx.t.call("POST", `${admin}/apps/app-a/domains`, {
@@ -266,21 +286,50 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "ANY execute",
-    needs: "app_editor",
     ok: 200,
     make: (ctx) => get(`/api/v1/execute/${ctx.scriptA}`),
   },
+  ...["GET", "POST", "PUT", "PATCH", "DELETE"].flatMap((method) => [
+    ...(method === "GET" ? [] : [{
+      name: `${method} execute`,
+      ok: 200,
+      make: (ctx: Ctx) =>
+        Promise.resolve({ method, path: `/api/v1/execute/${ctx.scriptA}`, body: {} }),
+    }]),
+    {
+      name: `${method} execute with a path`,
+      ok: 200,
+      make: (ctx: Ctx) =>
+        Promise.resolve({
+          method,
+          path: `/api/v1/execute/${ctx.scriptA}/a/b`,
+          body: method === "GET" ? undefined : {},
+        }),
+    },
+  ]),
+  {
+    name: "POST logout",
+    ok: 204,
+    except: {
+      key_other_app: { status: 400, why: "an API key has no session to end (`not_a_session`)" },
+    },
+    make: async (ctx, me) => ({
+      method: "POST",
+      path: `${admin}/logout`,
+      // Its own fresh session: ending the caller's shared one would sign it out of the matrix.
+      token: me.session && me.token ? await ctx.relogin(me.token) : me.token,
+    }),
+  },
   {
     name: "GET audit of app",
-    needs: "app_admin",
     ok: 200,
+    action: "audit.read_app",
     make: () => get(`${admin}/audit?app=app-a`),
   },
-  { name: "GET audit", needs: "instance_admin", ok: 200, make: () => get(`${admin}/audit`) },
-  { name: "GET users", needs: "instance_admin", ok: 200, make: () => get(`${admin}/users`) },
+  { name: "GET audit", ok: 200, make: () => get(`${admin}/audit`) },
+  { name: "GET users", ok: 200, make: () => get(`${admin}/users`) },
   {
     name: "POST user",
-    needs: "instance_admin",
     ok: 201,
     make: (ctx) =>
       Promise.resolve({
@@ -295,13 +344,11 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "GET user",
-    needs: "instance_admin",
     ok: 200,
     make: (ctx) => get(`${admin}/users/${ctx.bystander}`),
   },
   {
     name: "PATCH user",
-    needs: "instance_admin",
     ok: 200,
     make: async (ctx) => ({
       method: "PATCH",
@@ -311,20 +358,17 @@ export const ENDPOINTS: Endpoint[] = [
   },
   {
     name: "DELETE user",
-    needs: "instance_admin",
     ok: 204,
     make: async (ctx) => ({ method: "DELETE", path: `${admin}/users/${await freshUser(ctx)}` }),
   },
-  { name: "GET api-keys", needs: "session", ok: 200, make: () => get(`${admin}/api-keys`) },
+  { name: "GET api-keys", ok: 200, make: () => get(`${admin}/api-keys`) },
   {
     name: "POST api-key",
-    needs: "session",
     ok: 201,
     make: () => Promise.resolve({ method: "POST", path: `${admin}/api-keys`, body: { name: "k" } }),
   },
   {
     name: "DELETE api-key",
-    needs: "session",
     ok: 204,
     make: async (ctx, me) => {
       const token = me.session ? me.token : ctx.owner;
@@ -407,7 +451,6 @@ function scriptEndpoints(): Endpoint[] {
   return [
     {
       name: "PATCH script",
-      needs: "app_editor",
       ok: 200,
       make: (ctx) =>
         Promise.resolve({
@@ -418,7 +461,6 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "DELETE script",
-      needs: "app_editor",
       ok: 204,
       make: async (ctx) => ({
         method: "DELETE",
@@ -427,19 +469,16 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET versions",
-      needs: "app_viewer",
       ok: 200,
       make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/versions`),
     },
     {
       name: "GET version",
-      needs: "app_viewer",
       ok: 200,
       make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/versions/1`),
     },
     {
       name: "POST version:activate",
-      needs: "app_editor",
       ok: 200,
       make: (ctx) =>
         Promise.resolve({
@@ -449,13 +488,11 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET env",
-      needs: "app_viewer",
       ok: 200,
       make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/env`),
     },
     {
       name: "PUT env",
-      needs: "app_editor",
       ok: 200,
       make: (ctx) =>
         Promise.resolve({
@@ -466,13 +503,11 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET policy",
-      needs: "app_viewer",
       ok: 200,
       make: (ctx) => get(`${admin}/scripts/${ctx.scriptA}/policy`),
     },
     {
       name: "PUT policy",
-      needs: "app_editor",
       ok: 200,
       make: (ctx) =>
         Promise.resolve({
@@ -483,13 +518,11 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET schedules",
-      needs: "app_viewer",
       ok: 200,
       make: () => get(`${admin}/schedules?app=app-a`),
     },
     {
       name: "POST schedule",
-      needs: "app_editor",
       ok: 201,
       make: (ctx) =>
         Promise.resolve({
@@ -500,13 +533,11 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET schedule",
-      needs: "app_viewer",
       ok: 200,
       make: async (ctx) => get(`${admin}/schedules/${await freshSchedule(ctx)}`),
     },
     {
       name: "PATCH schedule",
-      needs: "app_editor",
       ok: 200,
       make: async (ctx) => ({
         method: "PATCH",
@@ -516,7 +547,6 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "DELETE schedule",
-      needs: "app_editor",
       ok: 204,
       make: async (ctx) => ({
         method: "DELETE",
@@ -525,13 +555,11 @@ function scriptEndpoints(): Endpoint[] {
     },
     {
       name: "GET schedule runs",
-      needs: "app_viewer",
       ok: 200,
       make: async (ctx) => get(`${admin}/schedules/${await freshSchedule(ctx)}/runs`),
     },
     {
       name: "GET logs",
-      needs: "app_viewer",
       ok: 200,
       make: () => get(`${admin}/apps/app-a/logs?limit=5`),
     },

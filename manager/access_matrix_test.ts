@@ -1,5 +1,17 @@
 import assert from "node:assert/strict";
-import { admin, type Ctx, ENDPOINTS, expected, WHO, type Who } from "./_access_matrix.ts";
+import {
+  admin,
+  type Ctx,
+  declarationOf,
+  ENDPOINTS,
+  expected,
+  needsOf,
+  WHO,
+  type Who,
+} from "./_access_matrix.ts";
+import { buildOpenApiDocument, errorSchema } from "./openapi.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
+import { API_INFO } from "./reference_api.ts";
 import { OWNER, withTestPlatform } from "./testing.ts";
 
 Deno.test("authorization - every endpoint × every kind of caller", async (t) => {
@@ -64,21 +76,69 @@ Deno.test("authorization - every endpoint × every kind of caller", async (t) =>
       scriptA: script.body.id,
       bystander: await tp.createUser(owner, { email: "bystander@example.com" }),
       n: () => ++counter,
+      relogin: async (token) => {
+        const me = await tp.call("GET", `${admin}/me`, { token });
+        const email = me.body.user.email as string;
+        return await tp.login(email, email === OWNER.email ? OWNER.password : "member-password-1");
+      },
     };
+    const docs = tp.p.endpoints();
+    const document = buildOpenApiDocument(docs, API_INFO);
+    const covered = new Set<EndpointDoc>();
     for (const e of ENDPOINTS) {
       await t.step(e.name, async () => {
         const got: string[] = [];
         const want: string[] = [];
+        const wrong: string[] = [];
         for (const who of WHO) {
           const token = tokens[who];
           const session = token !== undefined && !token.startsWith("pc_") && who !== "deactivated";
           const req = await e.make(ctx, { token, session });
-          const r = await tp.call(req.method, req.path, { token, body: req.body });
+          // The expectation comes from the declaration the request hits and its action.
+          const decl = declarationOf(docs, req);
+          assert.ok(decl, `${req.method} ${req.path} is not a declared endpoint`);
+          covered.add(decl);
+          const action = e.action ?? decl.action;
+          assert.ok(
+            action === decl.action || decl.actions?.includes(action as never),
+            `${e.name}: ${action} is not an action of ${decl.method} ${decl.path}`,
+          );
+          const r = await tp.call(req.method, req.path, {
+            token: req.token ?? token,
+            body: req.body,
+          });
           got.push(`${who} ${r.status}${r.status >= 400 ? " " + r.body.error?.code : ""}`);
-          want.push(`${who} ${expected(e.needs, who, e.ok)}`);
+          want.push(`${who} ${e.except?.[who]?.status ?? expected(needsOf(action), who, e.ok)}`);
+          wrong.push(...undeclared(document, decl, r.status, r.body).map((w) => `${who}: ${w}`));
         }
         assert.deepEqual(got.map((g) => g.split(" ").slice(0, 2).join(" ")), want, got.join(", "));
+        assert.deepEqual(wrong, [], "answers that differ from the declaration");
       });
     }
+    await t.step("every declared endpoint that needs a caller is in the matrix", () => {
+      const missing = docs
+        .filter((d) => d.action !== "public" && d.action !== "setup_token" && !covered.has(d))
+        .map((d) => `${d.method.toUpperCase()} ${d.path}`);
+      assert.deepEqual(missing, []);
+    });
   });
 });
+
+/** How a real answer differs from its declaration: an undeclared status or a body off its schema. */
+function undeclared(
+  document: ReturnType<typeof buildOpenApiDocument>,
+  decl: EndpointDoc,
+  status: number,
+  body: unknown,
+): string[] {
+  const declared = Object.keys(document.paths[decl.path]?.[decl.method]?.responses ?? {});
+  if (!declared.includes(String(status))) {
+    return [`${status} is not declared (declared: ${declared.join(", ")})`];
+  }
+  const schema = decl.responses[status]?.schema ?? (status >= 400 ? errorSchema : undefined);
+  if (!schema || body === null || body === undefined || body === "") return [];
+  const parsed = schema.safeParse(body);
+  return parsed.success
+    ? []
+    : [`${status} body off its schema: ${JSON.stringify(parsed.error.issues.slice(0, 3))}`];
+}

@@ -46,7 +46,7 @@ export interface OpenApiDocument {
   info: { title: string; version: string; description?: string };
   servers: { url: string; description: string }[];
   jsonSchemaDialect: string;
-  tags: { name: string }[];
+  tags: { name: string; description: string }[];
   paths: Record<string, Partial<Record<EndpointDoc["method"], OpenApiOperation>>>;
   components: {
     schemas: Record<string, JsonObject>;
@@ -83,7 +83,11 @@ export function buildOpenApiDocument(
     if (item[doc.method]) throw new Error(`Documented twice: ${doc.method} ${doc.path}`);
     item[doc.method] = operationOf(doc, { schemas, errorRef });
   }
-  const tags = [...new Set(sorted.map((d) => d.tag))].sort(compare).map((name) => ({ name }));
+  const tags = [...new Set(sorted.map((d) => d.tag))].sort(compare).map((name) => {
+    const description = TAGS[name];
+    if (!description) throw new Error(`Tag without a description: ${name}`);
+    return { name, description };
+  });
   return {
     openapi: "3.1.0",
     info,
@@ -95,6 +99,24 @@ export function buildOpenApiDocument(
     components: { schemas: sortKeys(schemas), securitySchemes: SECURITY_SCHEMES },
   };
 }
+
+/** What each group of endpoints is about (every tag an endpoint uses must be here). */
+const TAGS: Record<string, string> = {
+  "api-keys": "The caller's own API keys (`pc_…`), optionally narrowed to one app or read-only",
+  apps: "Apps: the unit of isolation, ownership and routing; renamed apps keep redirecting",
+  audit: "Who changed what: the instance's and each app's audit trail",
+  domains: "Host names an app claims (exact or wildcard) for its routes",
+  execute: "Run a script's current version directly, as its route would",
+  logs: "Execution logs of an app's scripts: listing, filters and a live tail",
+  members: "Who may do what in an app: viewer, editor or admin",
+  meta: "Liveness and this reference",
+  routes: "Host, path and method patterns that send requests to a script",
+  schedules: "Cron triggers of an app's scripts and their runs",
+  scripts: "Scripts, their versions (deploy, activate), variables, secrets and limits",
+  sessions: "Signing in and out, the current caller, device tokens",
+  setup: "First run: creating the owner with the one-time setup token",
+  users: "The instance's users and their instance roles",
+};
 
 const SECURITY_SCHEMES: Record<string, JsonObject> = {
   bearer: {
@@ -139,7 +161,10 @@ function operationOf(
     summary: doc.summary,
     tags: [doc.tag],
     "x-picloud-action": doc.action,
-    "x-picloud-access": accessOf(doc.action),
+    "x-picloud-access": [
+      accessOf(doc.action),
+      ...(doc.actions ?? []).map((a) => `for ${a}: ${accessOf(a)}`),
+    ].join("; "),
     security: isPublic ? [] : [{ bearer: [] }, { cookie: [] }],
     responses: {},
   };
@@ -154,9 +179,12 @@ function operationOf(
   }
   const responses: EndpointDoc["responses"] = { ...doc.responses };
   // Every validated input can fail validation, and every non-public endpoint can be refused.
-  if ((doc.body || doc.query || doc.params) && !responses[400]) {
-    responses[400] = { description: "`invalid_request`: the input failed validation" };
-  }
+  // Every path and query is checked (valid UTF-8, no control characters) before anything else.
+  responses[400] ??= {
+    description: doc.body || doc.query || doc.params
+      ? "`invalid_request`: the input failed validation"
+      : "`invalid_request`: the URL contains characters that cannot be accepted",
+  };
   // Bodies are counted while they are read, before anything else is done with them.
   if (doc.body && !responses[413]) {
     responses[413] = {

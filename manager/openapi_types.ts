@@ -10,6 +10,11 @@ export interface EndpointDoc {
   summary: string;
   /** The authorization action the endpoint declares, or `public` / `setup_token`. */
   action: Action | "public" | "setup_token";
+  /**
+   * Further actions the endpoint checks for some inputs (e.g. the audit trail: `audit.read`
+   * instance-wide, `audit.read_app` for one app); `action` is the one without them.
+   */
+  actions?: Action[];
   /** Groups endpoints in the reference (e.g. `apps`). */
   tag: string;
   /** Path parameters (all strings). */
