@@ -57,6 +57,7 @@ export const auditDocs: EndpointDoc[] = [
     summary: "Read the audit log, newest first; without `app` it needs `audit.read` (instance " +
       "admin), with `app` `audit.read_app` (app admin)",
     action: "audit.read",
+    actions: ["audit.read_app"],
     tag: "audit",
     query,
     responses: {
