@@ -42,23 +42,6 @@ export function needsOf(action: EndpointDoc["action"]): Needs {
   return `app_${rule.min}`;
 }
 
-/** The declaration a concrete request hits (query ignored), or undefined. */
-export function declarationOf(
-  docs: EndpointDoc[],
-  req: { method: string; path: string },
-): EndpointDoc | undefined {
-  const path = req.path.split("?")[0];
-  return docs.find((d) =>
-    d.method === req.method.toLowerCase() &&
-    new RegExp(
-      "^" + d.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&")
-        // A trailing `{path}` is the rest of the path (the execute endpoints), slashes included.
-        .replace(/\{path\}$/, ".+").replace(/\{[^}]+\}/g, "[^/]+") +
-        "$",
-    ).test(path)
-  );
-}
-
 /** The status each caller must get from an endpoint needing `needs` that answers `ok`. */
 export function expected(needs: Needs, who: Who, ok: number): number {
   if (who === "anonymous" || who === "expired_key" || who === "deactivated") return 401;

@@ -1,18 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  admin,
-  type Ctx,
-  declarationOf,
-  ENDPOINTS,
-  expected,
-  needsOf,
-  WHO,
-  type Who,
-} from "./_access_matrix.ts";
-import { buildOpenApiDocument, errorSchema } from "./openapi.ts";
+import { admin, type Ctx, ENDPOINTS, expected, needsOf, WHO, type Who } from "./_access_matrix.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { API_INFO } from "./reference_api.ts";
-import { OWNER, withTestPlatform } from "./testing.ts";
+import { declarationOf, nonConformance, OWNER, withTestPlatform } from "./testing.ts";
 
 Deno.test("authorization - every endpoint × every kind of caller", async (t) => {
   await withTestPlatform(async (tp) => {
@@ -83,7 +72,6 @@ Deno.test("authorization - every endpoint × every kind of caller", async (t) =>
       },
     };
     const docs = tp.p.endpoints();
-    const document = buildOpenApiDocument(docs, API_INFO);
     const covered = new Set<EndpointDoc>();
     for (const e of ENDPOINTS) {
       await t.step(e.name, async () => {
@@ -109,7 +97,7 @@ Deno.test("authorization - every endpoint × every kind of caller", async (t) =>
           });
           got.push(`${who} ${r.status}${r.status >= 400 ? " " + r.body.error?.code : ""}`);
           want.push(`${who} ${e.except?.[who]?.status ?? expected(needsOf(action), who, e.ok)}`);
-          wrong.push(...undeclared(document, decl, r.status, r.body).map((w) => `${who}: ${w}`));
+          wrong.push(...nonConformance(decl, r.status, r.body).map((w) => `${who}: ${w}`));
         }
         assert.deepEqual(got.map((g) => g.split(" ").slice(0, 2).join(" ")), want, got.join(", "));
         assert.deepEqual(wrong, [], "answers that differ from the declaration");
@@ -123,22 +111,3 @@ Deno.test("authorization - every endpoint × every kind of caller", async (t) =>
     });
   });
 });
-
-/** How a real answer differs from its declaration: an undeclared status or a body off its schema. */
-function undeclared(
-  document: ReturnType<typeof buildOpenApiDocument>,
-  decl: EndpointDoc,
-  status: number,
-  body: unknown,
-): string[] {
-  const declared = Object.keys(document.paths[decl.path]?.[decl.method]?.responses ?? {});
-  if (!declared.includes(String(status))) {
-    return [`${status} is not declared (declared: ${declared.join(", ")})`];
-  }
-  const schema = decl.responses[status]?.schema ?? (status >= 400 ? errorSchema : undefined);
-  if (!schema || body === null || body === undefined || body === "") return [];
-  const parsed = schema.safeParse(body);
-  return parsed.success
-    ? []
-    : [`${status} body off its schema: ${JSON.stringify(parsed.error.issues.slice(0, 3))}`];
-}

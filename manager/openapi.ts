@@ -177,26 +177,7 @@ function operationOf(
     const schema = toJsonSchema(doc.body, "input", ctx.schemas);
     op.requestBody = { required: true, content: { "application/json": { schema } } };
   }
-  const responses: EndpointDoc["responses"] = { ...doc.responses };
-  // Every validated input can fail validation, and every non-public endpoint can be refused.
-  // Every path and query is checked (valid UTF-8, no control characters) before anything else.
-  responses[400] ??= {
-    description: doc.body || doc.query || doc.params
-      ? "`invalid_request`: the input failed validation"
-      : "`invalid_request`: the URL contains characters that cannot be accepted",
-  };
-  // Bodies are counted while they are read, before anything else is done with them.
-  if (doc.body && !responses[413]) {
-    responses[413] = {
-      description: "`body_too_large`: over 64 KiB before the caller is known, 12 MiB after",
-    };
-  }
-  if (!isPublic) addRefusals(doc.action as Action, responses);
-  if (/^\/api\/v1\/admin\/apps\/\{id_or_slug\}/.test(doc.path) && !responses[308]) {
-    responses[308] = {
-      description: "An old slug of the app: the same path under its current slug",
-    };
-  }
+  const responses = responsesOf(doc);
   const out: OpenApiOperation["responses"] = {};
   for (const status of Object.keys(responses).map(Number).sort((a, b) => a - b)) {
     const r = responses[status];
@@ -221,6 +202,38 @@ function operationOf(
   // Responses last, after the request side, as readers expect.
   const { responses: _, ...head } = op;
   return { ...head, responses: out };
+}
+
+/**
+ * Every response an endpoint can answer: its declared ones, plus those the rest of its declaration
+ * implies (400 for the URL and input, 413 for a body, 401/403/404 from its actions, 308 for
+ * paths under an app that can be reached through an old slug).
+ */
+export function responsesOf(doc: EndpointDoc): EndpointDoc["responses"] {
+  const isPublic = doc.action === "public" || doc.action === "setup_token";
+  const responses: EndpointDoc["responses"] = { ...doc.responses };
+  // Every validated input can fail validation, and every non-public endpoint can be refused.
+  // Every path and query is checked (valid UTF-8, no control characters) before anything else.
+  responses[400] ??= {
+    description: doc.body || doc.query || doc.params
+      ? "`invalid_request`: the input failed validation"
+      : "`invalid_request`: the URL contains characters that cannot be accepted",
+  };
+  // Bodies are counted while they are read, before anything else is done with them.
+  if (doc.body && !responses[413]) {
+    responses[413] = {
+      description: "`body_too_large`: over 64 KiB before the caller is known, 12 MiB after",
+    };
+  }
+  if (!isPublic) {
+    for (const a of [doc.action as Action, ...doc.actions ?? []]) addRefusals(a, responses);
+  }
+  if (/^\/api\/v1\/admin\/apps\/\{id_or_slug\}/.test(doc.path) && !responses[308]) {
+    responses[308] = {
+      description: "An old slug of the app: the same path under its current slug",
+    };
+  }
+  return responses;
 }
 
 /** Headers a status always comes with. */

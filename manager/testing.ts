@@ -7,6 +7,8 @@ import { parseConfig } from "../common/config.ts";
 import { createLogger } from "../common/logging.ts";
 import { openTestDatabase } from "../common/testing.ts";
 import { createPlatform, type Platform } from "../server.ts";
+import { errorSchema, responsesOf } from "./openapi.ts";
+import type { EndpointDoc } from "./openapi_types.ts";
 
 /** The bootstrap owner of every test platform. */
 export const OWNER = { email: "owner@example.com", password: "owner-password-1" };
@@ -18,6 +20,11 @@ export interface TestPlatform {
   lines: string[];
   /** Every response (status, headers and body) received through `call`. */
   responses: string[];
+  /**
+   * Answers of `call` that differ from their endpoint's declaration (an undeclared status, a
+   * body off its schema); `withTestPlatform` fails the test when any is left at the end.
+   */
+  nonConforming: string[];
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   /** Signs in and returns the session token. */
   login(email: string, password: string): Promise<string>;
@@ -82,6 +89,7 @@ export async function withTestPlatform(
   const db = await openTestDatabase();
   const lines: string[] = [];
   const responses: string[] = [];
+  const nonConforming: string[] = [];
   const config = parseConfig({
     PICLOUD_BOOTSTRAP_EMAIL: OWNER.email,
     PICLOUD_BOOTSTRAP_PASSWORD: OWNER.password,
@@ -104,15 +112,23 @@ export async function withTestPlatform(
     const text = await res.text();
     responses.push(`${method} ${path} ${res.status} ${JSON.stringify([...res.headers])} ${text}`);
     let body = { text } as unknown as Body;
+    let json: unknown = undefined;
     try {
-      body = JSON.parse(text);
+      body = json = JSON.parse(text);
     } catch { /* not JSON: kept as { text } */ }
+    const decl = declarationOf(p.endpoints(), { method, path });
+    if (decl) {
+      for (const w of nonConformance(decl, res.status, json)) {
+        nonConforming.push(`${method} ${path}: ${w}`);
+      }
+    }
     return { status: res.status, headers: res.headers, body };
   };
   const t: TestPlatform = {
     p,
     lines,
     responses,
+    nonConforming,
     call,
     async login(email, password) {
       const r = await call("POST", "/api/v1/admin/login", { body: { email, password } });
@@ -134,6 +150,8 @@ export async function withTestPlatform(
   };
   try {
     await fn(t);
+    // Every answer a test saw is one the API declares (status and body shape).
+    assert.deepEqual(nonConforming, [], "answers that differ from their declaration");
   } catch (err) {
     console.error(lines.join("\n"));
     throw err;
@@ -141,4 +159,35 @@ export async function withTestPlatform(
     await p.close();
     await db.close();
   }
+}
+
+/** The declaration a concrete request hits (query ignored), or undefined. */
+export function declarationOf(
+  docs: EndpointDoc[],
+  req: { method: string; path: string },
+): EndpointDoc | undefined {
+  const path = req.path.split("?")[0];
+  return docs.find((d) =>
+    d.method === req.method.toLowerCase() &&
+    new RegExp(
+      "^" + d.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+        // A trailing `{path}` is the rest of the path (the execute endpoints), slashes included.
+        .replace(/\{path\}$/, ".+").replace(/\{[^}]+\}/g, "[^/]+") +
+        "$",
+    ).test(path)
+  );
+}
+
+/** How a real answer differs from its declaration: an undeclared status or a body off its schema. */
+export function nonConformance(decl: EndpointDoc, status: number, body: unknown): string[] {
+  const responses = responsesOf(decl);
+  if (!responses[status]) {
+    return [`${status} is not declared (declared: ${Object.keys(responses).join(", ")})`];
+  }
+  const schema = responses[status].schema ?? (status >= 400 ? errorSchema : undefined);
+  if (!schema || body === undefined) return [];
+  const parsed = schema.safeParse(body);
+  return parsed.success
+    ? []
+    : [`${status} body off its schema: ${JSON.stringify(parsed.error.issues.slice(0, 3))}`];
 }
