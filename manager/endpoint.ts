@@ -5,7 +5,7 @@
  * and the authorization matrix — so the action, the schemas and the documentation cannot drift.
  */
 import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AuthEnv } from "./authn.ts";
 import { principalOf } from "./authn.ts";
 import { assertMayAttempt, type Principal } from "./authz.ts";
@@ -25,6 +25,11 @@ export type EndpointSpec<
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * The last path parameter is the rest of the path, `/` included (a pass-through to user code):
+   * it is routed as Hono's `*` and not validated; the handler reads it from the URL.
+   */
+  restOfPath?: boolean;
 };
 
 /** What a handler gets: the validated input and the caller (null only for public endpoints). */
@@ -63,17 +68,23 @@ export class Routes {
       c: Context<AuthEnv>,
     ) => Response | Promise<Response>,
   ): void {
-    const doc: EndpointDoc = { ...spec, path: this.base + spec.path } as EndpointDoc;
+    const { restOfPath, ...declaration } = spec;
+    const doc = { ...declaration, path: this.base + spec.path } as EndpointDoc;
     if (this.declared.some((d) => d.method === doc.method && d.path === doc.path)) {
       throw new Error(`Declared twice: ${doc.method} ${doc.path}`);
     }
     this.declared.push(doc);
     const { action } = spec;
-    this.hono.on(doc.method.toUpperCase(), honoPath(spec.path), async (c) => {
+    const names = paramNames(spec.path);
+    const last = names.at(-1);
+    const rest = restOfPath && last && !last.tail ? last.name : undefined;
+    const params = rest ? spec.params?.omit({ [rest]: true } as never) : spec.params;
+    const pattern = honoPath(spec.path, { params: spec.params, restOfPath });
+    this.hono.on(doc.method.toUpperCase(), pattern, async (c) => {
       const p = principalOf(c);
       if (action !== "public" && action !== "setup_token") assertMayAttempt(p, action);
       const input = {
-        params: spec.params ? parseInput(spec.params, c.req.param()) : undefined,
+        params: params ? parseInput(params, withoutTails(c.req.param(), names)) : undefined,
         query: spec.query ? parseInput(spec.query, c.req.query()) : undefined,
         body: spec.body ? await jsonBody(c, spec.body) : undefined,
         p,
@@ -91,18 +102,62 @@ export class Routes {
   }
 }
 
+/** The parameters of an OpenAPI path, each with the literal text after it in its segment. */
+function paramNames(path: string): { name: string; tail: string }[] {
+  return [...path.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}([^/]*)/g)].map((m) => ({
+    name: m[1],
+    tail: m[2],
+  }));
+}
+
+/** Hono's value of `{n}:activate` holds the literal tail (`5:activate`): the parameter is `5`. */
+function withoutTails(
+  raw: Record<string, string>,
+  names: { name: string; tail: string }[],
+): Record<string, string> {
+  const out = { ...raw };
+  for (const { name, tail } of names) {
+    if (tail && out[name]?.endsWith(tail)) out[name] = out[name].slice(0, -tail.length);
+  }
+  return out;
+}
+
+function isInteger(schema: z.ZodType | undefined): boolean {
+  if (!schema) return false;
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return (json as { type?: unknown }).type === "integer";
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+}
+
 /**
- * The Hono pattern of an OpenAPI path: `{name}` → `:name`; a segment with a literal colon
- * (`slug:check`) becomes a parameter matching exactly that text.
+ * The Hono pattern of an OpenAPI path: `{name}` → `:name`, digits only when `params` declares it
+ * an integer (`/versions/x` is no route, as a mistyped path); a parameter followed by literal text
+ * in its segment (`{n}:activate`) takes the segment with that text; with `restOfPath` the last
+ * parameter is `*`; a segment with a literal colon (`slug:check`) becomes a parameter matching
+ * exactly that text.
  */
-export function honoPath(path: string): string {
+export function honoPath(
+  path: string,
+  opts: { params?: z.ZodObject; restOfPath?: boolean } = {},
+): string {
   if (path === "") return "/";
   let literal = 0;
-  return path.split("/").map((seg) => {
-    const param = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(seg);
-    if (param) return `:${param[1]}`;
+  const segs = path.split("/");
+  return segs.map((seg, i) => {
+    const param = /^\{([A-Za-z_][A-Za-z0-9_]*)\}(.*)$/.exec(seg);
+    if (param && opts.restOfPath && i === segs.length - 1 && !param[2]) return "*";
+    if (param) {
+      const [, name, tail] = param;
+      const digits = isInteger(opts.params?.shape[name] as z.ZodType | undefined);
+      if (!digits && !tail) return `:${name}`;
+      // No `/` in the pattern itself: Hono splits the path on it.
+      return `:${name}{${digits ? "[0-9]+" : "[^\\x2F]+"}${escapeRegExp(tail)}}`;
+    }
     if (seg.includes(":")) {
-      return `:_literal${literal++}{${seg.replace(/[.*+?^$()|[\]\\]/g, "\\$&")}}`;
+      return `:_literal${literal++}{${escapeRegExp(seg)}}`;
     }
     return seg;
   }).join("/");

@@ -1,49 +1,29 @@
 /**
- * @module `ANY /api/v1/execute/{script_id}`: runs a script directly, independent of any domain.
- * Declared action `script.execute`: app editor or above (running code has side effects), and
- * with the session cookie the same-origin proof for every method, GET included.
+ * @module `ANY /api/v1/execute/{script_id}[/{path}]`: runs a script directly, independent of any
+ * domain, streaming its response. Declared action `script.execute`: app editor or above (running
+ * code has side effects), and with the session cookie the same-origin proof for every method, GET
+ * included. The script lookup and its authorization are the scripts service's.
  */
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
-import { ApiError } from "../common/errors.ts";
 import { dispatch, type DispatchDeps } from "../orchestrator/dispatch.ts";
-import { assertSameOrigin, type AuthEnv, authorize, withoutCredentials } from "./authn.ts";
+import { assertSameOrigin, type AuthEnv, principalOf, withoutCredentials } from "./authn.ts";
+import { assertMayAttempt, type Principal } from "./authz.ts";
 import type { ManagerDeps } from "./deps.ts";
+import type { Routes } from "./endpoint.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { createTrustedProxies, remoteAddrOf } from "./remote_addr.ts";
+import { scriptId } from "./scripts/schemas.ts";
+import { scriptToRun } from "./scripts/service.ts";
 
-/** Binds `/execute/:script_id` and `/execute/:script_id/*` (the rest is passed in the URL). */
-export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono<AuthEnv> {
-  const api = new Hono<AuthEnv>();
-  const addrOpts = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
-  const handler = async (c: Context<AuthEnv>) => {
-    authorize(c, "me.read");
-    // Running a script is a side effect whatever the method: a cookie alone (a cross-site link
-    // or navigation) never runs one.
-    if (c.get("auth").viaCookie) assertSameOrigin(c, addrOpts);
-    const id = c.req.param("script_id") ?? "";
-    const snap = deps.routing.current();
-    const script = z.uuid().safeParse(id).success ? snap.scripts.get(id) : undefined;
-    const app = script ? snap.apps.get(script.appId) : undefined;
-    const notFound = new ApiError("script_not_found", `No script ${id}`);
-    if (!script || !app) throw notFound;
-    authorize(c, "script.execute", { appId: app.id, notFound });
-    return await dispatch(dispatchDeps, withoutCredentials(c.req.raw), {
-      script,
-      app,
-      params: {},
-      trigger: "execute",
-      remoteAddr: remoteAddrOf(c, addrOpts),
-      host: null,
-      url: new URL(c.req.url),
-    });
-  };
-  api.all("/:script_id", handler);
-  api.all("/:script_id/*", handler);
-  return api;
-}
+const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
-const scriptId = z.uuid().describe("The script to run");
+const scriptParam = scriptId.describe("The script to run");
+const subPathParams = z.object({
+  script_id: scriptParam,
+  path: z.string().describe("The rest of the URL path, passed to the script (may hold `/`)"),
+});
+
 const executeResponses: EndpointDoc["responses"] = {
   200: { description: "Whatever the script responds: any status, headers and body" },
   403: {
@@ -60,30 +40,52 @@ const executeResponses: EndpointDoc["responses"] = {
 };
 
 /**
- * The OpenAPI description of `/execute`: every method is passed to the script as it came (with
- * the caller's credentials removed), so each is documented for both paths.
+ * Binds `/{script_id}` and `/{script_id}/{path}` (the rest of the URL, any depth) for every
+ * method: the five the document lists are declared; any other (OPTIONS, …) reaches the script
+ * the same way.
  */
-export const executeDocs: EndpointDoc[] = (["get", "post", "put", "patch", "delete"] as const)
-  .flatMap((method) => [
-    {
+export function bindExecuteApi(r: Routes, deps: ManagerDeps, dispatchDeps: DispatchDeps): void {
+  const addrOpts = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
+  const run = async (p: Principal, id: string, c: Context<AuthEnv>) => {
+    // Running a script is a side effect whatever the method: a cookie alone (a cross-site link
+    // or navigation) never runs one.
+    if (c.get("auth").viaCookie) assertSameOrigin(c, addrOpts);
+    const { script, app } = scriptToRun(deps, p, id);
+    return await dispatch(dispatchDeps, withoutCredentials(c.req.raw), {
+      script,
+      app,
+      params: {},
+      trigger: "execute",
+      remoteAddr: remoteAddrOf(c, addrOpts),
+      host: null,
+      url: new URL(c.req.url),
+    });
+  };
+  for (const method of METHODS) {
+    const verb = method.toUpperCase();
+    r.add({
       method,
-      path: "/api/v1/execute/{script_id}",
-      summary: `Run a script directly with a ${method.toUpperCase()} request`,
-      action: "script.execute" as const,
+      path: "/{script_id}",
+      summary: `Run a script directly with a ${verb} request`,
+      action: "script.execute",
       tag: "execute",
-      params: z.object({ script_id: scriptId }),
+      params: z.object({ script_id: scriptParam }),
       responses: executeResponses,
-    },
-    {
+    }, ({ p, params }, c) => run(p, params.script_id, c));
+    r.add({
       method,
-      path: "/api/v1/execute/{script_id}/{path}",
-      summary: `Run a script directly with a ${method.toUpperCase()} request to a sub-path`,
-      action: "script.execute" as const,
+      path: "/{script_id}/{path}",
+      restOfPath: true,
+      summary: `Run a script directly with a ${verb} request to a sub-path`,
+      action: "script.execute",
       tag: "execute",
-      params: z.object({
-        script_id: scriptId,
-        path: z.string().describe("The rest of the URL path, passed to the script (may hold `/`)"),
-      }),
+      params: subPathParams,
       responses: executeResponses,
-    },
-  ]);
+    }, ({ p, params }, c) => run(p, params.script_id, c));
+  }
+  // Methods the document does not list: after the declared ones, so only these reach it.
+  const other = (c: Context<AuthEnv>) =>
+    run(assertMayAttempt(principalOf(c), "script.execute"), c.req.param("script_id") ?? "", c);
+  r.hono.all("/:script_id", other);
+  r.hono.all("/:script_id/*", other);
+}

@@ -33,3 +33,32 @@ Deno.test("execute API - the script never sees the caller's credentials", async 
     assert.equal(JSON.stringify(viaBearer.body).includes(token), false);
   });
 });
+
+Deno.test("execute API - any method and any sub-path reach the script; an unknown id is 404", async () => {
+  await withTestPlatform(async (t) => {
+    const token = await t.login(OWNER.email, OWNER.password);
+    const script = await t.call("POST", "/api/v1/admin/scripts", {
+      token,
+      body: {
+        name: "where",
+        source: `export default { fetch(req) {
+          return Response.json({ method: req.method, path: new URL(req.url).pathname });
+        } };`,
+      },
+    });
+    assert.equal(script.status, 201);
+    const run = `/api/v1/execute/${script.body.id}`;
+    for (const [method, path] of [["GET", "/a/b/c"], ["OPTIONS", ""], ["PROPFIND", "/x"]]) {
+      const r = await t.call(method, run + path, { token });
+      assert.equal(r.status, 200, `${method} ${path}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(r.body, { method, path: run + path });
+    }
+    for (const id of ["not-a-uuid", crypto.randomUUID()]) {
+      const r = await t.call("GET", `/api/v1/execute/${id}/x`, { token });
+      assert.equal(r.status, 404);
+      assert.equal(r.body.error.code, "script_not_found");
+    }
+    const anonymous = await t.call("OPTIONS", run);
+    assert.equal(anonymous.status, 401);
+  });
+});

@@ -8,7 +8,7 @@ import type { DispatchDeps } from "../orchestrator/dispatch.ts";
 import { bindApiKeysApi } from "./api_keys/api.ts";
 import { bindAppsApi } from "./apps/api.ts";
 import { bindAuditApi } from "./audit/api.ts";
-import { authenticate, type AuthEnv, principalOf } from "./authn.ts";
+import { authenticate, principalOf } from "./authn.ts";
 import type { ManagerDeps } from "./deps.ts";
 import { Routes } from "./endpoint.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
@@ -121,14 +121,15 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.hono.route("/api-keys", bindApiKeysApi(deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.hono.route("/audit", bindAuditApi(deps));
-    admin.hono.route("/scripts", bindScriptsApi(deps));
+    admin.mount("/scripts", (r) => bindScriptsApi(r, deps));
     admin.hono.route("/routes", bindRoutesApi(deps));
     admin.hono.route("/schedules", bindSchedulesApi(deps));
   });
 
-  const execute = new Hono<AuthEnv>();
-  execute.use(authenticate(deps));
-  execute.route("/", bindExecuteApi(deps, dispatchDeps));
-  api.route("/execute", execute);
+  // No body limit here: the executor enforces the script's own limit while streaming.
+  root.mount("/execute", (execute) => {
+    execute.hono.use(authenticate(deps));
+    bindExecuteApi(execute, deps, dispatchDeps);
+  });
   return { api, endpoints: () => [...metaDocs, ...root.declared, ...legacyDocs()] };
 }

@@ -2,7 +2,6 @@
 import { z } from "zod";
 import { apiKeysDocs } from "./api_keys/api.ts";
 import { auditDocs } from "./audit/api.ts";
-import { executeDocs } from "./execute_api.ts";
 import { membersDocs } from "./members/api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { sessionsDocs } from "./sessions/api.ts";
@@ -13,7 +12,6 @@ import { domainsDocs } from "./domains/api.ts";
 import { logsDocs } from "./logs/api.ts";
 import { routesDocs } from "./routes/api.ts";
 import { schedulesDocs } from "./schedules/api.ts";
-import { scriptsDocs } from "./scripts/api.ts";
 // ---- end ----
 
 /** The endpoints `createConsoleApi` mounts itself: health and this reference. */
@@ -56,10 +54,8 @@ export function legacyDocs(): EndpointDoc[] {
     ...apiKeysDocs,
     ...membersDocs,
     ...auditDocs,
-    ...executeDocs,
     ...domainsDocs,
     ...routesDocs,
-    ...scriptsDocs,
     ...schedulesDocs,
     ...logsDocs,
   ];

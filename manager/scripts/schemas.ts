@@ -27,9 +27,16 @@ export const patchScript = z.strictObject({
 });
 /** `GET /scripts?app=`. */
 export const listQuery = z.object({ app: z.string().optional() });
+/**
+ * A script id in a path: documented as a UUID, but any other text is accepted here and names no
+ * script (404 `script_not_found`), as it always has.
+ */
+export const scriptId = z.string().meta({ format: "uuid" });
+/** The `{id}` path parameter. */
+export const scriptIdParams = z.object({ id: scriptId });
 /** `{id}` and `{n}` of the version endpoints. */
 export const versionParams = z.object({
-  id: z.uuid(),
+  id: scriptId,
   n: z.coerce.number().int().positive().max(2_147_483_647),
 });
 
@@ -38,10 +45,6 @@ export const diagnostic = z.object({
   message: z.string(),
   line: z.number().int().optional(),
   column: z.number().int().optional(),
-});
-/** The one error shape. */
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
 });
 /** A script as returned. */
 export const scriptSchema = z.object({

@@ -1,20 +1,15 @@
 /**
- * @module REST endpoints for a script's env (plain vars, sealed secrets) and policy (limits within
- * platform caps, allowed outbound hosts). Reading needs app viewer, writing app editor.
+ * @module `/api/v1/admin/scripts/{id}/env` and `/policy`: a script's env (plain vars, sealed
+ * secrets) and policy (limits within platform caps, allowed outbound hosts). Reading needs app
+ * viewer, writing app editor. Parse, call the service, respond.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError } from "../../common/errors.ts";
-import { effectiveLimits } from "../../orchestrator/dispatch.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
-import type { AuthEnv } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
-import type { EndpointDoc } from "../openapi_types.ts";
-import { jsonBody } from "../validate.ts";
-import { scriptFor, scriptIdParams, scriptNotFound } from "./_lookup.ts";
-import { checkCaps, normalizePolicy, type Policy, policySchema } from "./policy.ts";
-import { checkEnvCaps, MAX_ENV_NAMES, MAX_ENV_TOTAL_BYTES, mergedEnv } from "./env_limits.ts";
-import { findEnv, findPolicy, lockEnv, mergeEnv, replacePolicy } from "./repo.ts";
+import type { Routes } from "../endpoint.ts";
+import { MAX_ENV_NAMES, MAX_ENV_TOTAL_BYTES } from "./env_limits.ts";
+import { policySchema } from "./policy.ts";
+import { scriptIdParams } from "./schemas.ts";
+import { getEnv, getPolicy, replaceScriptPolicy, updateEnv } from "./settings_service.ts";
 
 /** Largest var or secret value, in characters. */
 export const MAX_ENV_VALUE_CHARS = 32 * 1024;
@@ -41,140 +36,24 @@ const policyView = z.object({
   effective: limitsSchema.extend({ allowedHosts: z.array(z.string()) }),
   caps: limitsSchema,
 });
-const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
 
-/** Binds `/{id}/env` and `/{id}/policy` (mounted inside the scripts router). */
-export function bindScriptSettingsApi(deps: ManagerDeps): Hono<AuthEnv> {
-  const api = new Hono<AuthEnv>();
+const notFound = { description: "`script_not_found`: no such script (or not visible)" };
 
-  api.get("/:id/env", async (c) => {
-    const { script } = await scriptFor(c, deps, "script.read");
-    const env = await findEnv(deps.sql, script.id);
-    if (!env) throw scriptNotFound(script.id);
-    return c.json(env);
-  });
-
-  api.put("/:id/env", async (c) => {
-    const { script, p } = await scriptFor(c, deps, "script.write");
-    const input = await jsonBody(c, putEnv);
-    const split = (values: Record<string, string | null> = {}) => ({
-      set: Object.fromEntries(
-        Object.entries(values).filter((e): e is [string, string] => e[1] !== null),
-      ),
-      deleted: Object.keys(values).filter((k) => values[k] === null),
-    });
-    const vars = split(input.vars);
-    const secrets = split(input.secrets);
-    const sealed: Record<string, string> = {};
-    if (Object.keys(secrets.set).length > 0) {
-      const box = await deps.secrets.box({ create: true });
-      if (!box) {
-        throw new ApiError(
-          "secrets_disabled",
-          "Secrets are disabled: set PICLOUD_SECRET_KEY (base64 of 32 random bytes) on every node",
-          { variable: "PICLOUD_SECRET_KEY" },
-        );
-      }
-      for (const [name, value] of Object.entries(secrets.set)) {
-        sealed[name] = await box.seal(value, script.id);
-      }
-    }
-    const change = {
-      setVars: vars.set,
-      deleteVars: vars.deleted,
-      setSecrets: sealed,
-      deleteSecrets: secrets.deleted,
-    };
-    const env = await deps.sql.begin(async (tx) => {
-      // Under the row lock, so concurrent PUTs cannot together pass the caps.
-      const before = await lockEnv(tx, script.id);
-      if (!before) throw scriptNotFound(script.id);
-      checkEnvCaps(before, mergedEnv(before, change));
-      const env = await mergeEnv(tx, script.id, change);
-      if (!env) throw scriptNotFound(script.id);
-      // Names only: values (vars included) stay out of the audit log.
-      await writeAudit(tx, {
-        ...actorOf(p),
-        action: "script.env",
-        resourceType: "script",
-        resourceId: script.id,
-        appId: script.app_id,
-        before: null,
-        after: {
-          vars_set: Object.keys(vars.set),
-          vars_deleted: vars.deleted,
-          secrets_set: Object.keys(sealed),
-          secrets_deleted: secrets.deleted,
-        },
-      });
-      return env;
-    });
-    await deps.routing.notifyChanged();
-    return c.json(env);
-  });
-
-  api.get("/:id/policy", async (c) => {
-    const { script } = await scriptFor(c, deps, "script.read");
-    const policy = await findPolicy(deps.sql, script.id);
-    if (!policy) throw scriptNotFound(script.id);
-    return c.json(policyResponse(deps, policy as Policy));
-  });
-
-  api.put("/:id/policy", async (c) => {
-    const { script, p } = await scriptFor(c, deps, "script.write");
-    const input = await jsonBody(c, policySchema);
-    checkCaps(input, deps.config.limits);
-    const policy = normalizePolicy(input);
-    await deps.sql.begin(async (tx) => {
-      const r = await replacePolicy(tx, script.id, policy);
-      if (!r) throw scriptNotFound(script.id);
-      await writeAudit(tx, {
-        ...actorOf(p),
-        action: "script.policy",
-        resourceType: "script",
-        resourceId: script.id,
-        appId: script.app_id,
-        before: r.before,
-        after: policy,
-      });
-    });
-    await deps.routing.notifyChanged();
-    return c.json(policyResponse(deps, policy));
-  });
-
-  return api;
-}
-
-function policyResponse(deps: ManagerDeps, policy: Policy) {
-  return {
-    policy,
-    effective: {
-      ...effectiveLimits(deps.config.limits, policy),
-      allowedHosts: policy.allowedHosts ?? [],
-    },
-    caps: deps.config.limits,
-  };
-}
-
-const P = "/api/v1/admin/scripts/{id}";
-const err = (description: string) => ({ description, schema: errorSchema });
-
-/** The env and policy endpoints, for the OpenAPI document. */
-export const settingsDocs: EndpointDoc[] = [
-  {
+/** Binds `/{id}/env` and `/{id}/policy` on the scripts router. */
+export function bindScriptSettingsApi(r: Routes, deps: ManagerDeps): void {
+  r.add({
     method: "get",
-    path: `${P}/env`,
+    path: "/{id}/env",
     summary: "Read a script's vars and the names of its secrets (values never returned)",
     action: "script.read",
     tag: "scripts",
     params: scriptIdParams,
-    responses: { 200: { description: "Env", schema: envSchema }, 404: err("No such script") },
-  },
-  {
+    responses: { 200: { description: "Env", schema: envSchema }, 404: notFound },
+  }, async ({ p, params }, c) => c.json(await getEnv(deps, p, params.id)));
+
+  r.add({
     method: "put",
-    path: `${P}/env`,
+    path: "/{id}/env",
     summary: `Set or delete (null) vars and secrets; secrets are encrypted at rest. At most ` +
       `${MAX_ENV_NAMES} names and ${MAX_ENV_TOTAL_BYTES} bytes (names + values, vars + sealed ` +
       `secrets) per script after the merge`,
@@ -184,26 +63,28 @@ export const settingsDocs: EndpointDoc[] = [
     body: putEnv,
     responses: {
       200: { description: "Env after the change", schema: envSchema },
-      400: err("Invalid request"),
-      404: err("No such script"),
-      409: err("secrets_disabled: PICLOUD_SECRET_KEY is not set (PostgreSQL mode)"),
-      413: err(
-        "env_too_large: the env after the merge exceeds a cap (limits and sizes in details)",
-      ),
+      404: notFound,
+      409: { description: "`secrets_disabled`: PICLOUD_SECRET_KEY is not set (PostgreSQL mode)" },
+      413: {
+        description: "`body_too_large`; `env_too_large`: the env after the merge exceeds a cap " +
+          "(limits and sizes in details)",
+      },
     },
-  },
-  {
+  }, async ({ p, params, body }, c) => c.json(await updateEnv(deps, p, params.id, body)));
+
+  r.add({
     method: "get",
-    path: `${P}/policy`,
+    path: "/{id}/policy",
     summary: "Read a script's policy, its effective limits and the platform caps",
     action: "script.read",
     tag: "scripts",
     params: scriptIdParams,
-    responses: { 200: { description: "Policy", schema: policyView }, 404: err("No such script") },
-  },
-  {
+    responses: { 200: { description: "Policy", schema: policyView }, 404: notFound },
+  }, async ({ p, params }, c) => c.json(await getPolicy(deps, p, params.id)));
+
+  r.add({
     method: "put",
-    path: `${P}/policy`,
+    path: "/{id}/policy",
     summary: "Replace a script's policy (limits within platform caps, allowed hosts)",
     action: "script.write",
     tag: "scripts",
@@ -211,8 +92,8 @@ export const settingsDocs: EndpointDoc[] = [
     body: policySchema,
     responses: {
       200: { description: "Policy", schema: policyView },
-      400: err("invalid_request or limit_exceeds_cap"),
-      404: err("No such script"),
+      400: { description: "`invalid_request` or `limit_exceeds_cap`" },
+      404: notFound,
     },
-  },
-];
+  }, async ({ p, params, body }, c) => c.json(await replaceScriptPolicy(deps, p, params.id, body)));
+}

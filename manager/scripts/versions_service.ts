@@ -1,0 +1,99 @@
+/**
+ * @module The versions service: deploy (a new active version, checked in the sandbox first), list,
+ * read and activate (roll back) — each authorizes on the script's app, runs its transaction,
+ * writes the audit entry and notifies routing. No HTTP here.
+ */
+import { ApiError } from "../../common/errors.ts";
+import { sha256Hex } from "../../common/hash.ts";
+import { actorOf, writeAudit } from "../audit/repo.ts";
+import type { Principal } from "../authz.ts";
+import type { ManagerDeps } from "../deps.ts";
+import {
+  activateVersion as activateVersionRow,
+  findVersion,
+  insertActiveVersion,
+  listVersions as listVersionRows,
+  type VersionRow,
+} from "./repo.ts";
+import { compileCheck } from "./compile_check.ts";
+import { scriptFor, scriptNotFound } from "./service.ts";
+
+type Deps = Pick<ManagerDeps, "sql" | "routing" | "pool" | "config">;
+
+/** Deploys a new version, checked in the sandbox first; it is live on the next request. */
+export async function deployVersion(
+  deps: Deps,
+  p: Principal,
+  id: string,
+  source: string,
+): Promise<VersionRow> {
+  const script = await scriptFor(deps, p, id, "script.deploy");
+  await compileCheck(deps, script.app_id, source);
+  const hash = await sha256Hex(source);
+  const version = await deps.sql.begin(async (tx) => {
+    const version = await insertActiveVersion(tx, {
+      scriptId: script.id,
+      source,
+      hash,
+      createdBy: p.userId,
+    });
+    if (!version) throw scriptNotFound(script.id);
+    await writeAudit(tx, {
+      ...actorOf(p),
+      action: "script.deploy",
+      resourceType: "script",
+      resourceId: script.id,
+      appId: script.app_id,
+      before: { version: script.active_version },
+      after: { version: version.version, hash },
+    });
+    return version;
+  });
+  await deps.routing.notifyChanged();
+  return version;
+}
+
+/** A script's versions, newest first (no source). */
+export async function listVersions(deps: Pick<Deps, "sql">, p: Principal, id: string) {
+  const script = await scriptFor(deps, p, id, "script.read");
+  return await listVersionRows(deps.sql, script.id);
+}
+
+/** One version with its source. */
+export async function getVersion(deps: Pick<Deps, "sql">, p: Principal, id: string, n: number) {
+  const script = await scriptFor(deps, p, id, "script.read");
+  const version = await findVersion(deps.sql, script.id, n);
+  if (!version) throw versionNotFound(script.id, n);
+  return version;
+}
+
+/** Makes an existing version active (a rollback); live on the next request. */
+export async function activateVersion(
+  deps: Pick<Deps, "sql" | "routing">,
+  p: Principal,
+  id: string,
+  n: number,
+): Promise<VersionRow & { active: true }> {
+  const script = await scriptFor(deps, p, id, "script.deploy");
+  const result = await deps.sql.begin(async (tx) => {
+    const r = await activateVersionRow(tx, script.id, n);
+    if (r === "script_missing") throw scriptNotFound(script.id);
+    if (r === "version_missing") throw versionNotFound(script.id, n);
+    await writeAudit(tx, {
+      ...actorOf(p),
+      action: "script.activate",
+      resourceType: "script",
+      resourceId: script.id,
+      appId: script.app_id,
+      before: { version: r.before },
+      after: { version: r.after.version, hash: r.after.hash },
+    });
+    return r.after;
+  });
+  await deps.routing.notifyChanged();
+  return { ...result, active: true };
+}
+
+function versionNotFound(id: string, n: number) {
+  return new ApiError("version_not_found", `Script ${id} has no version ${n}`);
+}
