@@ -5,9 +5,7 @@ import { auditDocs } from "./audit/api.ts";
 import { executeDocs } from "./execute_api.ts";
 import { membersDocs } from "./members/api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { sessionsDocs } from "./sessions/api.ts";
 import { setupDocs } from "./setup/api.ts";
-import { usersDocs } from "./users/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
 import { domainsDocs } from "./domains/api.ts";
 import { logsDocs } from "./logs/api.ts";
@@ -51,8 +49,6 @@ export const metaDocs: EndpointDoc[] = [
 export function legacyDocs(): EndpointDoc[] {
   return [
     ...setupDocs,
-    ...sessionsDocs,
-    ...usersDocs,
     ...apiKeysDocs,
     ...membersDocs,
     ...auditDocs,
