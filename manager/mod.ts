@@ -126,7 +126,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.hono.use((c, next) => (principalOf(c) ? adminLimit : anonymousLimit)(c, next));
     admin.mount("", (r) => bindSessionsApi(r, deps));
     admin.mount("/users", (r) => bindUsersApi(r, deps));
-    admin.hono.route("/api-keys", bindApiKeysApi(deps));
+    admin.mount("/api-keys", (r) => bindApiKeysApi(r, deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.hono.route("/audit", bindAuditApi(deps));
     admin.hono.route("/scripts", bindScriptsApi(deps));

@@ -1,6 +1,5 @@
 /** @module Collects the `EndpointDoc`s of every router into the list the OpenAPI document is built from. */
 import { z } from "zod";
-import { apiKeysDocs } from "./api_keys/api.ts";
 import { auditDocs } from "./audit/api.ts";
 import { executeDocs } from "./execute_api.ts";
 import { membersDocs } from "./members/api.ts";
@@ -49,7 +48,6 @@ export const metaDocs: EndpointDoc[] = [
 export function legacyDocs(): EndpointDoc[] {
   return [
     ...setupDocs,
-    ...apiKeysDocs,
     ...membersDocs,
     ...auditDocs,
     ...executeDocs,
