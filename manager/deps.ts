@@ -36,6 +36,3 @@ export interface ManagerDeps {
     currentPassword: FailureLimiter;
   };
 }
-
-/** The same dependencies, under the name the identity endpoints were written against. */
-export type IdentityDeps = ManagerDeps;

@@ -117,7 +117,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
   });
   api.get("/health", (c) => c.json({ status: "ok" }));
   api.route("/", bindReferenceApi(() => [...metaDocs, ...root.declared, ...legacyDocs()]));
-  api.route("/setup", bindSetupApi(deps));
+  root.mount("/setup", (r) => bindSetupApi(r, deps));
 
   root.mount("/admin", (admin) => {
     admin.hono.use(authenticate(deps));

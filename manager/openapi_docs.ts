@@ -4,7 +4,6 @@ import { auditDocs } from "./audit/api.ts";
 import { executeDocs } from "./execute_api.ts";
 import { membersDocs } from "./members/api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { setupDocs } from "./setup/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
 import { domainsDocs } from "./domains/api.ts";
 import { logsDocs } from "./logs/api.ts";
@@ -47,7 +46,6 @@ export const metaDocs: EndpointDoc[] = [
  */
 export function legacyDocs(): EndpointDoc[] {
   return [
-    ...setupDocs,
     ...membersDocs,
     ...auditDocs,
     ...executeDocs,
