@@ -25,9 +25,14 @@ export interface ManagerDeps {
   pool: Pick<ExecutorPool, "check" | "stopApp">;
   /** The password hasher (Argon2id). */
   passwords: PasswordHasher;
-  /** The login failure limiters, per account and per client address. */
-  loginLimits: { perAccount: FailureLimiter; perAddr: FailureLimiter };
+  /**
+   * The credential failure limiters: sign-ins per account, per client address and per known
+   * device, and wrong current passwords per user.
+   */
+  loginLimits: {
+    perAccount: FailureLimiter;
+    perAddr: FailureLimiter;
+    perDevice: FailureLimiter;
+    currentPassword: FailureLimiter;
+  };
 }
-
-/** The same dependencies, under the name the identity endpoints were written against. */
-export type IdentityDeps = ManagerDeps;

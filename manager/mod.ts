@@ -70,6 +70,14 @@ export function createIdentityParts(auth: AuthConfig): Pick<
         maxFailures: auth.loginMaxFailuresPerAddr,
         windowMs: auth.loginWindowMs,
       }),
+      perDevice: createFailureLimiter({
+        maxFailures: auth.loginMaxFailures,
+        windowMs: auth.loginWindowMs,
+      }),
+      currentPassword: createFailureLimiter({
+        maxFailures: auth.loginMaxFailures,
+        windowMs: auth.loginWindowMs,
+      }),
     },
   };
 }
@@ -109,16 +117,16 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
   });
   api.get("/health", (c) => c.json({ status: "ok" }));
   api.route("/", bindReferenceApi(() => [...metaDocs, ...root.declared, ...legacyDocs()]));
-  api.route("/setup", bindSetupApi(deps));
+  root.mount("/setup", (r) => bindSetupApi(r, deps));
 
   root.mount("/admin", (admin) => {
     admin.hono.use(authenticate(deps));
     // Authentication reads no body; login and anything sent without valid credentials get the
     // small limit, so Argon2 and the database never see a large anonymous body.
     admin.hono.use((c, next) => (principalOf(c) ? adminLimit : anonymousLimit)(c, next));
-    admin.hono.route("/", bindSessionsApi(deps));
-    admin.hono.route("/users", bindUsersApi(deps));
-    admin.hono.route("/api-keys", bindApiKeysApi(deps));
+    admin.mount("", (r) => bindSessionsApi(r, deps));
+    admin.mount("/users", (r) => bindUsersApi(r, deps));
+    admin.mount("/api-keys", (r) => bindApiKeysApi(r, deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.hono.route("/audit", bindAuditApi(deps));
     admin.mount("/scripts", (r) => bindScriptsApi(r, deps));

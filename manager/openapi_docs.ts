@@ -1,12 +1,8 @@
 /** @module Collects the `EndpointDoc`s of every router into the list the OpenAPI document is built from. */
 import { z } from "zod";
-import { apiKeysDocs } from "./api_keys/api.ts";
 import { auditDocs } from "./audit/api.ts";
 import { membersDocs } from "./members/api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { sessionsDocs } from "./sessions/api.ts";
-import { setupDocs } from "./setup/api.ts";
-import { usersDocs } from "./users/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
 import { domainsDocs } from "./domains/api.ts";
 import { logsDocs } from "./logs/api.ts";
@@ -48,10 +44,6 @@ export const metaDocs: EndpointDoc[] = [
  */
 export function legacyDocs(): EndpointDoc[] {
   return [
-    ...setupDocs,
-    ...sessionsDocs,
-    ...usersDocs,
-    ...apiKeysDocs,
     ...membersDocs,
     ...auditDocs,
     ...domainsDocs,

@@ -4,7 +4,6 @@
  * a known-device token only per device, so nobody can lock a user out of a device they have
  * signed in from before. Per process: a cluster multiplies the allowance by its managers.
  */
-import type { Context } from "hono";
 import { ApiError } from "../common/errors.ts";
 
 /** Counts failures per key and says when a key is blocked. */
@@ -104,14 +103,13 @@ export function createLoginThrottle(
 }
 
 /**
- * The 429 for a throttled credential check, with `Retry-After` in whole seconds; thrown, so the one
- * error mapper answers it.
+ * The 429 for a throttled credential check, with `Retry-After` in whole seconds (set by the one
+ * error mapper).
  */
-export function tooManyAttempts(c: Context, waitMs: number, message: string): ApiError {
+export function tooManyAttempts(waitMs: number, message: string): ApiError {
   const seconds = Math.ceil(waitMs / 1000);
-  c.header("Retry-After", String(seconds));
   return new ApiError("too_many_attempts", message, {
     limit: "login_failures",
     retry_after_s: seconds,
-  });
+  }, { "Retry-After": String(seconds) });
 }

@@ -6,7 +6,6 @@
 import type { Tx } from "../../common/db.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import type { ManagerDeps } from "../deps.ts";
-import { createPasswordHasher } from "../passwords.ts";
 import { newToken, tokenHash } from "../tokens.ts";
 import { countUsers, insertUser, type UserRow } from "../users/repo.ts";
 import { deleteSetupTokens, insertSetupToken, lockSetup } from "./repo.ts";
@@ -50,7 +49,7 @@ export async function bootstrapIdentity(deps: ManagerDeps): Promise<BootstrapRes
     return { kind: "exists" };
   }
   if (email && password) {
-    const passwordHash = await createPasswordHasher(config.auth.argon2).hash(password);
+    const passwordHash = await deps.passwords.hash(password);
     const user = await sql.begin((tx) =>
       createFirstOwner(tx, { email, displayName: "", passwordHash, via: "bootstrap" })
     );
