@@ -28,6 +28,12 @@ const loginResult = loginResultSchema.extend({
   ),
 });
 
+/** Where earlier versions scoped the console's cookies (cleared at sign-in). */
+const LEGACY_COOKIE_PATHS: [string, string][] = [
+  [SESSION_COOKIE, "/api/v1"],
+  [DEVICE_COOKIE, "/api/v1/admin/login"],
+];
+
 /** Binds `/login`, `/logout` and `/me` at the admin router's root. */
 export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
   const addrOpts = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
@@ -57,16 +63,21 @@ export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
       httpOnly: true,
       sameSite: "Lax",
       secure,
-      // Only the console API gets it: never tenant traffic served on the same host.
-      path: "/api/v1",
+      // The console's pages (`/admin`) and its API both need it. Browsers send a host's cookies
+      // to every port, the tenant's included: the tenant side strips the console's cookies from
+      // what scripts receive and from what they try to set (`console_cookies.ts`).
+      path: "/",
       // The cookie outlives the session's first expiry; the server decides validity.
       maxAge: 30 * 86_400,
     });
+    // The cookies of versions that scoped them to the API would shadow the new ones there.
+    for (const [name, path] of LEGACY_COOKIE_PATHS) deleteCookie(c, name, { path, secure });
     setCookie(c, DEVICE_COOKIE, signedIn.device_token, {
       httpOnly: true,
       sameSite: "Strict",
       secure,
-      path: "/api/v1/admin/login",
+      // Read by both sign-in forms: the API's (`/api/v1/admin/login`) and the console's.
+      path: "/",
       maxAge: Math.floor(DEVICE_TOKEN_TTL_MS / 1000),
     });
     return c.json(signedIn, 200);
@@ -84,10 +95,9 @@ export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
     },
   }, async ({ p }, c) => {
     await logout(deps, p, c.get("auth").sessionId);
-    deleteCookie(c, SESSION_COOKIE, {
-      path: "/api/v1",
-      secure: requestScheme(c, addrOpts) === "https",
-    });
+    const secure = requestScheme(c, addrOpts) === "https";
+    deleteCookie(c, SESSION_COOKIE, { path: "/", secure });
+    deleteCookie(c, SESSION_COOKIE, { path: "/api/v1", secure });
     return c.body(null, 204);
   });
 

@@ -13,9 +13,17 @@ Deno.test("sessions API - login sets a cookie and returns a bearer token; logout
     assert.equal(r.status, 200);
     assert.equal(r.body.user.email, OWNER.email);
     assert.ok(new Date(r.body.expires_at).getTime() > Date.now() + 23 * 3600_000);
-    const cookie = r.headers.get("set-cookie") ?? "";
-    assert.match(cookie, /^picloud_session=[^;]+;/);
-    assert.match(cookie, /Path=\/api\/v1/);
+    const set = r.headers.getSetCookie();
+    const cookie = set.find((c) => /^picloud_session=[^;]+;/.test(c)) ?? "";
+    // The console's pages under /admin need it as much as its API.
+    assert.match(cookie, /; Path=\/(;|$)/);
+    // A cookie an earlier version scoped to /api/v1 would shadow it there: it is cleared.
+    assert.ok(
+      set.some((c) =>
+        /^picloud_session=;/.test(c) && /Max-Age=0/.test(c) && /Path=\/api\/v1(;|$)/.test(c)
+      ),
+      set.join("\n"),
+    );
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Lax/);
     assert.doesNotMatch(cookie, /Secure/);
