@@ -3,7 +3,6 @@ import { z } from "zod";
 import { apiKeysDocs } from "./api_keys/api.ts";
 import { auditDocs } from "./audit/api.ts";
 import { executeDocs } from "./execute_api.ts";
-import { membersDocs } from "./members/api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { sessionsDocs } from "./sessions/api.ts";
 import { setupDocs } from "./setup/api.ts";
@@ -54,7 +53,6 @@ export function legacyDocs(): EndpointDoc[] {
     ...sessionsDocs,
     ...usersDocs,
     ...apiKeysDocs,
-    ...membersDocs,
     ...auditDocs,
     ...executeDocs,
     ...domainsDocs,

@@ -153,7 +153,7 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
     return c.body(null, 204);
   });
 
-  r.hono.route("/", bindMembersApi(deps));
+  r.mount("", (m) => bindMembersApi(m, deps));
   r.hono.route("/", bindLogsApi(deps));
   r.hono.route("/", bindDomainsApi(deps));
   r.hono.route("/", bindRoutePreviewApi(deps));
