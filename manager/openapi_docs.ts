@@ -8,7 +8,6 @@ import { sessionsDocs } from "./sessions/api.ts";
 import { setupDocs } from "./setup/api.ts";
 import { usersDocs } from "./users/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
-import { domainsDocs } from "./domains/api.ts";
 import { logsDocs } from "./logs/api.ts";
 import { routesDocs } from "./routes/api.ts";
 import { schedulesDocs } from "./schedules/api.ts";
@@ -55,7 +54,6 @@ export function legacyDocs(): EndpointDoc[] {
     ...apiKeysDocs,
     ...auditDocs,
     ...executeDocs,
-    ...domainsDocs,
     ...routesDocs,
     ...scriptsDocs,
     ...schedulesDocs,

@@ -155,6 +155,6 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
 
   r.mount("", (m) => bindMembersApi(m, deps));
   r.hono.route("/", bindLogsApi(deps));
-  r.hono.route("/", bindDomainsApi(deps));
+  r.mount("", (m) => bindDomainsApi(m, deps));
   r.hono.route("/", bindRoutePreviewApi(deps));
 }
