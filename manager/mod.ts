@@ -122,7 +122,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.hono.route("/audit", bindAuditApi(deps));
     admin.hono.route("/scripts", bindScriptsApi(deps));
-    admin.hono.route("/routes", bindRoutesApi(deps));
+    admin.mount("/routes", (r) => bindRoutesApi(r, deps));
     admin.hono.route("/schedules", bindSchedulesApi(deps));
   });
 

@@ -156,5 +156,5 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
   r.mount("", (m) => bindMembersApi(m, deps));
   r.hono.route("/", bindLogsApi(deps));
   r.mount("", (m) => bindDomainsApi(m, deps));
-  r.hono.route("/", bindRoutePreviewApi(deps));
+  r.mount("", (m) => bindRoutePreviewApi(m, deps));
 }
