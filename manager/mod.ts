@@ -123,7 +123,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.hono.route("/audit", bindAuditApi(deps));
     admin.hono.route("/scripts", bindScriptsApi(deps));
     admin.mount("/routes", (r) => bindRoutesApi(r, deps));
-    admin.hono.route("/schedules", bindSchedulesApi(deps));
+    admin.mount("/schedules", (r) => bindSchedulesApi(r, deps));
   });
 
   const execute = new Hono<AuthEnv>();

@@ -9,7 +9,6 @@ import { setupDocs } from "./setup/api.ts";
 import { usersDocs } from "./users/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
 import { logsDocs } from "./logs/api.ts";
-import { schedulesDocs } from "./schedules/api.ts";
 import { scriptsDocs } from "./scripts/api.ts";
 // ---- end ----
 
@@ -54,7 +53,6 @@ export function legacyDocs(): EndpointDoc[] {
     ...auditDocs,
     ...executeDocs,
     ...scriptsDocs,
-    ...schedulesDocs,
     ...logsDocs,
   ];
 }
