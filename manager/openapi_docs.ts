@@ -8,7 +8,6 @@ import { sessionsDocs } from "./sessions/api.ts";
 import { setupDocs } from "./setup/api.ts";
 import { usersDocs } from "./users/api.ts";
 // ---- Routers documented by their own owners (domains, routes, scripts, schedules, logs) ----
-import { logsDocs } from "./logs/api.ts";
 import { scriptsDocs } from "./scripts/api.ts";
 // ---- end ----
 
@@ -53,6 +52,5 @@ export function legacyDocs(): EndpointDoc[] {
     ...auditDocs,
     ...executeDocs,
     ...scriptsDocs,
-    ...logsDocs,
   ];
 }

@@ -154,7 +154,7 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
   });
 
   r.mount("", (m) => bindMembersApi(m, deps));
-  r.hono.route("/", bindLogsApi(deps));
+  r.mount("", (m) => bindLogsApi(m, deps));
   r.mount("", (m) => bindDomainsApi(m, deps));
   r.mount("", (m) => bindRoutePreviewApi(m, deps));
 }
