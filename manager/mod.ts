@@ -120,7 +120,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.hono.route("/users", bindUsersApi(deps));
     admin.hono.route("/api-keys", bindApiKeysApi(deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
-    admin.hono.route("/audit", bindAuditApi(deps));
+    admin.mount("/audit", (r) => bindAuditApi(r, deps));
     admin.hono.route("/scripts", bindScriptsApi(deps));
     admin.mount("/routes", (r) => bindRoutesApi(r, deps));
     admin.mount("/schedules", (r) => bindSchedulesApi(r, deps));

@@ -1,7 +1,6 @@
 /** @module Collects the `EndpointDoc`s of every router into the list the OpenAPI document is built from. */
 import { z } from "zod";
 import { apiKeysDocs } from "./api_keys/api.ts";
-import { auditDocs } from "./audit/api.ts";
 import { executeDocs } from "./execute_api.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { sessionsDocs } from "./sessions/api.ts";
@@ -49,7 +48,6 @@ export function legacyDocs(): EndpointDoc[] {
     ...sessionsDocs,
     ...usersDocs,
     ...apiKeysDocs,
-    ...auditDocs,
     ...executeDocs,
     ...scriptsDocs,
   ];
