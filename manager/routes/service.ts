@@ -3,6 +3,7 @@
  * claimed host leading to a script of the same app). Reading needs app viewer, writing app editor;
  * every change is audited and notifies routing. No HTTP here.
  */
+import type { Tx } from "../../common/db.ts";
 import { ApiError } from "../../common/errors.ts";
 import { parseDomainPattern } from "../../orchestrator/domain_pattern.ts";
 import { matchDomainPattern } from "../../orchestrator/host_table.ts";
@@ -26,7 +27,6 @@ import {
 } from "./repo.ts";
 
 type Deps = Pick<ManagerDeps, "sql" | "routing">;
-type Tx = Parameters<typeof appClaimPatterns>[0];
 
 /** The routes of one app (by id or slug), or of every app the caller can see. */
 export async function listRoutes(
