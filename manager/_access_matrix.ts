@@ -306,10 +306,10 @@ export const ENDPOINTS: Endpoint[] = [
   {
     name: "GET audit of app",
     ok: 200,
-    action: "audit.read_app",
+
     make: () => get(`${admin}/audit?app=app-a`),
   },
-  { name: "GET audit", ok: 200, make: () => get(`${admin}/audit`) },
+  { name: "GET audit", ok: 200, action: "audit.read", make: () => get(`${admin}/audit`) },
   { name: "GET users", ok: 200, make: () => get(`${admin}/users`) },
   {
     name: "POST user",

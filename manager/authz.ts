@@ -164,7 +164,8 @@ export function possibleRefusals(action: Action): Set<Decision> {
   const rule: Rule = ACTIONS[action];
   const out = new Set<Decision>(["unauthenticated"]);
   if (action === "api_key.manage") out.add("session_required");
-  if (rule.write && action !== "session.end") out.add("forbidden");
+  // A read-only key is refused a write, unless the action needs a session anyway (then that).
+  if (rule.write && action !== "session.end" && action !== "api_key.manage") out.add("forbidden");
   if (rule.scope === "app") out.add("hidden").add("forbidden");
   if (rule.scope === "instance") out.add("forbidden");
   return out;

@@ -15,7 +15,6 @@ import type { EndpointDoc } from "./openapi_types.ts";
 import { bindExecuteApi } from "./execute_api.ts";
 import { createPasswordHasher } from "./passwords.ts";
 import { createFailureLimiter } from "./rate_limit.ts";
-import { legacyDocs, metaDocs } from "./openapi_docs.ts";
 import { bindReferenceApi } from "./reference_api.ts";
 import { bindRoutesApi } from "./routes/api.ts";
 import { bindSchedulesApi } from "./schedules/api.ts";
@@ -115,8 +114,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     if (declared > ADMIN_MAX_BODY_BYTES) return await adminLimit(c, next);
     await guard(c, next);
   });
-  api.get("/health", (c) => c.json({ status: "ok" }));
-  api.route("/", bindReferenceApi(() => [...metaDocs, ...root.declared, ...legacyDocs()]));
+  bindReferenceApi(root);
   root.mount("/setup", (r) => bindSetupApi(r, deps));
 
   root.mount("/admin", (admin) => {
@@ -128,10 +126,10 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.mount("/users", (r) => bindUsersApi(r, deps));
     admin.mount("/api-keys", (r) => bindApiKeysApi(r, deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
-    admin.hono.route("/audit", bindAuditApi(deps));
+    admin.mount("/audit", (r) => bindAuditApi(r, deps));
     admin.mount("/scripts", (r) => bindScriptsApi(r, deps));
-    admin.hono.route("/routes", bindRoutesApi(deps));
-    admin.hono.route("/schedules", bindSchedulesApi(deps));
+    admin.mount("/routes", (r) => bindRoutesApi(r, deps));
+    admin.mount("/schedules", (r) => bindSchedulesApi(r, deps));
   });
 
   // No body limit here: the executor enforces the script's own limit while streaming.
@@ -139,5 +137,5 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     execute.hono.use(authenticate(deps));
     bindExecuteApi(execute, deps, dispatchDeps);
   });
-  return { api, endpoints: () => [...metaDocs, ...root.declared, ...legacyDocs()] };
+  return { api, endpoints: () => [...root.declared] };
 }

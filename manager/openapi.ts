@@ -228,7 +228,7 @@ export function responsesOf(doc: EndpointDoc): EndpointDoc["responses"] {
   if (!isPublic) {
     for (const a of [doc.action as Action, ...doc.actions ?? []]) addRefusals(a, responses);
   }
-  if (/^\/api\/v1\/admin\/apps\/\{id_or_slug\}/.test(doc.path) && !responses[308]) {
+  if (/^\/api\/v1\/admin\/apps\/\{[a-z_]+\}/.test(doc.path) && !responses[308]) {
     responses[308] = {
       description: "An old slug of the app: the same path under its current slug",
     };

@@ -9,6 +9,7 @@ import { openTestDatabase } from "../common/testing.ts";
 import { createPlatform, type Platform } from "../server.ts";
 import { errorSchema, responsesOf } from "./openapi.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
+import type { Principal } from "./authz.ts";
 
 /** The bootstrap owner of every test platform. */
 export const OWNER = { email: "owner@example.com", password: "owner-password-1" };
@@ -79,6 +80,13 @@ export interface Reply {
   status: number;
   headers: Headers;
   body: Body;
+}
+
+/** The bootstrap owner as a principal, for calling a service directly (no HTTP). */
+export async function ownerPrincipal(t: TestPlatform): Promise<Principal> {
+  const [{ id }] = await t.p.db.sql<{ id: string }[]>`
+    select id from admin_users where email = ${OWNER.email}`;
+  return { kind: "session", userId: id, instanceRole: "owner", appRoles: {} };
 }
 
 /** Runs `fn` against a fresh platform whose owner is bootstrapped from the environment. */

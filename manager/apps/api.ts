@@ -153,8 +153,8 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
     return c.body(null, 204);
   });
 
-  r.hono.route("/", bindMembersApi(deps));
-  r.hono.route("/", bindLogsApi(deps));
-  r.hono.route("/", bindDomainsApi(deps));
-  r.hono.route("/", bindRoutePreviewApi(deps));
+  r.mount("", (m) => bindMembersApi(m, deps));
+  r.mount("", (m) => bindLogsApi(m, deps));
+  r.mount("", (m) => bindDomainsApi(m, deps));
+  r.mount("", (m) => bindRoutePreviewApi(m, deps));
 }

@@ -1,25 +1,16 @@
 /**
  * @module `GET /apps/{app}/logs`: execution logs of an app, newest first with keyset pagination,
  * or (`follow=1`) a Server-Sent Events live tail woken by the log feed, which ends within about
- * a second once its credential or the caller's access to the app is gone. Needs app viewer.
+ * a second once its credential or the caller's access to the app is gone. Needs app viewer. The
+ * logs service authorizes and reads; this module parses, responds and streams.
  */
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { z } from "zod";
-import { ApiError } from "../../common/errors.ts";
-import { findApp } from "../apps/repo.ts";
-import { type AuthEnv, authorize, reauthenticate } from "../authn.ts";
-import { can } from "../authz.ts";
+import { type AuthEnv, reauthenticate } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
-import type { EndpointDoc } from "../openapi_types.ts";
-import { isoDateTime, parseInput } from "../validate.ts";
-import {
-  latestLogId,
-  listLogGaps,
-  listLogs,
-  type LogEntry,
-  type LogFilter,
-  logsAfter,
-} from "./repo.ts";
+import type { Routes } from "../endpoint.ts";
+import { isoDateTime } from "../validate.ts";
+import { type LogTail, openLogTail, readLogs } from "./service.ts";
 
 /** Interval of the SSE keep-alive comment while a client is connected. */
 export const HEARTBEAT_MS = 15_000;
@@ -79,98 +70,52 @@ const gapSchema = z.object({
   "`dropped` rows of this app were never recorded (the log buffer was full or a write failed); " +
     "their times fall between `first_at` and `last_at`",
 );
-const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
 
-/** Binds `/:app/logs` under the apps router. */
-export function bindLogsApi(deps: ManagerDeps): Hono<AuthEnv> {
-  const api = new Hono<AuthEnv>();
-
-  api.get("/:app/logs", async (c) => {
-    authorize(c, "me.read");
-    const ref = c.req.param("app");
-    const app = await findApp(deps.sql, ref);
-    const notFound = new ApiError("app_not_found", `No app ${ref}`);
-    if (!app) throw notFound;
-    authorize(c, "logs.read", { appId: app.id, notFound });
-    const q = parseInput(logsQuery, c.req.query());
-    const filter: LogFilter = {
-      appId: app.id,
-      script: q.script,
-      status: q.status === undefined
-        ? undefined
-        : q.status.endsWith("xx")
-        ? { class: Number(q.status[0]) }
-        : { exact: Number(q.status) },
-      since: q.since,
-      until: q.until,
-    };
-    if (q.follow === "1" || q.follow === "true") {
+/** Binds `/{app}/logs` under the apps router. */
+export function bindLogsApi(r: Routes, deps: ManagerDeps): void {
+  r.add({
+    method: "get",
+    path: "/{app}/logs",
+    summary:
+      "Execution logs of an app, newest first (keyset pages via next_cursor); follow=1 streams " +
+      "new entries as Server-Sent Events (event: log). `gaps` lists rows that were never " +
+      "recorded (N dropped between first_at and last_at) overlapping the page's time span, " +
+      "whatever the script and status filters; a gap spanning two pages appears on both (same id)",
+    action: "logs.read",
+    tag: "logs",
+    params: appParams,
+    query: logsQuery,
+    responses: {
+      200: {
+        description: "A page of entries, or with follow=1 a text/event-stream",
+        schema: z.object({
+          items: z.array(entrySchema),
+          next_cursor: z.string().nullable(),
+          gaps: z.array(gapSchema),
+        }),
+      },
+      400: { description: "Invalid query" },
+      404: { description: "No such app (or not visible)" },
+    },
+  }, async ({ p, params, query }, c) => {
+    if (query.follow === "1" || query.follow === "true") {
       const credential = c.get("auth").credential ?? null;
-      const stillAllowed = async () => {
-        const p = credential && await reauthenticate(deps, credential);
-        if (!p || !can(p, "logs.read", { appId: app.id })) return false;
-        return (await findApp(deps.sql, app.id)) !== null;
-      };
-      return follow(c, deps, filter, stillAllowed);
+      const tail = await openLogTail(deps, p, params.app, {
+        ...query,
+        reauthenticate: async () => credential && await reauthenticate(deps, credential),
+      });
+      return follow(c, deps, tail);
     }
-    const rows = await listLogs(deps.sql, filter, { limit: q.limit, beforeId: q.cursor });
-    const full = rows.length === q.limit;
-    // The page spans from its oldest entry (or, on the last page, from `since`) up to the entry
-    // before it (the cursor) or, on the first page, to `until`: gaps overlapping that span.
-    const gaps = await listLogGaps(deps.sql, app.id, {
-      from: full ? rows[rows.length - 1].at : q.since,
-      to: q.until,
-      toId: q.cursor,
-      limit: 100,
-    });
-    return c.json({
-      items: rows.map(present),
-      next_cursor: full ? rows[rows.length - 1].id : null,
-      gaps,
-    });
+    return c.json(await readLogs(deps, p, params.app, query));
   });
-
-  return api;
-}
-
-/** Adds which limit stopped the invocation and the measured usage, read from its outcome. */
-export function present(row: LogEntry) {
-  return { ...row, limit: limitOf(row.error) };
-}
-
-function limitOf(error: Record<string, unknown> | null) {
-  const n = (v: unknown) => typeof v === "number" ? v : 0;
-  switch (error?.kind) {
-    case "timeout":
-      return { name: "timeoutMs", limit: n(error.limitMs), used: n(error.elapsedMs) };
-    case "memory":
-      return { name: "memoryLimitMb", limit: n(error.limitMb), used: n(error.usedMb) };
-    case "body_too_large":
-      return { name: "maxBodyBytes", limit: n(error.limitBytes), used: n(error.receivedBytes) };
-    case "response_too_large":
-      return { name: "maxBodyBytes", limit: n(error.limitBytes), used: n(error.producedBytes) };
-    case "concurrency":
-      return { name: "maxConcurrency", limit: n(error.limit), used: n(error.inFlight) };
-    case "capacity":
-      return { name: "maxExecutors", limit: n(error.maxExecutors), used: n(error.queueLength) };
-    default:
-      return null;
-  }
 }
 
 /**
  * The live tail: subscribes to the app's feed, and on each wake sends the rows after the last one
  * sent. Nothing runs between wakes except, while the client is connected, a heartbeat and the
- * access re-check: when `stillAllowed` says no (or cannot tell), the stream ends.
+ * access re-check: when `tail.stillAllowed` says no (or cannot tell), the stream ends.
  */
-function follow(
-  c: Context<AuthEnv>,
-  deps: ManagerDeps,
-  filter: LogFilter,
-  stillAllowed: () => Promise<boolean>,
-): Response {
+function follow(c: Context<AuthEnv>, deps: ManagerDeps, tail: LogTail): Response {
   const enc = new TextEncoder();
   const signal = c.req.raw.signal;
   let stop = () => {};
@@ -197,9 +142,9 @@ function follow(
           do {
             again = false;
             for (;;) {
-              const rows = await logsAfter(deps.sql, filter, lastId, 200);
+              const rows = await tail.after(lastId, 200);
               for (const row of rows) {
-                send(`event: log\nid: ${row.id}\ndata: ${JSON.stringify(present(row))}\n\n`);
+                send(`event: log\nid: ${row.id}\ndata: ${JSON.stringify(row)}\n\n`);
                 lastId = row.id;
               }
               if (rows.length < 200 || closed) break;
@@ -211,13 +156,13 @@ function follow(
         await draining;
       };
       // Subscribe before reading the starting point: a row written in between is not lost.
-      const unsubscribe = deps.logFeed.subscribe(filter.appId, () => void drain());
+      const unsubscribe = deps.logFeed.subscribe(tail.appId, () => void drain());
       const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
       let recheck: ReturnType<typeof setTimeout> | undefined;
       const revalidate = async () => {
         let ok = false;
         try {
-          ok = await stillAllowed();
+          ok = await tail.stillAllowed();
         } catch (err) {
           deps.log.warn("log tail access check failed", { err: String(err) });
         }
@@ -245,7 +190,7 @@ function follow(
       deps.closing.addEventListener("abort", stop);
       if (signal.aborted || deps.closing.aborted) return stop();
       try {
-        lastId = await latestLogId(deps.sql, filter.appId);
+        lastId = await tail.start();
       } catch (err) {
         deps.log.error("log tail start failed", { err: String(err) });
         return stop();
@@ -265,32 +210,3 @@ function follow(
     },
   });
 }
-
-/** Every endpoint of this router, for the OpenAPI document. */
-export const logsDocs: EndpointDoc[] = [
-  {
-    method: "get",
-    path: "/api/v1/admin/apps/{app}/logs",
-    summary:
-      "Execution logs of an app, newest first (keyset pages via next_cursor); follow=1 streams " +
-      "new entries as Server-Sent Events (event: log). `gaps` lists rows that were never " +
-      "recorded (N dropped between first_at and last_at) overlapping the page's time span, " +
-      "whatever the script and status filters; a gap spanning two pages appears on both (same id)",
-    action: "logs.read",
-    tag: "logs",
-    params: appParams,
-    query: logsQuery,
-    responses: {
-      200: {
-        description: "A page of entries, or with follow=1 a text/event-stream",
-        schema: z.object({
-          items: z.array(entrySchema),
-          next_cursor: z.string().nullable(),
-          gaps: z.array(gapSchema),
-        }),
-      },
-      400: { description: "Invalid query", schema: errorSchema },
-      404: { description: "No such app (or not visible)", schema: errorSchema },
-    },
-  },
-];

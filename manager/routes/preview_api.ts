@@ -1,16 +1,11 @@
 /**
  * @module `GET /api/v1/admin/apps/{id_or_slug}/routes:preview`: which route and params a URL
- * reaches in an app, answered from the data plane's own host and route tables.
+ * reaches in an app — parse, call the preview service, respond.
  */
-import { Hono } from "hono";
 import { z } from "zod";
-import { ApiError } from "../../common/errors.ts";
-import { normalizeHost } from "../../orchestrator/domain_pattern.ts";
-import { resolveApp } from "../apps/resolve.ts";
-import type { AuthEnv } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
-import type { EndpointDoc } from "../openapi_types.ts";
-import { parseInput } from "../validate.ts";
+import type { Routes } from "../endpoint.ts";
+import { previewRoute } from "./preview_service.ts";
 
 const requestMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
@@ -34,74 +29,28 @@ export const previewSchema = z.object({
   params: z.record(z.string(), z.string()).describe("Host parameters, then route parameters"),
 }).meta({ id: "RoutePreview" });
 
-/** Binds `/:app/routes:preview` under the apps router. */
-export function bindRoutePreviewApi(deps: ManagerDeps): Hono<AuthEnv> {
-  const api = new Hono<AuthEnv>();
-
-  api.get("/:app/:op{routes:preview}", async (c) => {
-    const { app } = await resolveApp(deps, c, "route.read");
-    const q = parseInput(previewQuery, c.req.query());
-    const url = new URL(q.url);
-    const host = normalizeHost(url.host);
-    const snap = deps.routing.current();
-    const hostMatch = host === null ? null : snap.hosts.match(host);
-    // A host another app claims (even more specifically) does not reach this app either.
-    if (host === null || hostMatch?.appId !== app.id) {
-      throw new ApiError(
-        "unclaimed_host",
-        `Requests for ${url.hostname} do not reach ${app.slug}`,
-        {
-          host: host ?? url.hostname,
+/** Binds `/{id_or_slug}/routes:preview` under the apps router (listed with the routes). */
+export function bindRoutePreviewApi(r: Routes, deps: ManagerDeps): void {
+  r.add(
+    {
+      method: "get",
+      path: "/{id_or_slug}/routes:preview",
+      summary: "Which route and params a URL reaches in this app, matched as the data plane does",
+      action: "route.read",
+      tag: "routes",
+      params: z.object({ id_or_slug: z.string().describe("The app's id or slug") }),
+      query: previewQuery,
+      responses: {
+        200: { description: "The route and its params", schema: previewSchema },
+        400: { description: "`invalid_request`: a bad method or URL" },
+        404: {
+          description: "`app_not_found`; `unclaimed_host` (the URL's host does not reach this " +
+            "app); `no_route`",
         },
-      );
-    }
-    const m = snap.routes.match(app.id, q.method, url.pathname, host);
-    if (m === null) {
-      throw new ApiError("no_route", `No route for ${q.method} ${url.pathname}`, {
-        app: app.slug,
-        method: q.method,
-        path: url.pathname,
-      });
-    }
-    if ("methodNotAllowed" in m) {
-      throw new ApiError(
-        "method_not_allowed",
-        `${q.method} is not routed for ${url.pathname}`,
-        {
-          allow: m.allow,
-        },
-      );
-    }
-    return c.json({
-      route_id: m.route.id,
-      script_id: m.route.scriptId,
-      method: m.route.method,
-      path: m.route.path,
-      claim: hostMatch.pattern,
-      params: { ...hostMatch.params, ...m.params },
-    });
-  });
-
-  return api;
-}
-
-/** The preview's entry in the reference (listed with the routes). */
-export const previewDoc: EndpointDoc = {
-  method: "get",
-  path: `/api/v1/admin/apps/{id_or_slug}/routes:preview`,
-  summary: "Which route and params a URL reaches in this app, matched as the data plane does",
-  action: "route.read",
-  tag: "routes",
-  params: z.object({ id_or_slug: z.string().describe("The app's id or slug") }),
-  query: previewQuery,
-  responses: {
-    200: { description: "The route and its params", schema: previewSchema },
-    400: { description: "`invalid_request`: a bad method or URL" },
-    401: { description: "Not signed in (`unauthorized`)" },
-    404: {
-      description: "`app_not_found`; `unclaimed_host` (the URL's host does not reach this " +
-        "app); `no_route`",
+        405: { description: "`method_not_allowed`: the path is routed for other methods" },
+      },
     },
-    405: { description: "`method_not_allowed`: the path is routed for other methods" },
-  },
-};
+    async ({ p, params, query }, c) =>
+      c.json(await previewRoute(deps, p, params.id_or_slug, query)),
+  );
+}
