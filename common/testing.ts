@@ -32,6 +32,14 @@ export async function openTestDatabase(): Promise<Database> {
   };
 }
 
+/** The app the tests use as a fresh install's `default` one: `localhost`, `GET /` routed. */
+export const DEFAULT_TEST_APP = {
+  slug: "default",
+  host: "localhost",
+  source: "export default { fetch: () => new Response('Hello World\\n') };",
+  routes: [["GET", "/"]] as [string, string][],
+};
+
 /** Inserts an app claiming `host`, one script with `source` as its live version, and its routes. */
 export async function insertTestApp(
   sql: Database["sql"],

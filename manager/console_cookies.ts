@@ -1,23 +1,6 @@
 /**
- * @module The console's own cookies (session, known device), which user code must never receive
- * or set: browsers send a host's cookies to every port of it, the tenant port included.
+ * @module Forwarding shim: the console's cookies now live in `common/console_cookies.ts`. Kept
+ * only so files rewritten elsewhere at the same time (`authn.ts`) still compile; delete it once
+ * they import from `common/`.
  */
-import { DEVICE_COOKIE } from "./sessions/device_token.ts";
-
-/** The session cookie's name. */
-export const SESSION_COOKIE = "picloud_session";
-
-const CONSOLE_COOKIES = new Set(
-  [SESSION_COOKIE, DEVICE_COOKIE].flatMap((n) => [n, `__Host-${n}`, `__Secure-${n}`]),
-);
-
-/** Whether a cookie name is one of the console's. */
-export function isConsoleCookie(name: string): boolean {
-  return CONSOLE_COOKIES.has(name.trim());
-}
-
-/** A `Cookie` header without the console's cookies: `a=1; picloud_session=…; b=2` → `a=1; b=2`. */
-export function withoutConsoleCookies(cookie: string): string {
-  return cookie.split(";").filter((pair) => !isConsoleCookie(pair.split("=", 1)[0]))
-    .map((p) => p.trim()).filter((p) => p !== "").join("; ");
-}
+export * from "../common/console_cookies.ts";

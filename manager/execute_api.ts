@@ -10,7 +10,7 @@ import { dispatch, type DispatchDeps } from "../orchestrator/dispatch.ts";
 import { assertSameOrigin, type AuthEnv, authorize, withoutCredentials } from "./authn.ts";
 import type { ManagerDeps } from "./deps.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { createTrustedProxies, remoteAddrOf } from "./remote_addr.ts";
+import { createTrustedProxies, remoteAddrOf } from "../common/remote_addr.ts";
 
 /** Binds `/execute/:script_id` and `/execute/:script_id/*` (the rest is passed in the URL). */
 export function bindExecuteApi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono<AuthEnv> {
