@@ -18,7 +18,7 @@ import {
 import { createExecutorPool } from "./executor/mod.ts";
 import type { ExecutorPool } from "./executor/types.ts";
 import { bootstrapIdentity, createConsoleApi } from "./manager/mod.ts";
-import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
+import { type Scheduler, startScheduler } from "./orchestrator/cron/scheduler.ts";
 import { seed } from "./manager/seed.ts";
 import { createEntries, type Entries } from "./orchestrator/app.ts";
 import { dispatchScheduled } from "./orchestrator/dispatch.ts";

@@ -2,7 +2,7 @@
 import type { Sql } from "../../common/db.ts";
 import type { Logger } from "../../common/logging.ts";
 import type { Invocation } from "../../executor/types.ts";
-import type { Routing } from "../../orchestrator/routing.ts";
+import type { Routing } from "../routing.ts";
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, type ClaimedRun, finishRun, nextDueAt } from "./repo.ts";
 

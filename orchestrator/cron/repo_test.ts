@@ -1,3 +1,4 @@
+/** @module Tests of the scheduler's SQL: atomic claims of due runs and run records. */
 import assert from "node:assert/strict";
 import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
 import { nextRunAfter } from "./cron.ts";
