@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parseConfig } from "./common/config.ts";
 import { createLogger } from "./common/logging.ts";
 import { insertTestApp, openTestDatabase } from "./common/testing.ts";
-import { readExecutionLogs } from "./orchestrator/repo.ts";
+import { readExecutionLogs } from "./orchestrator/mod.ts";
 import { createPlatform } from "./server.ts";
 
 const source = `export default {

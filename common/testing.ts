@@ -2,7 +2,7 @@
 import postgres from "postgres";
 import { type Database, openDatabase } from "./db.ts";
 import { loadMigrations, migrate } from "./migrate.ts";
-import type { ExecutionLogRow } from "../orchestrator/repo.ts";
+import type { ExecutionLogRow } from "../orchestrator/mod.ts";
 
 /**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is

@@ -6,7 +6,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../common/errors.ts";
-import { dispatch, type DispatchDeps } from "../orchestrator/dispatch.ts";
+import { dispatch, type DispatchDeps } from "../orchestrator/mod.ts";
 import { assertSameOrigin, type AuthEnv, authorize, withoutCredentials } from "./authn.ts";
 import type { ManagerDeps } from "./deps.ts";
 import type { EndpointDoc } from "./openapi_types.ts";

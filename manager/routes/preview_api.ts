@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
-import { normalizeHost } from "../../orchestrator/domain_pattern.ts";
+import { normalizeHost } from "../../orchestrator/mod.ts";
 import { resolveApp } from "../apps/resolve.ts";
 import type { AuthEnv } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";

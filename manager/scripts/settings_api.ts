@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
-import { effectiveLimits } from "../../orchestrator/dispatch.ts";
+import { effectiveLimits } from "../../orchestrator/mod.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import type { AuthEnv } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
