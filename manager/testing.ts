@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../common/config.ts";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
+import { openTestDatabase } from "../testing/db.ts";
 import { createPlatform, type Platform } from "../server.ts";
 
 /** The bootstrap owner of every test platform. */

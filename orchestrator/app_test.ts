@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createLogger } from "../common/logging.ts";
-import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../common/testing.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../testing/db.ts";
 import { createEntries } from "./app.ts";
 import { createRouting } from "./routing.ts";
 

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
 import type { Database } from "../common/db.ts";
-import {
-  DEFAULT_TEST_APP,
-  insertTestApp,
-  openTestDatabase,
-  testLogRow,
-} from "../common/testing.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase, testLogRow } from "../testing/db.ts";
 import { createLogFeed } from "./log_feed.ts";
 import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
 import { type ExecutionLogRow, readExecutionLogs } from "./repo.ts";

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  DEFAULT_TEST_APP,
-  insertTestApp,
-  openTestDatabase,
-  testLogRow,
-} from "../common/testing.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase, testLogRow } from "../testing/db.ts";
 import {
   deleteLogsOlderThan,
   type ExecutionLogRow,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
-import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../common/testing.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../testing/db.ts";
 import { createRouting } from "./routing.ts";
 
 const quiet = createLogger("error", () => {});
