@@ -9,7 +9,7 @@ import { readRssMb } from "./_proc.ts";
 import { type BackgroundPolicy, DEFAULT_BACKGROUND_POLICY } from "./_background.ts";
 import { ExecutorWatch } from "./_watch.ts";
 import type { InvokeMessage } from "./_protocol.ts";
-import type { Outcome } from "./types.ts";
+import type { JobKind, Outcome } from "./types.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_CLOSE_GRACE_MS = 2_000;
@@ -34,6 +34,8 @@ export interface InvocationSink {
 /** Options for one executor process. */
 export interface ExecutorProcessOptions {
   appId: string;
+  /** What it runs; default `"app"`. */
+  job?: JobKind;
   memoryLimitMb: number;
   /** Outbound hosts the process may hand to its Workers (the union of its scripts' `netAllow`). */
   netGrant: string[];
@@ -85,6 +87,8 @@ function invokeHeader(id: number, msg: Omit<InvokeMessage, "t" | "id">): Record<
 export class ExecutorProcess {
   /** The app it serves; a spare's placeholder until `adopt()` binds it. */
   appId: string;
+  /** What it runs: the app's invocations or its deploy checks; a spare's is set by `adopt()`. */
+  job: JobKind;
   /** RSS cap; may only be lowered, by `adopt()` (the heap cap stays what it was at spawn). */
   memoryLimitMb: number;
   readonly netGrant: ReadonlySet<string>;
@@ -116,6 +120,7 @@ export class ExecutorProcess {
 
   constructor(opts: ExecutorProcessOptions) {
     this.appId = opts.appId;
+    this.job = opts.job ?? "app";
     this.memoryLimitMb = opts.memoryLimitMb;
     this.netGrant = new Set(opts.netGrant);
     this.#opts = opts;
@@ -131,11 +136,12 @@ export class ExecutorProcess {
   }
 
   /**
-   * Binds a spare executor (started before any app needed it) to `appId` and lowers its RSS cap to
+   * Binds a spare executor (started before any app needed it) to `appId`'s `job` and lowers its RSS cap to
    * `memoryLimitMb`. Nothing of the app reached the child at spawn: it learns the app per `load`.
    */
-  adopt(appId: string, memoryLimitMb: number): void {
+  adopt(appId: string, memoryLimitMb: number, job: JobKind): void {
     this.appId = appId;
+    this.job = job;
     this.memoryLimitMb = Math.min(this.memoryLimitMb, memoryLimitMb);
     this.lastUsedAt = Date.now();
     this.#watcher?.adopt(appId, this.memoryLimitMb);
@@ -172,6 +178,7 @@ export class ExecutorProcess {
         memoryLimitMb: this.memoryLimitMb,
         netGrant: [...this.netGrant],
         appId: this.appId,
+        job: this.job,
         denoDir: this.#denoDir,
       });
       this.#child = new Deno.Command(cmd.execPath, {
