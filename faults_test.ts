@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "./common/config.ts";
 import { createLogger } from "./common/logging.ts";
-import { insertTestApp, openTestDatabase } from "./common/testing.ts";
+import { insertTestApp, openTestDatabase } from "./testing/db.ts";
 import { createPlatform } from "./server.ts";
 
 const LOAD_WORKERS = 4;

@@ -15,20 +15,25 @@ import {
   listen,
   readOpenFilesSoftLimit,
 } from "./common/http_listener.ts";
-import { createExecutorPool } from "./executor/mod.ts";
-import type { ExecutorPool } from "./executor/types.ts";
+import { createExecutorPool, type ExecutorPool } from "./executor/mod.ts";
 import { bootstrapIdentity, createConsoleApi, createIdentityParts } from "./manager/mod.ts";
 import type { ManagerDeps } from "./manager/deps.ts";
 import type { EndpointDoc } from "./manager/openapi_types.ts";
-import { type Scheduler, startScheduler } from "./manager/scheduler/scheduler.ts";
+import {
+  createEntries,
+  createLogFeed,
+  createLogWriter,
+  createRouting,
+  createSourceCache,
+  createTenantHandler,
+  dispatchScheduled,
+  type Entries,
+  type LogWriter,
+  type Routing,
+  type Scheduler,
+  startScheduler,
+} from "./orchestrator/mod.ts";
 import { seed } from "./manager/seed.ts";
-import { createEntries, type Entries } from "./orchestrator/app.ts";
-import { dispatchScheduled } from "./orchestrator/dispatch.ts";
-import { createLogFeed } from "./orchestrator/log_feed.ts";
-import { createLogWriter, type LogWriter } from "./orchestrator/log_writer.ts";
-import { createRouting, type Routing } from "./orchestrator/routing.ts";
-import { createSourceCache } from "./orchestrator/source_cache.ts";
-import { createTenantHandler } from "./orchestrator/tenant.ts";
 
 /** A running platform without its listeners: what tests drive with `tenant.request()` / `console.request()`. */
 export interface Platform {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { OWNER, type TestPlatform, withTestPlatform } from "./manager/testing.ts";
-import { readExecutionLogs } from "./orchestrator/repo.ts";
+import { readExecutionLogs } from "./orchestrator/mod.ts";
 
 async function deploy(t: TestPlatform, token: string, body: Record<string, unknown>) {
   const res = await t.call("POST", "/api/v1/admin/scripts", { token, body });

@@ -1,7 +1,11 @@
 /** @module Cold start: first response of a newly deployed script, of a new app, and the bare Worker spawn floor. */
 
-import { createExecutorPool } from "../executor/mod.ts";
-import type { ExecutorPool, InvokeOptions, ScriptRef } from "../executor/types.ts";
+import {
+  createExecutorPool,
+  type ExecutorPool,
+  type InvokeOptions,
+  type ScriptRef,
+} from "../executor/mod.ts";
 import { waitReady } from "./_http.ts";
 import { freePort, spawn, type Started } from "./_proc.ts";
 import { median } from "./_wrk.ts";

@@ -1,7 +1,7 @@
 /** @module Idle cost in PostgreSQL mode: CPU ticks of a quiet platform with 100 scripts, and memory per executor and warm script. */
 
 import postgres from "postgres";
-import { routeShapeKey } from "../orchestrator/route_table.ts";
+import { routeShapeKey } from "../orchestrator/mod.ts";
 import { request, waitReady } from "./_http.ts";
 import {
   freePort,

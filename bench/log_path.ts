@@ -6,7 +6,7 @@
  */
 import type { Database } from "../common/db.ts";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
+import { openTestDatabase } from "../testing/db.ts";
 import { seed } from "../manager/seed.ts";
 import { createLogWriter } from "../orchestrator/log_writer.ts";
 import { listLogs } from "../manager/logs/repo.ts";

@@ -1,7 +1,11 @@
 /** @module Head-of-line blocking between the scripts of one app: a small request's latency alone, during another script's big slow upload, and during another script's CPU-bound request. */
 
-import { createExecutorPool } from "../executor/mod.ts";
-import type { ExecutorPool, InvokeOptions, ScriptRef } from "../executor/types.ts";
+import {
+  createExecutorPool,
+  type ExecutorPool,
+  type InvokeOptions,
+  type ScriptRef,
+} from "../executor/mod.ts";
 
 /** The scripts the head-of-line tests run too (`/ping`, `/upload`, `/spin?ms=`). */
 const SOURCE = Deno.readTextFileSync(

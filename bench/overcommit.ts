@@ -4,8 +4,7 @@
  * script, and reports req/s, errors by status, p99 and executor starts per phase.
  */
 
-import { createExecutorPool } from "../executor/mod.ts";
-import type { ScriptRef } from "../executor/types.ts";
+import { createExecutorPool, type ScriptRef } from "../executor/mod.ts";
 import { invokeOpts } from "./cold_start.ts";
 
 /** One phase: `activeApps` apps share the load. */

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { onApiError } from "./errors.ts";
-import { openTestDatabase } from "./testing.ts";
+import { openTestDatabase } from "../testing/db.ts";
 
 Deno.test("break 12 - a database data exception that escapes validation is 400 invalid_request", async () => {
   const db = await openTestDatabase();

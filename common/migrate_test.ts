@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { type Database, openDatabase } from "./db.ts";
 import { loadMigrations, migrate, SchemaTooNewError } from "./migrate.ts";
-import { openTestDatabase } from "./testing.ts";
-import { insertLogBlocks, readExecutionLogs } from "../orchestrator/repo.ts";
+import { openTestDatabase } from "../testing/db.ts";
+import { insertLogBlocks, readExecutionLogs } from "../orchestrator/mod.ts";
 
 /** Drops everything the test database was migrated to; returns the migrations to apply. */
 async function emptySchema(db: Database) {

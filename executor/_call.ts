@@ -4,20 +4,15 @@ import { errorResponse } from "./_errors.ts";
 import { CHUNK_BYTES, WINDOW_BYTES } from "./_protocol.ts";
 import type { InvokeMessage } from "./_protocol.ts";
 import { sanitizeLogs } from "./_reply.ts";
-import type { Death, ExecutorProcess, InvocationSink } from "./supervisor.ts";
+import { invalidResponse, responseOf } from "./_response.ts";
+import { watchCancel } from "./_cancel_watch.ts";
+import type { Death, InvocationSink } from "./_invocation.ts";
+import type { ExecutorProcess } from "./supervisor.ts";
 import type { Completion, Invocation, LogLine, Outcome } from "./types.ts";
 
 const MAX_ERROR_CHARS = 4_000;
 /** A call still running after this long learns when its client goes away. */
 const CLIENT_WATCH_MS = 100;
-/** Response headers kept at most (the executor is not trusted to send a sane number). */
-const MAX_HEADERS = 1_000;
-/** How long a cancelled invocation's Worker has to acknowledge before its thread is checked. */
-const ACK_GRACE_MS = 250;
-/** Grace periods without an acknowledgement before the executor is killed regardless. */
-const MAX_GRACES = 4;
-/** A thread using at least this share of a core over a grace period is busy (spinning). */
-const BUSY_CPU_SHARE = 0.5;
 /** At the deadline, a thread using this share of a core is taken as stuck without waiting. */
 const STUCK_CPU_SHARE = 0.9;
 
@@ -188,8 +183,8 @@ export class Call implements InvocationSink {
         cpuUs,
       );
     }
-    const response = this.#response(header, body);
-    if (!response) return this.#end(this.#invalid(header), cpuUs);
+    const response = responseOf(header, body);
+    if (!response) return this.#end(invalidResponse(header), cpuUs);
     this.#responseBytes = produced;
     this.#answerWith(response, { kind: "ok" });
     this.#end({ kind: "ok" }, cpuUs);
@@ -212,10 +207,10 @@ export class Call implements InvocationSink {
         this.#clientClosed();
       },
     }, { highWaterMark: 0 });
-    const response = this.#response(header, stream);
+    const response = responseOf(header, stream);
     if (!response) {
       this.#cancelWorker("limit");
-      return this.#end(this.#invalid(header), null);
+      return this.#end(invalidResponse(header), null);
     }
     this.#stream = controller;
     this.#answerWith(response, { kind: "ok" });
@@ -257,34 +252,6 @@ export class Call implements InvocationSink {
       );
     }
     this.#end({ kind: "rejected", error: message }, cpuUs);
-  }
-
-  #invalid(header: Record<string, unknown>): Outcome {
-    return { kind: "rejected", error: `Invalid response status ${header.status}` };
-  }
-
-  /** The Response for a result or head frame, or null if the child sent an invalid one. */
-  #response(
-    header: Record<string, unknown>,
-    body: Uint8Array | ReadableStream<Uint8Array> | null,
-  ): Response | null {
-    const status = header.status as number;
-    if (!Number.isInteger(status) || status < 200 || status > 599) return null;
-    const headers = Array.isArray(header.headers)
-      ? header.headers.slice(0, MAX_HEADERS).filter((h): h is [string, string] =>
-        Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string"
-      )
-      : [];
-    const nullBody = status === 204 || status === 205 || status === 304;
-    try {
-      return new Response(nullBody ? null : body as BodyInit | null, {
-        status,
-        statusText: typeof header.statusText === "string" ? header.statusText : "",
-        headers,
-      });
-    } catch {
-      return null;
-    }
   }
 
   #answerWith(response: Response, outcome: Outcome): void {
@@ -386,7 +353,8 @@ export class Call implements InvocationSink {
     }
     if (this.#cancelled && !this.#acked && !this.#watching) {
       this.#watching = true;
-      this.#watchCancel();
+      const { ex, msg, requestId, log, kill } = this.#o;
+      watchCancel({ ex, w: msg.w, id: this.#id, requestId, log, kill, acked: () => this.#acked });
     }
   }
 
@@ -401,46 +369,5 @@ export class Call implements InvocationSink {
     this.#cancelled = true;
     // Frames for this id are still read until the Worker acknowledges; its reply is dropped.
     this.#o.ex.send(this.#id, this.#o.msg.w, { t: "cancel", reason });
-  }
-
-  /**
-   * After a timeout: a Worker that acknowledges the cancel was merely waiting (for an upstream, a
-   * timer) and stays, with its other requests. One that does not is stuck in this script's code;
-   * if its own thread is busy, only killing the process stops it, which fails the requests of
-   * that process alone.
-   */
-  #watchCancel(): void {
-    const { ex, msg } = this.#o;
-    let graces = 0;
-    let before = ex.threadCpuNs(msg.w);
-    let verdict = () => {};
-    ex.suspect(new Promise<void>((resolve) => verdict = resolve));
-    const check = () => {
-      if (this.#acked || ex.dead) {
-        verdict();
-        if (this.#acked) {
-          this.#o.log("info", "A timed-out request's Worker answered its cancel; executor kept", {
-            appId: ex.appId,
-            requestId: this.#o.requestId,
-          });
-        }
-        return ex.forget(this.#id);
-      }
-      const now = ex.threadCpuNs(msg.w);
-      const share = before >= 0 && now >= 0 ? (now - before) / (ACK_GRACE_MS * 1e6) : -1;
-      before = now;
-      graces++;
-      if (share >= BUSY_CPU_SHARE || graces >= MAX_GRACES) {
-        ex.forget(this.#id);
-        const why = share >= BUSY_CPU_SHARE
-          ? `its script's thread stayed busy (${Math.round(share * 100)}% of a core)`
-          : `its script's Worker did not answer for ${graces * ACK_GRACE_MS} ms`;
-        this.#o.kill(`request ${this.#o.requestId} timed out and ${why}`);
-        verdict();
-        return;
-      }
-      setTimeout(check, ACK_GRACE_MS);
-    };
-    setTimeout(check, ACK_GRACE_MS);
   }
 }

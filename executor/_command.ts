@@ -1,5 +1,20 @@
 /** @module Builds the command line of an executor child process (deno run, or the compiled binary re-executing itself). */
 
+import type { JobKind } from "./types.ts";
+
+/**
+ * The files the loader Worker is made of: the child may read these and its socket, nothing else.
+ * `loader.ts` and everything it imports (its parts and the flow-control constants shared with the
+ * trusted side); `_command_test.ts` checks the list against the loader's imports.
+ */
+export const LOADER_FILES: readonly string[] = [
+  "loader.ts",
+  "_loader_sandbox.ts",
+  "_loader_console.ts",
+  "_loader_reply.ts",
+  "_protocol.ts",
+];
+
 /** A ready-to-spawn executor command. */
 export interface ChildCommand {
   execPath: string;
@@ -21,6 +36,8 @@ export function childCommand(
     memoryLimitMb: number;
     netGrant: string[];
     appId: string;
+    /** What the process runs; check executors get an origin apart from their app's. */
+    job?: JobKind;
     /** The process's private Deno cache directory (see `prepareDenoDir`). */
     denoDir: string;
     /** Defaults to `isCompiledBinary()`. */
@@ -55,9 +72,7 @@ export function childCommand(
     };
   }
   const childPath = new URL("child.ts", dir).pathname;
-  const loaderPath = new URL("loader.ts", dir).pathname;
-  // The loader's one platform import (flow-control constants shared with the trusted side).
-  const protocolPath = new URL("_protocol.ts", dir).pathname;
+  const loaderPaths = LOADER_FILES.map((f) => new URL(f, dir).pathname);
   return {
     execPath: Deno.execPath(),
     args: [
@@ -70,8 +85,8 @@ export function childCommand(
       "--unstable-worker-options",
       // Deno keys its on-disk Cache API storage by origin: one origin per app, so a nested Worker
       // (which the loader cannot neuter) never shares cached data with another app.
-      `--location=${appLocation(opts.appId)}`,
-      `--allow-read=${loaderPath},${protocolPath},${opts.socketPath}`,
+      `--location=${appLocation(opts.appId, opts.job)}`,
+      `--allow-read=${[...loaderPaths, opts.socketPath].join(",")}`,
       // The child may only pass to its Workers the outbound hosts its app's scripts declare.
       `--allow-net=${[`unix:${opts.socketPath}`, ...opts.netGrant.filter(isHost)].join(",")}`,
       `--allow-write=${opts.socketPath}`,
@@ -90,11 +105,15 @@ export function isHost(entry: string): boolean {
   return /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/.test(entry);
 }
 
-/** The per-app `--location`: Deno keys on-disk web storage by origin, so each app gets its own host. */
-export function appLocation(appId: string): string {
+/**
+ * The per-app `--location`: Deno keys on-disk web storage by origin, so each app gets its own
+ * host, and its check executor another one (a checked module never sees the app's storage).
+ */
+export function appLocation(appId: string, job: JobKind = "app"): string {
   const hex = [...new TextEncoder().encode(appId)].map((b) => b.toString(16).padStart(2, "0")).join(
     "",
   );
   const labels = hex.match(/.{1,60}/g) ?? ["0"];
-  return `https://a${labels.join(".a")}.executor.invalid/`;
+  const tag = job === "app" ? "a" : "c";
+  return `https://${tag}${labels.join(`.${tag}`)}.executor.invalid/`;
 }

@@ -1,7 +1,7 @@
 /** @module Tests of the executor child command line. */
 
 import assert from "node:assert/strict";
-import { appLocation, childCommand, isHost } from "./_command.ts";
+import { appLocation, childCommand, isHost, LOADER_FILES } from "./_command.ts";
 
 const base = {
   socketPath: "/run/pc/ab.sock",
@@ -29,7 +29,8 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
       "--unstable-worker-options",
       `--location=${appLocation("app-1")}`,
       `--allow-read=${loader},${
-        new URL("./_protocol.ts", import.meta.url).pathname
+        ["_loader_sandbox.ts", "_loader_console.ts", "_loader_reply.ts", "_protocol.ts"]
+          .map((f) => new URL(`./${f}`, import.meta.url).pathname).join(",")
       },/run/pc/ab.sock`,
       "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",
       "--allow-write=/run/pc/ab.sock",
@@ -69,4 +70,19 @@ Deno.test("isHost() - accepts host[:port], rejects flag injection", () => {
   for (const bad of ["a,b", "http://x", "x/y", "", "x:1:2", "--allow-all"]) {
     assert.equal(isHost(bad), false, bad);
   }
+});
+
+Deno.test("LOADER_FILES - exactly the loader and every file it imports, type-only imports aside", () => {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = Deno.readTextFileSync(new URL(`./${file}`, import.meta.url));
+    // Type-only imports are erased: the Worker never reads their files.
+    for (const m of text.matchAll(/^import (type )?[^;]*? from "\.\/([^"]+)";/gms)) {
+      if (!m[1]) visit(m[2]);
+    }
+  };
+  visit("loader.ts");
+  assert.deepEqual([...seen].sort(), [...LOADER_FILES].sort());
 });

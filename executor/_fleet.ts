@@ -5,14 +5,26 @@ import { AdmissionQueue, type Refusal } from "./_admission.ts";
 import { isHost } from "./_command.ts";
 import { SpareExecutor } from "./_spare.ts";
 import { ExecutorProcess } from "./supervisor.ts";
-import type { ExecutorStats, ScriptRef } from "./types.ts";
+import type { ExecutorStats, JobKind, ScriptRef } from "./types.ts";
 
-/** Check executors are keyed apart from the app's own, so a bad deploy never disturbs it. */
-export const CHECK_PREFIX = "check:";
 /** How long an idle check executor is kept. */
 const CHECK_IDLE_MS = 10_000;
 /** Idle this long, an executor may be evicted for a waiting app even within its turn. */
 const HANDOVER_IDLE_MS = 50;
+
+/** What a waiter wants: an executor of `job` kind for `script`'s app. */
+interface Wanted {
+  script: ScriptRef;
+  job: JobKind;
+}
+
+/**
+ * The admission queue's lane of a waiter: one per app and job kind, so a check waiting for a slot
+ * is never served with the app's executor, nor the other way round.
+ */
+function laneOf(job: JobKind, appId: string): string {
+  return job === "app" ? appId : `${appId}\u0000${job}`;
+}
 
 /** Fleet options; units are in the names (defaults are the pool's, see `ExecutorPoolOptions`). */
 export interface FleetOptions {
@@ -45,12 +57,13 @@ export class Fleet {
   #stateDir: string | undefined;
   #background: BackgroundPolicy | undefined;
   #log: FleetOptions["log"];
-  #live = new Map<string, ExecutorProcess>();
+  /** The live executor of each app, per job kind. */
+  #live: Record<JobKind, Map<string, ExecutorProcess>> = { app: new Map(), check: new Map() };
   #all = new Set<ExecutorProcess>();
   #idleTimers = new Map<ExecutorProcess, ReturnType<typeof setTimeout>>();
   /** Requests that chose an executor and have not settled yet, per executor. */
   #holds = new Map<ExecutorProcess, number>();
-  #queue: AdmissionQueue<ExecutorProcess, ScriptRef>;
+  #queue: AdmissionQueue<ExecutorProcess, Wanted>;
   /** When each executor's current turn on its slot began (spawn, or a grant to waiters). */
   #turns = new Map<ExecutorProcess, number>();
   #pumpQueued = false;
@@ -92,25 +105,27 @@ export class Fleet {
    * The app's executor, reserved for this request. An app that has one never waits; otherwise a
    * free slot, or the slot of the longest-idle executor, or a place in the bounded queue.
    */
-  async acquire(script: ScriptRef): Promise<ExecutorProcess | Refusal> {
+  async acquire(script: ScriptRef, job: JobKind): Promise<ExecutorProcess | Refusal> {
     if (this.#closed) return { refused: "closed", queueLength: 0, waitedMs: 0 };
-    const mine = this.#current(script);
+    const mine = this.#current(script, job);
     if (mine) return mine;
     // Newcomers queue behind earlier waiters: a freed slot goes to the head of the queue.
-    if (this.#queue.length === 0 && this.#makeRoom()) return this.#reserve(this.#spawn(script));
+    if (this.#queue.length === 0 && this.#makeRoom()) {
+      return this.#reserve(this.#spawn(script, job));
+    }
     const waitMs = Math.max(0, Math.min(script.limits.timeoutMs, this.#queueTimeoutMs));
-    const got = await this.#queue.wait(script.appId, script, waitMs);
+    const got = await this.#queue.wait(laneOf(job, script.appId), { script, job }, waitMs);
     if ("refused" in got) return got;
     // Served with the executor another waiter of this app got: it may lack this script's caps.
     if (this.#fits(got, script)) return got;
     this.release(got);
     if (this.#closed) return { refused: "closed", queueLength: 0, waitedMs: 0 };
-    return this.#current(script) ?? this.acquire(script);
+    return this.#current(script, job) ?? this.acquire(script, job);
   }
 
   /** The app's live executor, reserved; replaced first (without waiting) if it lacks caps. */
-  #current(script: ScriptRef): ExecutorProcess | null {
-    const ex = this.#live.get(script.appId);
+  #current(script: ScriptRef, job: JobKind): ExecutorProcess | null {
+    const ex = this.#live[job].get(script.appId);
     if (!ex || this.#yields(ex)) return null;
     if (this.#fits(ex, script)) return this.#reserve(ex);
     // Heap cap and outbound hosts are fixed at spawn and only grow (no flapping between scripts
@@ -118,7 +133,7 @@ export class Fleet {
     // the old one finishes its in-flight work first. The cap resets when the executor restarts.
     // The swap keeps the app's slot, so it does not queue.
     this.#retire(ex);
-    return this.#reserve(this.#spawn(script, ex));
+    return this.#reserve(this.#spawn(script, job, ex));
   }
 
   /**
@@ -127,7 +142,9 @@ export class Fleet {
    * apps under steady load would never go idle and waiting apps would starve.
    */
   #yields(ex: ExecutorProcess): boolean {
-    if (this.#queue.length === 0 || this.#queue.head()?.key === ex.appId) return false;
+    if (this.#queue.length === 0 || this.#queue.head()?.key === laneOf(ex.job, ex.appId)) {
+      return false;
+    }
     return Date.now() - (this.#turns.get(ex) ?? 0) >= this.#minResidencyMs;
   }
 
@@ -136,11 +153,11 @@ export class Fleet {
       script.netAllow.every((h) => !isHost(h) || ex.netGrant.has(h));
   }
 
-  #spawn(script: ScriptRef, replaces?: ExecutorProcess): ExecutorProcess {
+  #spawn(script: ScriptRef, job: JobKind, replaces?: ExecutorProcess): ExecutorProcess {
     // A replacement needs the union of caps of a running app: never the spare's.
-    const adopted = replaces ? null : this.#spare?.take(script);
-    const ex = adopted ?? this.#start(script, replaces);
-    this.#live.set(script.appId, ex);
+    const adopted = replaces ? null : this.#spare?.take(script, job);
+    const ex = adopted ?? this.#start(script, job, replaces);
+    this.#live[job].set(script.appId, ex);
     this.#all.add(ex);
     this.#turns.set(ex, Date.now());
     ex.closed.then(() => {
@@ -148,13 +165,18 @@ export class Fleet {
       this.#turns.delete(ex);
       this.drop(ex);
     });
-    this.#log("info", "Executor started", { appId: script.appId, pid: ex.pid, spare: !!adopted });
+    this.#log("info", "Executor started", {
+      appId: script.appId,
+      job,
+      pid: ex.pid,
+      spare: !!adopted,
+    });
     // A new app came: the next one may come soon, so a spare is (re)armed once this one is up.
     if (!replaces) this.#spare?.want(ex);
     return ex;
   }
 
-  #start(script: ScriptRef, replaces?: ExecutorProcess): ExecutorProcess {
+  #start(script: ScriptRef, job: JobKind, replaces?: ExecutorProcess): ExecutorProcess {
     const netAllow = script.netAllow.filter(isHost);
     let memoryLimitMb = script.limits.memoryLimitMb;
     if (replaces) {
@@ -163,6 +185,7 @@ export class Fleet {
     }
     return new ExecutorProcess({
       appId: script.appId,
+      job,
       memoryLimitMb,
       netGrant: [...new Set(netAllow)],
       socketDir: this.#socketDir,
@@ -186,7 +209,7 @@ export class Fleet {
     this.#holds.delete(ex);
     if (!this.#idle(ex)) return;
     if (ex.retiring) return this.#stop(ex, "Replaced");
-    if (this.#live.get(ex.appId) === ex) this.#armIdle(ex);
+    if (this.#live[ex.job].get(ex.appId) === ex) this.#armIdle(ex);
     // Someone is waiting for a slot: this one may be handed over now rather than after idleMs.
     if (this.#queue.length > 0) this.#schedulePump();
   }
@@ -212,7 +235,7 @@ export class Fleet {
     const now = Date.now();
     let victim: ExecutorProcess | undefined;
     let soonest = Infinity;
-    for (const ex of this.#live.values()) {
+    for (const ex of this.#liveExecutors()) {
       if (!this.#idle(ex)) continue;
       // An executor idle between two requests of a busy client is not swapped out at once (two
       // apps sharing one slot would ping-pong on every request): only once its turn is over or
@@ -254,10 +277,11 @@ export class Fleet {
     for (let guard = this.#queue.length; guard > 0 && !this.#closed; guard--) {
       const head = this.#queue.head();
       if (!head) return;
-      let ex = this.#live.get(head.key);
+      const { script, job } = head.meta;
+      let ex = this.#live[job].get(script.appId);
       if (!ex) {
         if (!this.#makeRoom()) return;
-        ex = this.#spawn(head.meta);
+        ex = this.#spawn(script, job);
       }
       const served = ex;
       this.#turns.set(served, Date.now());
@@ -269,9 +293,7 @@ export class Fleet {
   #armIdle(ex: ExecutorProcess): void {
     if (this.#idleTimers.has(ex) || ex.dead) return;
     // Deploy checks are rare: their executor does not linger like an app's.
-    const idleMs = ex.appId.startsWith(CHECK_PREFIX)
-      ? Math.min(this.#idleMs, CHECK_IDLE_MS)
-      : this.#idleMs;
+    const idleMs = ex.job === "check" ? Math.min(this.#idleMs, CHECK_IDLE_MS) : this.#idleMs;
     const fire = () => {
       this.#idleTimers.delete(ex);
       // A reserved or busy executor re-arms when its last request settles.
@@ -284,7 +306,8 @@ export class Fleet {
   }
 
   drop(ex: ExecutorProcess): void {
-    if (this.#live.get(ex.appId) === ex) this.#live.delete(ex.appId);
+    const live = this.#live[ex.job];
+    if (live.get(ex.appId) === ex) live.delete(ex.appId);
     clearTimeout(this.#idleTimers.get(ex));
     this.#idleTimers.delete(ex);
     if (this.#queue.length > 0) this.#schedulePump();
@@ -309,7 +332,7 @@ export class Fleet {
 
   /** Stops an app's executor at once, busy or not. */
   async stopApp(appId: string): Promise<void> {
-    const ex = this.#live.get(appId);
+    const ex = this.#live.app.get(appId);
     if (!ex) return;
     this.#stop(ex, "App stopped");
     await ex.closed;
@@ -317,8 +340,9 @@ export class Fleet {
 
   /** Live executor processes. */
   stats(): ExecutorStats[] {
-    return [...this.#live.values()].filter((ex) => !ex.dead).map((ex) => ({
+    return [...this.#liveExecutors()].filter((ex) => !ex.dead).map((ex) => ({
       appId: ex.appId,
+      job: ex.job,
       pid: ex.pid,
       rssMb: ex.rssMb(),
       inFlight: ex.inFlight,
@@ -326,6 +350,12 @@ export class Fleet {
       startedAt: ex.startedAt,
       lastUsedAt: ex.lastUsedAt,
     }));
+  }
+
+  /** The live executors of every app, apps' own first, then check executors. */
+  *#liveExecutors(): Iterable<ExecutorProcess> {
+    yield* this.#live.app.values();
+    yield* this.#live.check.values();
   }
 
   /** Refuses every waiter and stops every executor. */

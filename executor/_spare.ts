@@ -3,7 +3,7 @@
 import type { BackgroundPolicy } from "./_background.ts";
 import { isHost } from "./_command.ts";
 import { ExecutorProcess } from "./supervisor.ts";
-import type { ScriptRef } from "./types.ts";
+import type { JobKind, ScriptRef } from "./types.ts";
 
 /** The platform's own script a spare runs once, in a Worker it then drops. */
 const WARM_UP_SOURCE = `export default { fetch: () => new Response("") };`;
@@ -48,17 +48,18 @@ export class SpareExecutor {
   }
 
   /**
-   * Takes the spare for `script`'s app if it fits (heap cap at least the script's, no outbound
-   * hosts): the process is bound to the app, its RSS cap lowered to the script's. Null otherwise.
+   * Takes the spare for `script`'s app (its `job` executor) if it fits (heap cap at least the
+   * script's, no outbound hosts): the process is bound to the app, its RSS cap lowered to the
+   * script's. Null otherwise.
    */
-  take(script: ScriptRef): ExecutorProcess | null {
+  take(script: ScriptRef, job: JobKind): ExecutorProcess | null {
     const ex = this.#ex;
     if (!ex || ex.dead) return null;
     if (script.limits.memoryLimitMb > ex.memoryLimitMb || script.netAllow.some(isHost)) {
       return null;
     }
     this.#ex = undefined;
-    ex.adopt(script.appId, script.limits.memoryLimitMb);
+    ex.adopt(script.appId, script.limits.memoryLimitMb, job);
     return ex;
   }
 

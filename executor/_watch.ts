@@ -2,7 +2,7 @@
 
 import { BackgroundMeter, type BackgroundPolicy } from "./_background.ts";
 import { readRssMb, readThreadCpu } from "./_proc.ts";
-import type { Death } from "./supervisor.ts";
+import type { Death } from "./_invocation.ts";
 
 /** RSS is read this often while the process can run (it cannot allocate while frozen). */
 const WATCH_MS = 25;

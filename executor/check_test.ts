@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseLoadError } from "./_diagnostics.ts";
-import { get, opts, script, testPool } from "./_test_util.ts";
+import { get, opts, script, testPool } from "../testing/executor.ts";
 
 const limits = { timeoutMs: 3_000, memoryLimitMb: 128 };
 

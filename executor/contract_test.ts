@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { get, opts, script, testPool } from "./_test_util.ts";
+import { get, opts, script, testPool } from "../testing/executor.ts";
 
 /** A module as Cloudflare Workers' documentation shapes it: env bindings, waitUntil, scheduled. */
 const WORKERS_MODULE = `export default {

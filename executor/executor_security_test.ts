@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createExecutorPool, type ExecutorPool } from "./mod.ts";
 import { readCpuNs } from "./_proc.ts";
 import type { BackgroundPolicy } from "./_background.ts";
-import { get, opts, script, TEST_LIMITS } from "./_test_util.ts";
+import { get, opts, script, TEST_LIMITS } from "../testing/executor.ts";
 
 interface LogEntry {
   level: string;

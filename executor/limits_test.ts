@@ -10,7 +10,7 @@ import {
   script,
   TEST_LIMITS,
   testPool,
-} from "./_test_util.ts";
+} from "../testing/executor.ts";
 
 const FAULT_LIMITS = { ...TEST_LIMITS, timeoutMs: FAULT_TIMEOUT_MS };
 const bystander = script("app-bystander", fixture("hello.js"));

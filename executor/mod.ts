@@ -1,5 +1,7 @@
 /**
  * @module Executor pool: runs user scripts in per-app executor processes, never in the trusted process.
+ * Everything outside this folder imports it from here, except `main.ts`, which loads `child.ts`
+ * (the executor process's own entry) lazily so a child loads only its own code.
  *
  * @example
  * ```ts
@@ -10,4 +12,5 @@
  */
 
 export { createExecutorPool, type ExecutorPoolOptions } from "./pool.ts";
+export type { BackgroundPolicy } from "./_background.ts";
 export type * from "./types.ts";

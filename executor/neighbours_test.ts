@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import type { LogLine } from "./types.ts";
-import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 const APP = "app-neighbours";
 const source = fixture("neighbours.js");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import type { ExecutorPool, ExecutorPoolOptions } from "./mod.ts";
 import type { Invocation, ScriptRef } from "./types.ts";
-import { opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 /** Waits `?ms=` milliseconds, then answers with its app id; `scheduled` does nothing. */
 const SLOW = `export default {

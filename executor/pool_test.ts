@@ -1,7 +1,7 @@
 /** @module Tests of the executor pool's happy paths against real child processes and Workers. */
 
 import assert from "node:assert/strict";
-import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 Deno.test("pool.fetch() - hello world reaches the script with ctx", async () => {
   const pool = testPool();

@@ -1,7 +1,7 @@
 /** @module A script cannot answer for another script's request, whatever it does to the loader's realm (the child stamps each Worker's frames with its id; the supervisor checks it). */
 
 import assert from "node:assert/strict";
-import { get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { get, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 const VICTIM = `export default {
   async fetch() {

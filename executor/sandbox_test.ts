@@ -1,7 +1,7 @@
 /** @module Tests that user code in an executor cannot escape its sandbox (real processes, real Workers). */
 
 import assert from "node:assert/strict";
-import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 async function probe(
   pool: ReturnType<typeof testPool>,

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import type { ExecutorPool, ExecutorPoolOptions } from "./mod.ts";
-import { fixture, get, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { fixture, get, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 
 /** The process state letter from /proc/<pid>/stat (`T` stopped), or null once gone or reaped. */
 function procState(pid: number): string | null {

@@ -1,7 +1,7 @@
 /** @module Streaming both ways through real executors: order, back-pressure, limits as bytes flow, client disconnects. */
 
 import assert from "node:assert/strict";
-import { fixture, opts, script, TEST_LIMITS, testPool } from "./_test_util.ts";
+import { fixture, opts, script, TEST_LIMITS, testPool } from "../testing/executor.ts";
 import { WINDOW_BYTES } from "./_protocol.ts";
 
 const dec = new TextDecoder();

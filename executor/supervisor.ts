@@ -4,36 +4,22 @@ import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
 import { CHUNK_BYTES, INLINE_BYTES, KIND_CALL, KIND_CONTROL } from "./_protocol.ts";
 import { UsageMeter } from "./_usage.ts";
 import { childCommand } from "./_command.ts";
+import { drainStderr, exitDeath, spawnConnected } from "./_spawn.ts";
+import { type Death, type InvocationSink, invokeHeader } from "./_invocation.ts";
 import { prepareDenoDir, removeDenoDir } from "./_deno_dir.ts";
 import { readRssMb } from "./_proc.ts";
 import { type BackgroundPolicy, DEFAULT_BACKGROUND_POLICY } from "./_background.ts";
 import { ExecutorWatch } from "./_watch.ts";
 import type { InvokeMessage } from "./_protocol.ts";
-import type { Outcome } from "./types.ts";
+import type { JobKind } from "./types.ts";
 
-const CONNECT_TIMEOUT_MS = 10_000;
 const SOCKET_CLOSE_GRACE_MS = 2_000;
-const STDERR_KEEP_CHARS = 8_192;
-const OOM_PATTERN = /out of memory|heap limit|allocation failed/i;
-
-/** How an invocation that never got a reply ended, with the HTTP error code to answer. */
-export interface Death {
-  outcome: Outcome;
-  code: "memory_limit" | "executor_restarted" | "executor_crashed";
-}
-
-/**
- * Receives what the executor sends for one invocation: `result`, `head`, `chunk`, `end`, `fail`,
- * `credit` and `ack` frames (`cpuUs` on the final ones: result, end, fail), or its death.
- */
-export interface InvocationSink {
-  onFrame(header: Record<string, unknown>, body: Uint8Array | null, cpuUs: number | null): void;
-  onDeath(death: Death): void;
-}
 
 /** Options for one executor process. */
 export interface ExecutorProcessOptions {
   appId: string;
+  /** What it runs; default `"app"`. */
+  job?: JobKind;
   memoryLimitMb: number;
   /** Outbound hosts the process may hand to its Workers (the union of its scripts' `netAllow`). */
   netGrant: string[];
@@ -53,38 +39,12 @@ interface Pending {
   sink: InvocationSink;
 }
 
-/**
- * The invoke frame's header, without what the loader does not read or can default (every byte
- * is encoded, written, read and parsed once per request).
- */
-function invokeHeader(id: number, msg: Omit<InvokeMessage, "t" | "id">): Record<string, unknown> {
-  const header: Record<string, unknown> = {
-    t: "invoke",
-    id,
-    kind: msg.kind,
-    method: msg.method,
-    url: msg.url,
-    headers: msg.headers,
-    requestId: msg.requestId,
-    remoteAddr: msg.remoteAddr,
-    maxBodyBytes: msg.maxBodyBytes,
-  };
-  for (const _ in msg.params) {
-    header.params = msg.params;
-    break;
-  }
-  if (msg.stream) header.stream = true;
-  if (msg.kind === "scheduled") {
-    header.cron = msg.cron;
-    header.scheduledTime = msg.scheduledTime;
-  }
-  return header;
-}
-
 /** A live executor child process and its socket; user code runs only inside it. */
 export class ExecutorProcess {
   /** The app it serves; a spare's placeholder until `adopt()` binds it. */
   appId: string;
+  /** What it runs: the app's invocations or its deploy checks; a spare's is set by `adopt()`. */
+  job: JobKind;
   /** RSS cap; may only be lowered, by `adopt()` (the heap cap stays what it was at spawn). */
   memoryLimitMb: number;
   readonly netGrant: ReadonlySet<string>;
@@ -116,6 +76,7 @@ export class ExecutorProcess {
 
   constructor(opts: ExecutorProcessOptions) {
     this.appId = opts.appId;
+    this.job = opts.job ?? "app";
     this.memoryLimitMb = opts.memoryLimitMb;
     this.netGrant = new Set(opts.netGrant);
     this.#opts = opts;
@@ -131,11 +92,12 @@ export class ExecutorProcess {
   }
 
   /**
-   * Binds a spare executor (started before any app needed it) to `appId` and lowers its RSS cap to
+   * Binds a spare executor (started before any app needed it) to `appId`'s `job` and lowers its RSS cap to
    * `memoryLimitMb`. Nothing of the app reached the child at spawn: it learns the app per `load`.
    */
-  adopt(appId: string, memoryLimitMb: number): void {
+  adopt(appId: string, memoryLimitMb: number, job: JobKind): void {
     this.appId = appId;
+    this.job = job;
     this.memoryLimitMb = Math.min(this.memoryLimitMb, memoryLimitMb);
     this.lastUsedAt = Date.now();
     this.#watcher?.adopt(appId, this.memoryLimitMb);
@@ -162,108 +124,65 @@ export class ExecutorProcess {
   }
 
   async #start(): Promise<void> {
-    const path = `${this.#opts.socketDir}/${crypto.randomUUID().slice(0, 12)}.sock`;
-    const listener = Deno.listen({ transport: "unix", path });
-    let connTimer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      this.#denoDir = prepareDenoDir(this.#opts.stateDir ?? this.#opts.socketDir);
-      const cmd = childCommand({
-        socketPath: path,
-        memoryLimitMb: this.memoryLimitMb,
-        netGrant: [...this.netGrant],
-        appId: this.appId,
-        denoDir: this.#denoDir,
-      });
-      this.#child = new Deno.Command(cmd.execPath, {
-        args: cmd.args,
-        env: cmd.env,
-        clearEnv: true,
-        cwd: cmd.cwd,
-        stdin: "null",
-        // Nothing platform-side writes there; a script's writes must cost the trusted side nothing.
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      this.pid = this.#child.pid;
-      this.#usage = new UsageMeter(this.pid);
-      this.#watcher = new ExecutorWatch({
-        appId: this.appId,
-        pid: this.pid,
-        child: this.#child,
-        memoryLimitMb: this.memoryLimitMb,
-        background: this.#opts.background ?? DEFAULT_BACKGROUND_POLICY,
-        pending: this.#pending,
-        log: this.#opts.log,
-        kill: (death) => this.kill(death),
-      });
-      this.#watch(this.#child);
-      const timeout = new Promise<never>((_, reject) => {
-        connTimer = setTimeout(
-          () => reject(new Error("Executor did not connect in time")),
-          CONNECT_TIMEOUT_MS,
-        );
-      });
-      const exited = this.#child.status.then(() =>
-        Promise.reject(new Error(`Executor exited early: ${this.#stderr.slice(-500)}`))
-      );
-      exited.catch(() => {});
-      // Exactly one connection is accepted; the socket file is removed right after.
-      const conn = await Promise.race([listener.accept(), timeout, exited]);
-      if (this.#death) {
-        conn.close();
-        return;
-      }
-      this.#writer = new FrameWriter(conn);
-      this.#read(conn);
-      this.#watcher.wake();
-    } finally {
-      clearTimeout(connTimer);
-      listener.close();
-      await Deno.remove(path).catch(() => {});
+    this.#denoDir = prepareDenoDir(this.#opts.stateDir ?? this.#opts.socketDir);
+    const conn = await spawnConnected({
+      socketDir: this.#opts.socketDir,
+      command: (socketPath) =>
+        childCommand({
+          socketPath,
+          memoryLimitMb: this.memoryLimitMb,
+          netGrant: [...this.netGrant],
+          appId: this.appId,
+          job: this.job,
+          denoDir: this.#denoDir,
+        }),
+      onSpawn: (child) => {
+        this.#child = child;
+        this.pid = child.pid;
+        this.#usage = new UsageMeter(this.pid);
+        this.#watcher = new ExecutorWatch({
+          appId: this.appId,
+          pid: this.pid,
+          child,
+          memoryLimitMb: this.memoryLimitMb,
+          background: this.#opts.background ?? DEFAULT_BACKGROUND_POLICY,
+          pending: this.#pending,
+          log: this.#opts.log,
+          kill: (death) => this.kill(death),
+        });
+        this.#watch(child);
+      },
+      stderrTail: () => this.#stderr,
+    });
+    if (this.#death) {
+      conn.close();
+      return;
     }
+    this.#writer = new FrameWriter(conn);
+    this.#read(conn);
+    this.#watcher!.wake();
   }
 
   async #watch(child: Deno.ChildProcess): Promise<void> {
-    const drainErr = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of child.stderr) {
-        this.#stderr = (this.#stderr + decoder.decode(chunk, { stream: true })).slice(
-          -STDERR_KEEP_CHARS,
-        );
-      }
-    })();
+    const drainErr = drainStderr(child, (tail) => this.#stderr = tail);
     const status = await child.status;
     await drainErr.catch(() => {});
     this.#watcher?.stop();
     // Whatever Deno cached for this process goes with it (the app's deletion stops it, too).
     if (this.#denoDir) await removeDenoDir(this.#denoDir);
     if (!this.#death) {
-      const oom = OOM_PATTERN.test(this.#stderr);
-      this.#opts.log(oom ? "warn" : "error", "Executor exited", {
+      const death = exitDeath(status, this.#stderr, {
+        memoryLimitMb: this.memoryLimitMb,
+        peakRssMb: this.#watcher?.peakRssMb ?? 0,
+      });
+      this.#opts.log(death.code === "memory_limit" ? "warn" : "error", "Executor exited", {
         appId: this.appId,
         pid: this.pid,
         code: status.code,
         signal: status.signal,
         stderr: this.#stderr.slice(-1_000),
       });
-      this.kill(
-        oom
-          ? {
-            outcome: {
-              kind: "memory",
-              limitMb: this.memoryLimitMb,
-              usedMb: Math.max(this.#watcher?.peakRssMb ?? 0, this.memoryLimitMb),
-            },
-            code: "memory_limit",
-          }
-          : {
-            outcome: {
-              kind: "crashed",
-              reason: `Executor exited (code ${status.code}, signal ${status.signal ?? "none"})`,
-            },
-            code: "executor_crashed",
-          },
-      );
+      this.kill(death);
     }
     this.#lifecycle();
   }

@@ -145,9 +145,16 @@ export interface ExecutorPool {
   close(): Promise<void>;
 }
 
+/**
+ * What an executor process is for: an app's invocations, or deploy checks of that app's modules.
+ * Each app has at most one executor of each kind, so a bad deploy never disturbs the app's own.
+ */
+export type JobKind = "app" | "check";
+
 /** A live executor process. */
 export interface ExecutorStats {
   appId: string;
+  job: JobKind;
   pid: number;
   rssMb: number;
   inFlight: number;

@@ -8,13 +8,17 @@ import { getCookie } from "hono/cookie";
 import { ApiError } from "../common/errors.ts";
 import { type ApiKeyVerification, findKeyForVerification, touchApiKey } from "./api_keys/repo.ts";
 import { type Action, assertCan, type Principal, type Resource } from "./authz.ts";
-import { SESSION_COOKIE, withoutConsoleCookies } from "./console_cookies.ts";
+import { SESSION_COOKIE, withoutConsoleCookies } from "../common/console_cookies.ts";
 import type { ManagerDeps } from "./deps.ts";
-import { type ClientAddrOptions, createTrustedProxies, requestScheme } from "./remote_addr.ts";
+import {
+  type ClientAddrOptions,
+  createTrustedProxies,
+  requestScheme,
+} from "../common/remote_addr.ts";
 import { findSessionAuth, type SessionAuth, touchSession } from "./sessions/repo.ts";
 import { digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
 
-export { SESSION_COOKIE } from "./console_cookies.ts";
+export { SESSION_COOKIE } from "../common/console_cookies.ts";
 
 /** Sessions slide and keys record use at most this often, so reads do not write every time. */
 export const TOUCH_INTERVAL_MS = 60_000;

@@ -3,9 +3,8 @@ import type { Config } from "../common/config.ts";
 import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
 import type { SecretKeys } from "../common/secret_key.ts";
-import type { ExecutorPool } from "../executor/types.ts";
-import type { LogFeed } from "../orchestrator/log_feed.ts";
-import type { Routing } from "../orchestrator/routing.ts";
+import type { ExecutorPool } from "../executor/mod.ts";
+import type { LogFeed, Routing } from "../orchestrator/mod.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 

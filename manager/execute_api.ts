@@ -6,13 +6,13 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { dispatch, type DispatchDeps } from "../orchestrator/dispatch.ts";
+import { dispatch, type DispatchDeps } from "../orchestrator/mod.ts";
 import { assertSameOrigin, type AuthEnv, principalOf, withoutCredentials } from "./authn.ts";
 import { assertMayAttempt, type Principal } from "./authz.ts";
 import type { ManagerDeps } from "./deps.ts";
 import type { Routes } from "./endpoint.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { createTrustedProxies, remoteAddrOf } from "./remote_addr.ts";
+import { createTrustedProxies, remoteAddrOf } from "../common/remote_addr.ts";
 import { scriptId } from "./scripts/schemas.ts";
 import { scriptToRun } from "./scripts/service.ts";
 

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AuthConfig } from "../common/config.ts";
 import { ApiError } from "../common/errors.ts";
-import type { DispatchDeps } from "../orchestrator/dispatch.ts";
+import type { DispatchDeps } from "../orchestrator/mod.ts";
 import { bindApiKeysApi } from "./api_keys/api.ts";
 import { bindAppsApi } from "./apps/api.ts";
 import { bindAuditApi } from "./audit/api.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openTestDatabase } from "../common/testing.ts";
+import { openTestDatabase } from "../testing/db.ts";
 import { seed } from "./seed.ts";
 
 Deno.test("seed() - seeds the default app and Hello World once", async () => {

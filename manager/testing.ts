@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../common/config.ts";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
+import { openTestDatabase } from "../testing/db.ts";
 import { createPlatform, type Platform } from "../server.ts";
 import { errorSchema, responsesOf } from "./openapi.ts";
 import type { EndpointDoc } from "./openapi_types.ts";

@@ -7,8 +7,8 @@
 import { type Context, Hono } from "hono";
 import { errorResponse, invalidHostResponse, notFound, onApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
-import { isConsoleCookie, withoutConsoleCookies } from "../manager/console_cookies.ts";
-import { createTrustedProxies, remoteAddrFrom, remoteAddrOf } from "../manager/remote_addr.ts";
+import { isConsoleCookie, withoutConsoleCookies } from "../common/console_cookies.ts";
+import { createTrustedProxies, remoteAddrFrom, remoteAddrOf } from "../common/remote_addr.ts";
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";
 import type { TenantHandler } from "./tenant.ts";

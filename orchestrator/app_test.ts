@@ -1,17 +1,26 @@
+/** @module Tests of the entries that need no platform: Caddy's TLS ask on the console entry. */
 import assert from "node:assert/strict";
-import { parseConfig } from "../common/config.ts";
+import { Hono } from "hono";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
-import { createPlatform } from "../server.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../testing/db.ts";
+import { createEntries } from "./app.ts";
+import { createRouting } from "./routing.ts";
 
 Deno.test("tls-ask - answers 200 only for claimed hosts and only to loopback peers", async (t) => {
   const db = await openTestDatabase();
-  const platform = await createPlatform(parseConfig({ PICLOUD_CONSOLE_HOSTS: "console.example" }), {
-    db,
-    log: createLogger("error", () => {}),
+  const log = createLogger("error", () => {});
+  await insertTestApp(db.sql, DEFAULT_TEST_APP);
+  const routing = await createRouting(db.sql, { listen: false, log });
+  const { console } = createEntries({
+    consoleHosts: ["console.example"],
+    trustedProxies: [],
+    consoleApi: new Hono(),
+    tenant: () => Promise.resolve(new Response("tenant")),
+    routing,
+    log,
   });
   const ask = (domain: string, peer = "127.0.0.1") =>
-    platform.console.request(
+    console.request(
       `http://localhost/api/v1/internal/tls-ask?domain=${encodeURIComponent(domain)}`,
       {},
       { remoteAddr: { hostname: peer, port: 1234, transport: "tcp" } },
@@ -32,7 +41,7 @@ Deno.test("tls-ask - answers 200 only for claimed hosts and only to loopback pee
       });
     }
   } finally {
-    await platform.close();
+    await routing.close();
     await db.close();
   }
 });

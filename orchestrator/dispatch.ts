@@ -8,7 +8,7 @@ import type {
   InvokeOptions,
   ScriptRef,
   Trigger,
-} from "../executor/types.ts";
+} from "../executor/mod.ts";
 import type { LogWriter } from "./log_writer.ts";
 import type { ScriptRow } from "./repo.ts";
 import type { SourceCache } from "./source_cache.ts";

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
 import type { Database } from "../common/db.ts";
-import { insertTestApp, openTestDatabase, testLogRow } from "../common/testing.ts";
-import { seed } from "../manager/seed.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase, testLogRow } from "../testing/db.ts";
 import { createLogFeed } from "./log_feed.ts";
 import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
 import { type ExecutionLogRow, readExecutionLogs } from "./repo.ts";
@@ -16,7 +15,7 @@ function row(appId: string, i: number): ExecutionLogRow {
 Deno.test("createLogWriter() - batches rows in order, by size and by time", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const w = createLogWriter(db.sql, {
       flushMs: 30,
       batchSize: 5,
@@ -46,7 +45,7 @@ Deno.test("createLogWriter() - batches rows in order, by size and by time", asyn
 Deno.test("createLogWriter() - rows of a deleted app are dropped, not the batch", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const lines: string[] = [];
     const w = createLogWriter(db.sql, {
       flushMs: 10,
@@ -84,7 +83,7 @@ const quiet = () => createLogger("error", () => {});
 Deno.test("createLogWriter() - a burst over the bound on a slow database loses no row silently", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const other = await insertTestApp(db.sql, { slug: "other", host: "other.test", source: "" });
     await slowInserts(db.sql, 50);
     const w = createLogWriter(db.sql, {
@@ -133,7 +132,7 @@ Deno.test("createLogWriter() - a burst over the bound on a slow database loses n
 Deno.test("createLogWriter() - the byte bound holds for rows with large logs", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const w = createLogWriter(db.sql, {
       flushMs: 10_000,
       batchSize: 1000,
@@ -166,7 +165,7 @@ Deno.test("createLogWriter() - the byte bound holds for rows with large logs", a
 Deno.test("createLogWriter() - flush callers share one promise and writes never overlap", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     await slowInserts(db.sql, 20);
     const w = createLogWriter(db.sql, { flushMs: 10_000, batchSize: 10_000, log: quiet() });
     for (let i = 0; i < 10; i++) w.push(row(defaultAppId, i));
@@ -190,7 +189,7 @@ Deno.test("createLogWriter() - flush callers share one promise and writes never 
 Deno.test("createLogWriter() - sanitizes NUL and lone surrogates instead of losing the batch", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const w = createLogWriter(db.sql, { flushMs: 10, batchSize: 100, log: quiet() });
     w.push({
       ...row(defaultAppId, 1),
@@ -211,7 +210,7 @@ Deno.test("createLogWriter() - sanitizes NUL and lone surrogates instead of losi
 Deno.test("createLogWriter() - a failed write counts its rows as dropped and records the gap later", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const refused = new Date("2001-02-03T04:05:06Z");
     await db.sql.unsafe(`
       alter table execution_log_blocks
@@ -234,7 +233,7 @@ Deno.test("createLogWriter() - a failed write counts its rows as dropped and rec
 Deno.test("createLogWriter() - retention keeps the newest rows per app and drops old ones", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const w = createLogWriter(db.sql, {
       flushMs: 10,
       batchSize: 100,
@@ -255,7 +254,7 @@ Deno.test("createLogWriter() - retention keeps the newest rows per app and drops
 Deno.test("createLogWriter() - announces apps with new rows to the live feed", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const feed = createLogFeed(db.sql, { listen: Deno.env.get("DATABASE_URL") !== undefined });
     let woke = 0;
     const unsubscribe = feed.subscribe(defaultAppId, () => woke++);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { insertTestApp, openTestDatabase, testLogRow } from "../common/testing.ts";
-import { seed } from "../manager/seed.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase, testLogRow } from "../testing/db.ts";
 import {
   deleteLogsOlderThan,
   type ExecutionLogRow,
@@ -22,7 +21,7 @@ function row(appId: string, i: number, at = new Date()): ExecutionLogRow {
 Deno.test("insertLogBlocks() - one block per app per batch, ids contiguous and in order", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId: a } = await seed(db.sql);
+    const { appId: a } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const { appId: b } = await insertTestApp(db.sql, { slug: "b", host: "b.test", source: "" });
     const gone = crypto.randomUUID();
     const batch = [0, 1, 2, 3, 4, 5].map((i) => row([a, b, gone][i % 3], i));
@@ -45,7 +44,7 @@ Deno.test("insertLogBlocks() - one block per app per batch, ids contiguous and i
 Deno.test("trimAppLogs() - cuts inside a block and every kept row keeps its id", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId: a } = await seed(db.sql);
+    const { appId: a } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const { appId: b } = await insertTestApp(db.sql, { slug: "b", host: "b.test", source: "" });
     for (let k = 0; k < 3; k++) {
       await insertLogBlocks(db.sql, [0, 1, 2, 3].map((i) => row(a, k * 4 + i)));
@@ -70,7 +69,7 @@ Deno.test("trimAppLogs() - cuts inside a block and every kept row keeps its id",
 Deno.test("deleteLogsOlderThan() - deletes the blocks whose rows are all old", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId: a } = await seed(db.sql);
+    const { appId: a } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const old = new Date(Date.now() - 3 * 3_600_000);
     await insertLogBlocks(db.sql, [row(a, 0, old), row(a, 1, old)]);
     await insertLogBlocks(db.sql, [row(a, 2, old), row(a, 3)]);

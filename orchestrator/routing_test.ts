@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../common/testing.ts";
-import { seed } from "../manager/seed.ts";
+import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase } from "../testing/db.ts";
 import { createRouting } from "./routing.ts";
 
 const quiet = createLogger("error", () => {});
@@ -9,7 +8,7 @@ const quiet = createLogger("error", () => {});
 Deno.test("createRouting() - snapshot resolves the seeded host and route", async () => {
   const db = await openTestDatabase();
   try {
-    const { defaultAppId } = await seed(db.sql);
+    const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const routing = await createRouting(db.sql, { listen: false, log: quiet });
     const snap = routing.current();
     assert.equal(snap.hosts.match("localhost")?.appId, defaultAppId);
@@ -28,7 +27,7 @@ Deno.test("createRouting() - snapshot resolves the seeded host and route", async
 Deno.test("createRouting() - concurrent reloads coalesce and end on the latest data", async () => {
   const db = await openTestDatabase();
   try {
-    await seed(db.sql);
+    await insertTestApp(db.sql, DEFAULT_TEST_APP);
     const routing = await createRouting(db.sql, { listen: false, log: quiet });
     const reloads = Array.from({ length: 10 }, () => routing.reload());
     await db.sql`insert into apps (slug, name) values ('late', 'Late')`;
@@ -47,7 +46,7 @@ Deno.test({
   fn: async () => {
     const db = await openTestDatabase();
     try {
-      const { defaultAppId } = await seed(db.sql);
+      const { appId: defaultAppId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
       const a = await createRouting(db.sql, { listen: true, log: quiet });
       const b = await createRouting(db.sql, { listen: true, log: quiet });
       await db.sql`

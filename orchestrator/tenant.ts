@@ -1,6 +1,6 @@
 /** @module Tenant traffic: Host → app → route → dispatch. */
 import { errorResponse, invalidHostResponse } from "../common/errors.ts";
-import type { InvokeOptions } from "../executor/types.ts";
+import type { InvokeOptions } from "../executor/mod.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";

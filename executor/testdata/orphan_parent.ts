@@ -1,6 +1,6 @@
 /** A PiCloud-like parent for `orphans_test.ts`: starts one executor, and so a spare, prints both pids once both are paused, then waits to be killed. */
 import { createExecutorPool } from "../mod.ts";
-import { get, opts, script } from "../_test_util.ts";
+import { get, opts, script } from "../../testing/executor.ts";
 
 const [stateDir, socketDir] = Deno.args;
 let spare = 0;

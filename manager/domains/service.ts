@@ -8,8 +8,8 @@ import {
   type DomainPattern,
   DomainPatternError,
   parseDomainPattern,
-} from "../../orchestrator/domain_pattern.ts";
-import { reservationOf } from "../../orchestrator/reserved_domains.ts";
+} from "../../orchestrator/mod.ts";
+import { reservationOf } from "../../orchestrator/mod.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";

@@ -8,7 +8,7 @@ import {
   type StoredLogRow,
   type StoredLogTuple,
   tupleRow,
-} from "../../orchestrator/log_block.ts";
+} from "../../orchestrator/mod.ts";
 
 /** Which rows of one app to read. */
 export interface LogFilter {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { openTestDatabase, testLogRow } from "../../common/testing.ts";
-import { type ExecutionLogRow, insertLogBlocks } from "../../orchestrator/repo.ts";
+import { openTestDatabase, testLogRow } from "../../testing/db.ts";
+import { type ExecutionLogRow, insertLogBlocks } from "../../orchestrator/mod.ts";
 import { seed } from "../seed.ts";
 import { latestLogId, listLogGaps, listLogs, logsAfter } from "./repo.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
-import { testLogRow } from "../../common/testing.ts";
-import { insertLogBlocks } from "../../orchestrator/repo.ts";
+import { testLogRow } from "../../testing/db.ts";
+import { insertLogBlocks } from "../../orchestrator/mod.ts";
 import type { Principal } from "../authz.ts";
 import { ownerPrincipal, withTestPlatform } from "../testing.ts";
 import { openLogTail, readLogs } from "./service.ts";

@@ -3,7 +3,7 @@
  * service, respond. Read needs app viewer; create, change and delete app editor.
  */
 import { z } from "zod";
-import { ROUTE_METHODS } from "../../orchestrator/route_table.ts";
+import { ROUTE_METHODS } from "../../orchestrator/mod.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { Routes } from "../endpoint.ts";
 import { createRoute, deleteRoute, listRoutes, updateRoute } from "./service.ts";

@@ -3,7 +3,7 @@
  * data plane's own host and route tables (needs app viewer). No HTTP here.
  */
 import { ApiError } from "../../common/errors.ts";
-import { normalizeHost } from "../../orchestrator/domain_pattern.ts";
+import { normalizeHost } from "../../orchestrator/mod.ts";
 import { appFor } from "../apps/service.ts";
 import type { Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";

@@ -5,9 +5,9 @@
  */
 import type { Tx } from "../../common/db.ts";
 import { ApiError } from "../../common/errors.ts";
-import { parseDomainPattern } from "../../orchestrator/domain_pattern.ts";
-import { matchDomainPattern } from "../../orchestrator/host_table.ts";
-import { routeShapeKey } from "../../orchestrator/route_table.ts";
+import { parseDomainPattern } from "../../orchestrator/mod.ts";
+import { matchDomainPattern } from "../../orchestrator/mod.ts";
+import { routeShapeKey } from "../../orchestrator/mod.ts";
 import { findApp } from "../apps/repo.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";

@@ -1,4 +1,4 @@
-/** @module SQL for schedules as the API manages them (the scheduler's claims live in scheduler/). */
+/** @module SQL for schedules as the API manages them (the scheduler's claims live in orchestrator/cron/). */
 import type { Sql, Tx } from "../../common/db.ts";
 
 /** A schedule as returned by the API. */

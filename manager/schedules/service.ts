@@ -9,7 +9,7 @@ import { UUID_SHAPE } from "../apps/slugs.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import { assertCan, type Principal, visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
-import { nextRunAfter, parseCron } from "../scheduler/cron.ts";
+import { nextRunAfter, parseCron } from "../../orchestrator/mod.ts";
 import {
   deleteSchedule as deleteScheduleRow,
   findSchedule,

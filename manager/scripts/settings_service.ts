@@ -4,7 +4,7 @@
  * needs app viewer, writing app editor. No HTTP here.
  */
 import { ApiError } from "../../common/errors.ts";
-import { effectiveLimits } from "../../orchestrator/dispatch.ts";
+import { effectiveLimits } from "../../orchestrator/mod.ts";
 import { actorOf, writeAudit } from "../audit/repo.ts";
 import type { Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";

@@ -9,7 +9,7 @@ import { SESSION_COOKIE } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { Routes } from "../endpoint.ts";
 import { loginResultSchema, meSchema } from "../openapi_schemas.ts";
-import { createTrustedProxies, remoteAddrOf, requestScheme } from "../remote_addr.ts";
+import { createTrustedProxies, remoteAddrOf, requestScheme } from "../../common/remote_addr.ts";
 import { DEVICE_COOKIE, DEVICE_TOKEN_TTL_MS } from "./device_token.ts";
 import { login, logout, me } from "./service.ts";
 

@@ -6,7 +6,7 @@
  */
 
 /** The cookie that carries the token to `/login` only. */
-export const DEVICE_COOKIE = "picloud_device";
+export { DEVICE_COOKIE } from "../../common/console_cookies.ts";
 
 /** How long a device token is honoured after it was issued. */
 export const DEVICE_TOKEN_TTL_MS = 365 * 86_400_000;

@@ -7,7 +7,7 @@ import { assertCan, type Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { membershipsOf } from "../members/repo.ts";
 import { createLoginThrottle, type LoginAttempt, tooManyAttempts } from "../rate_limit.ts";
-import { throttleKeyOf } from "../remote_addr.ts";
+import { throttleKeyOf } from "../../common/remote_addr.ts";
 import { newToken, tokenHash } from "../tokens.ts";
 import { findCredentials, findUser, rehashPassword, type UserRow } from "../users/repo.ts";
 import { issueDeviceToken, verifyDeviceToken } from "./device_token.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../common/config.ts";
 import { createLogger } from "../../common/logging.ts";
-import { openTestDatabase } from "../../common/testing.ts";
+import { openTestDatabase } from "../../testing/db.ts";
 import { createPlatform } from "../../server.ts";
 import { withTestPlatform } from "../testing.ts";
 

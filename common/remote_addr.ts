@@ -4,7 +4,13 @@
  * `X-Forwarded-Proto`). The single place that decides who the client is.
  */
 import type { Context } from "hono";
-import type { InvokeOptions } from "../executor/types.ts";
+
+/** The client of a request as user code sees it (`InvokeOptions["remoteAddr"]`'s shape). */
+export interface RemoteAddr {
+  transport: "tcp";
+  hostname: string;
+  port: number;
+}
 
 /** The set of trusted proxies, compiled once from `Config.trustedProxies`. */
 export interface TrustedProxies {
@@ -61,7 +67,7 @@ export function createTrustedProxies(specs: readonly string[]): TrustedProxies {
 export function remoteAddrOf(
   c: Context,
   opts: ClientAddrOptions = {},
-): InvokeOptions["remoteAddr"] {
+): RemoteAddr {
   return remoteAddrFrom(c.env, c.req.raw.headers, opts);
 }
 
@@ -70,7 +76,7 @@ export function remoteAddrFrom(
   serveInfo: unknown,
   headers: Headers,
   opts: ClientAddrOptions = {},
-): InvokeOptions["remoteAddr"] {
+): RemoteAddr {
   const info = serveInfo as { remoteAddr?: { hostname?: string; port?: number } } | undefined;
   const peer = info?.remoteAddr?.hostname ?? "127.0.0.1";
   const port = info?.remoteAddr?.port ?? 0;

@@ -1,9 +1,10 @@
+/** @module End-to-end tests of the cron trigger: the whole platform runs schedules and records their runs. */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../common/config.ts";
-import { createLogger } from "../../common/logging.ts";
-import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
-import { readExecutionLogs } from "../../orchestrator/repo.ts";
-import { createPlatform } from "../../server.ts";
+import { parseConfig } from "./common/config.ts";
+import { createLogger } from "./common/logging.ts";
+import { insertTestApp, openTestDatabase } from "./testing/db.ts";
+import { readExecutionLogs } from "./orchestrator/mod.ts";
+import { createPlatform } from "./server.ts";
 
 const source = `export default {
   fetch: () => new Response("hi"),

@@ -1,8 +1,8 @@
 /** @module Runs cron schedules: one timer set to the next due run, never a polling loop. */
 import type { Sql } from "../../common/db.ts";
 import type { Logger } from "../../common/logging.ts";
-import type { Invocation } from "../../executor/types.ts";
-import type { Routing } from "../../orchestrator/routing.ts";
+import type { Invocation } from "../../executor/mod.ts";
+import type { Routing } from "../routing.ts";
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, type ClaimedRun, finishRun, nextDueAt } from "./repo.ts";
 

@@ -1,8 +1,8 @@
-/** @module Test helper: a fresh, migrated database — embedded PGlite, or PostgreSQL when DATABASE_URL is set. */
+/** @module Test helpers for the database: a fresh, migrated database — embedded PGlite, or PostgreSQL when DATABASE_URL is set. */
 import postgres from "postgres";
-import { type Database, openDatabase } from "./db.ts";
-import { loadMigrations, migrate } from "./migrate.ts";
-import type { ExecutionLogRow } from "../orchestrator/repo.ts";
+import { type Database, openDatabase } from "../common/db.ts";
+import { loadMigrations, migrate } from "../common/migrate.ts";
+import type { ExecutionLogRow } from "../orchestrator/mod.ts";
 
 /**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is
@@ -31,6 +31,14 @@ export async function openTestDatabase(): Promise<Database> {
     },
   };
 }
+
+/** The app the tests use as a fresh install's `default` one: `localhost`, `GET /` routed. */
+export const DEFAULT_TEST_APP = {
+  slug: "default",
+  host: "localhost",
+  source: "export default { fetch: () => new Response('Hello World\\n') };",
+  routes: [["GET", "/"]] as [string, string][],
+};
 
 /** Inserts an app claiming `host`, one script with `source` as its live version, and its routes. */
 export async function insertTestApp(

@@ -1,5 +1,6 @@
+/** @module Tests of the scheduler's SQL: atomic claims of due runs and run records. */
 import assert from "node:assert/strict";
-import { insertTestApp, openTestDatabase } from "../../common/testing.ts";
+import { insertTestApp, openTestDatabase } from "../../testing/db.ts";
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, finishRun } from "./repo.ts";
 

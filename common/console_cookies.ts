@@ -2,10 +2,11 @@
  * @module The console's own cookies (session, known device), which user code must never receive
  * or set: browsers send a host's cookies to every port of it, the tenant port included.
  */
-import { DEVICE_COOKIE } from "./sessions/device_token.ts";
-
 /** The session cookie's name. */
 export const SESSION_COOKIE = "picloud_session";
+
+/** The cookie that carries a known-device token to `/login` only. */
+export const DEVICE_COOKIE = "picloud_device";
 
 const CONSOLE_COOKIES = new Set(
   [SESSION_COOKIE, DEVICE_COOKIE].flatMap((n) => [n, `__Host-${n}`, `__Secure-${n}`]),

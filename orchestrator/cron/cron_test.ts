@@ -1,3 +1,4 @@
+/** @module Tests of cron parsing and next-run evaluation. */
 import assert from "node:assert/strict";
 import { CronError, nextRunAfter, parseCron } from "./cron.ts";
 

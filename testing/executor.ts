@@ -1,7 +1,13 @@
-/** @module Test helpers: fixture scripts, pools with small limits, invoke options. */
+/** @module Test helpers for the executor: fixture scripts, pools with small limits, invoke options. */
 
-import { createExecutorPool, type ExecutorPool, type ExecutorPoolOptions } from "./mod.ts";
-import type { InvokeOptions, ScriptLimits, ScriptRef } from "./types.ts";
+import {
+  createExecutorPool,
+  type ExecutorPool,
+  type ExecutorPoolOptions,
+  type InvokeOptions,
+  type ScriptLimits,
+  type ScriptRef,
+} from "../executor/mod.ts";
 
 /** Small limits so fault tests finish fast; the generous timeout keeps a loaded machine from flaking. */
 export const TEST_LIMITS: ScriptLimits = {
@@ -11,9 +17,9 @@ export const TEST_LIMITS: ScriptLimits = {
   maxConcurrency: 8,
 };
 
-/** Reads a fixture script from testdata/. */
+/** Reads a fixture script from `executor/testdata/`. */
 export function fixture(name: string): string {
-  return Deno.readTextFileSync(new URL(`./testdata/${name}`, import.meta.url));
+  return Deno.readTextFileSync(new URL(`../executor/testdata/${name}`, import.meta.url));
 }
 
 /** A script ref for `appId` with the given source; the version id derives from the source. */
