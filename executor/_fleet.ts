@@ -330,12 +330,13 @@ export class Fleet {
     this.drop(ex);
   }
 
-  /** Stops an app's executor at once, busy or not. */
+  /** Stops an app's executors (its own and its deploy-check one) at once, busy or not. */
   async stopApp(appId: string): Promise<void> {
-    const ex = this.#live.app.get(appId);
-    if (!ex) return;
-    this.#stop(ex, "App stopped");
-    await ex.closed;
+    // Its deploy-check executor too: a deleted app leaves no process behind.
+    const all = [this.#live.app.get(appId), this.#live.check.get(appId)]
+      .filter((ex): ex is ExecutorProcess => ex !== undefined);
+    for (const ex of all) this.#stop(ex, "App stopped");
+    await Promise.all(all.map((ex) => ex.closed));
   }
 
   /** Live executor processes. */

@@ -111,3 +111,40 @@ Deno.test("authorization - every endpoint × every kind of caller", async (t) =>
     });
   });
 });
+
+Deno.test("declared answers - 409 and 422 conform to their declarations too", async () => {
+  await withTestPlatform(async (tp) => {
+    const token = await tp.login(OWNER.email, OWNER.password);
+    const cases: [string, string, unknown, number, string][] = [
+      ["POST", `${admin}/apps`, { slug: "default", name: "Again" }, 409, "slug_taken"],
+      ["DELETE", `${admin}/apps/default`, undefined, 409, "default_app"],
+      [
+        "POST",
+        `${admin}/scripts`,
+        {
+          app_id: "default",
+          name: "broken",
+          source: "export default { fetch( };",
+        },
+        422,
+        "compile_error",
+      ],
+      [
+        "POST",
+        `${admin}/users`,
+        {
+          email: OWNER.email,
+          password: "long-enough-1",
+        },
+        409,
+        "email_taken",
+      ],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const r = await tp.call(method, path, { token, body });
+      assert.deepEqual([r.status, r.body.error?.code], [status, code], `${method} ${path}`);
+    }
+    // withTestPlatform fails the test if any of these answers is off its declaration.
+    assert.deepEqual(tp.nonConforming, []);
+  });
+});

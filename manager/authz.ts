@@ -166,7 +166,9 @@ export function possibleRefusals(action: Action): Set<Decision> {
   if (action === "api_key.manage") out.add("session_required");
   // A read-only key is refused a write, unless the action needs a session anyway (then that).
   if (rule.write && action !== "session.end" && action !== "api_key.manage") out.add("forbidden");
-  if (rule.scope === "app") out.add("hidden").add("forbidden");
+  if (rule.scope === "app") out.add("hidden");
+  // Every role an app's member can hold is at least a viewer's.
+  if (rule.scope === "app" && rule.min !== "viewer") out.add("forbidden");
   if (rule.scope === "instance") out.add("forbidden");
   return out;
 }

@@ -4,7 +4,8 @@ import { inspectRoutes } from "hono/dev";
 import { buildOpenApiDocument, operationIdOf } from "./openapi.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { API_INFO } from "./reference_api.ts";
-import { withTestPlatform } from "./testing.ts";
+import { nonConformance, withTestPlatform } from "./testing.ts";
+import { z } from "zod";
 
 /** Caddy's loopback-only TLS hook lives on the root app, outside the console API. */
 const NOT_CONSOLE_API = new Set(["/api/v1/internal/tls-ask"]);
@@ -136,4 +137,25 @@ Deno.test("openapi - /openapi.json and /docs are public; the page names every pa
     // Offline: nothing loaded from elsewhere (URLs in descriptions are only text).
     assert.doesNotMatch(html, /<script|<link|<img|\bsrc=|@import|url\(|href="(?!\/|#)/i);
   });
+});
+
+Deno.test("nonConformance() flags an undeclared status and a body off its schema", () => {
+  const decl: EndpointDoc = {
+    method: "get",
+    path: "/api/v1/admin/apps/{id_or_slug}",
+    summary: "x",
+    action: "app.read",
+    tag: "apps",
+    responses: { 200: { description: "ok", schema: z.object({ id: z.string() }) } },
+  };
+  assert.deepEqual(nonConformance(decl, 200, { id: "a" }), []);
+  // Implied by the action and the path: 401, 404 (hidden app), 308 (old slug), 400 (URL).
+  const error = { error: { code: "x", message: "y" } };
+  for (const status of [400, 401, 404]) assert.deepEqual(nonConformance(decl, status, error), []);
+  assert.deepEqual(nonConformance(decl, 308, undefined), []);
+  assert.match(nonConformance(decl, 409, {})[0], /409 is not declared/);
+  assert.match(nonConformance(decl, 200, { id: 1 })[0], /200 body off its schema/);
+  assert.match(nonConformance(decl, 404, { error: { code: 1 } })[0], /404 body off its schema/);
+  // A viewer-level read has no 403: a read-only key or any role may read.
+  assert.match(nonConformance(decl, 403, {})[0], /403 is not declared/);
 });
