@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError, parseConfig } from "./common/config.ts";
-import { withTestPlatform } from "./manager/testing.ts";
+import { withTestPlatform } from "./testing/platform.ts";
 
 const A = "/api/v1/admin";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OWNER, type TestPlatform, withTestPlatform } from "./manager/testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "./testing/platform.ts";
 import { readExecutionLogs } from "./orchestrator/mod.ts";
 
 async function deploy(t: TestPlatform, token: string, body: Record<string, unknown>) {

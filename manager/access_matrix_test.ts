@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { admin, type Ctx, ENDPOINTS, expected, needsOf, WHO, type Who } from "./_access_matrix.ts";
+import { admin, type Ctx, expected, needsOf, WHO, type Who } from "../testing/access_matrix.ts";
+import { ENDPOINTS } from "../testing/access_matrix_endpoints.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
-import { declarationOf, nonConformance, OWNER, withTestPlatform } from "./testing.ts";
+import { declarationOf, nonConformance, OWNER, withTestPlatform } from "../testing/platform.ts";
 
 Deno.test("authorization - every endpoint × every kind of caller", async (t) => {
   await withTestPlatform(async (tp) => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN_MAX_BODY_BYTES, ANONYMOUS_MAX_BODY_BYTES } from "./mod.ts";
-import { OWNER, type TestPlatform, withTestPlatform } from "./testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../testing/platform.ts";
 
 const CHUNK_BYTES = 16 * 1024;
 /** What the client offers: far more than any limit, generated only as it is pulled. */

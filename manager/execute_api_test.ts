@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OWNER, withTestPlatform } from "./testing.ts";
+import { OWNER, withTestPlatform } from "../testing/platform.ts";
 
 Deno.test("execute API - the script never sees the caller's credentials", async () => {
   await withTestPlatform(async (t) => {

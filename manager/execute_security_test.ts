@@ -4,7 +4,7 @@
  * key's `/me` shows only its app.
  */
 import assert from "node:assert/strict";
-import { OWNER, withTestPlatform } from "./testing.ts";
+import { OWNER, withTestPlatform } from "../testing/platform.ts";
 
 const A = "/api/v1/admin";
 

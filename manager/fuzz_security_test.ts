@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { OpenApiDocument, OpenApiOperation } from "./openapi.ts";
-import { OWNER, type TestPlatform, withTestPlatform } from "./testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../testing/platform.ts";
 
 const A = "/api/v1/admin";
 

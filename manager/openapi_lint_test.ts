@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { withTestPlatform } from "./testing.ts";
+import { withTestPlatform } from "../testing/platform.ts";
 
 /** The linter third-party users run on the document (its version pinned in deno.json). */
 const REDOCLY = "npm:@redocly/cli@2.77.0";

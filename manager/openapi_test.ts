@@ -4,7 +4,7 @@ import { inspectRoutes } from "hono/dev";
 import { buildOpenApiDocument, operationIdOf } from "./openapi.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { API_INFO } from "./reference_api.ts";
-import { nonConformance, withTestPlatform } from "./testing.ts";
+import { nonConformance, withTestPlatform } from "../testing/platform.ts";
 import { z } from "zod";
 
 /** Caddy's loopback-only TLS hook lives on the root app, outside the console API. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OWNER, withTestPlatform } from "../testing.ts";
+import { OWNER, withTestPlatform } from "../../testing/platform.ts";
 
 const keys = "/api/v1/admin/api-keys";
 

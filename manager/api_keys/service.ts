@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { findApp } from "../apps/repo.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { assertCan, can, type Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { newApiKey, tokenHash } from "../tokens.ts";
@@ -62,10 +62,8 @@ export async function createApiKey(
       readOnly: input.read_only,
       expiresAt,
     });
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "api_key.create",
-      resourceType: "api_key",
       resourceId: row.id,
       appId: row.app_id,
       before: null,
@@ -83,10 +81,8 @@ export async function deleteApiKey(deps: Deps, p: Principal, id: string): Promis
     await deps.sql.begin(async (tx) => {
       const row = await deleteApiKeyRow(tx, id, p.userId);
       if (!row) return false;
-      await writeAudit(tx, {
-        ...actorOf(p),
+      await recordChange(tx, p, {
         action: "api_key.delete",
-        resourceType: "api_key",
         resourceId: id,
         appId: row.app_id,
         before: row,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { OWNER, withTestPlatform } from "../testing.ts";
+import { OWNER, withTestPlatform } from "../../testing/platform.ts";
 import { createApiKey, deleteApiKey, listApiKeys } from "./service.ts";
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {

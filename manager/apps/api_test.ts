@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 
 const apps = "/api/v1/admin/apps";
 

@@ -3,7 +3,7 @@
  * read as ids and never found by slug), no lone surrogates or NUL in any stored text.
  */
 import assert from "node:assert/strict";
-import { OWNER, withTestPlatform } from "../testing.ts";
+import { OWNER, withTestPlatform } from "../../testing/platform.ts";
 
 const A = "/api/v1/admin/apps";
 const UUIDS = [

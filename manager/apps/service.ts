@@ -3,7 +3,7 @@
  * runs its transaction, writes the audit entry and notifies routing. No HTTP here.
  */
 import { ApiError } from "../../common/errors.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { assertCan, effectiveAppRole, type Principal, visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import {
@@ -49,10 +49,8 @@ export async function createApp(
   const app = await deps.sql.begin(async (tx) => {
     await takeSlug(tx, p, { appId: null, slug: input.slug, force: input.force });
     const row = await insertApp(tx, input);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "app.create",
-      resourceType: "app",
       resourceId: row.id,
       appId: row.id,
       before: null,
@@ -101,10 +99,8 @@ export async function updateApp(
       await takeSlug(tx, p, { appId: before.id, slug, force: input.force });
     }
     const after = await updateAppRow(tx, before, { slug, name: input.name ?? before.name });
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "app.update",
-      resourceType: "app",
       resourceId: before.id,
       appId: before.id,
       before,
@@ -141,10 +137,8 @@ export async function deleteApp(deps: Deps, p: Principal, ref: string): Promise<
   const gone = await deps.sql.begin(async (tx) => {
     const row = await deleteAppRow(tx, app.id);
     if (row) {
-      await writeAudit(tx, {
-        ...actorOf(p),
+      await recordChange(tx, p, {
         action: "app.delete",
-        resourceType: "app",
         resourceId: row.id,
         appId: row.id,
         before: row,

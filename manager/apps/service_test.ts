@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import { checkSlug, createApp, deleteApp, getApp, listApps, updateApp } from "./service.ts";
 
 const refusedWith = (code: string) => (e: unknown) => e instanceof ApiError && e.code === code;

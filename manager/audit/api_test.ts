@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OWNER, withTestPlatform } from "../testing.ts";
+import { OWNER, withTestPlatform } from "../../testing/platform.ts";
 
 Deno.test("audit - changes are recorded with actor, before and after, without secrets", async () => {
   await withTestPlatform(async (t) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
 import { grantMember } from "../members/service.ts";
-import { OWNER, ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { OWNER, ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import { readAudit } from "./service.ts";
 
 Deno.test("audit service - the whole log for owners, one app's for its admins only", async () => {

@@ -12,7 +12,7 @@ import {
 import { reservationOf } from "../../orchestrator/mod.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { effectiveAppRole, type Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import {
@@ -64,10 +64,8 @@ export async function claimDomain(
           : { pattern: parsed.pattern },
       );
     }
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "domain.claim",
-      resourceType: "domain",
       resourceId: row.id,
       appId: app.id,
       before: null,
@@ -91,10 +89,8 @@ export async function releaseDomain(
     await deps.sql.begin(async (tx) => {
       const row = await deleteDomain(tx, { appId: app.id, id });
       if (row) {
-        await writeAudit(tx, {
-          ...actorOf(p),
+        await recordChange(tx, p, {
           action: "domain.release",
-          resourceType: "domain",
           resourceId: id,
           appId: app.id,
           before: row,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import { claimDomain, listDomains, releaseDomain } from "./service.ts";
 
 Deno.test("domains service - claim, collide, release; routing sees each change", async () => {

@@ -3,7 +3,7 @@
  * user or its access to the app is gone, and lives on while they are not.
  */
 import assert from "node:assert/strict";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 
 const A = "/api/v1/admin";
 

@@ -3,7 +3,7 @@ import { ApiError } from "../../common/errors.ts";
 import { testLogRow } from "../../testing/db.ts";
 import { insertLogBlocks } from "../../orchestrator/mod.ts";
 import type { Principal } from "../authz.ts";
-import { ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import { openLogTail, readLogs } from "./service.ts";
 
 Deno.test("logs service - pages with the stopping limit; a tail reads after its start", async () => {

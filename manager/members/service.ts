@@ -6,7 +6,7 @@
 import { ApiError } from "../../common/errors.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import type { AppRole, Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { findUser, findUserByEmail } from "../users/repo.ts";
@@ -50,10 +50,8 @@ export async function grantMember(
     if (!row) {
       throw new ApiError("member_exists", `${user.email} is already a member of ${app.slug}`);
     }
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "member.grant",
-      resourceType: "member",
       resourceId: user.id,
       appId: app.id,
       before: null,
@@ -75,10 +73,8 @@ export async function changeMemberRole(
     await deps.sql.begin(async (tx) => {
       const row = await updateMemberRole(tx, { appId: app.id, userId, role });
       if (row) {
-        await writeAudit(tx, {
-          ...actorOf(p),
+        await recordChange(tx, p, {
           action: "member.update",
-          resourceType: "member",
           resourceId: userId,
           appId: app.id,
           before: { user_id: userId, role: row.before },
@@ -103,10 +99,8 @@ export async function revokeMember(
     await deps.sql.begin(async (tx) => {
       const row = await deleteMember(tx, { appId: app.id, userId });
       if (row) {
-        await writeAudit(tx, {
-          ...actorOf(p),
+        await recordChange(tx, p, {
           action: "member.revoke",
-          resourceType: "member",
           resourceId: userId,
           appId: app.id,
           before: { user_id: userId, role: row.role },

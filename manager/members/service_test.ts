@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { OWNER, ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { OWNER, ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import { changeMemberRole, grantMember, listMembers, revokeMember } from "./service.ts";
 
 Deno.test("members service - grant, change and revoke, each audited", async () => {

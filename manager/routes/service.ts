@@ -11,7 +11,7 @@ import { routeShapeKey } from "../../orchestrator/mod.ts";
 import { findApp } from "../apps/repo.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { assertCan, type Principal, visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { findScript } from "../scripts/repo.ts";
@@ -61,10 +61,8 @@ export async function createRoute(
       shapeKey,
     });
     if (!row) throw routeConflict(app.slug, input);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "route.create",
-      resourceType: "route",
       resourceId: row.id,
       appId: app.id,
       before: null,
@@ -103,10 +101,8 @@ export async function updateRoute(
     }
     const after = await updateRouteRow(tx, { id, ...next, shapeKey });
     if (!after) throw routeConflict(app.slug, next);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "route.update",
-      resourceType: "route",
       resourceId: id,
       appId: app.id,
       before,
@@ -124,10 +120,8 @@ export async function deleteRoute(deps: Deps, p: Principal, id: string): Promise
   const gone = await deps.sql.begin(async (tx) => {
     const row = await deleteRouteRow(tx, id);
     if (row) {
-      await writeAudit(tx, {
-        ...actorOf(p),
+      await recordChange(tx, p, {
         action: "route.delete",
-        resourceType: "route",
         resourceId: id,
         appId: row.app_id,
         before: row,

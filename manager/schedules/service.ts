@@ -6,7 +6,7 @@
 import { ApiError } from "../../common/errors.ts";
 import { appFor } from "../apps/service.ts";
 import { UUID_SHAPE } from "../apps/slugs.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { assertCan, type Principal, visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { nextRunAfter, parseCron } from "../../orchestrator/mod.ts";
@@ -53,10 +53,8 @@ export async function createSchedule(
       nextRunAt,
     });
     if (!row) throw scriptNotInApp(input.script_id, input.app_id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "schedule.create",
-      resourceType: "schedule",
       resourceId: row.id,
       appId: app.id,
       before: null,
@@ -102,10 +100,8 @@ export async function updateSchedule(
     }
     const row = await updateScheduleRow(tx, s.id, { ...next, nextRunAt });
     if (!row) throw scheduleNotFound(s.id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "schedule.update",
-      resourceType: "schedule",
       resourceId: s.id,
       appId: s.app_id,
       before: auditView(current),
@@ -123,10 +119,8 @@ export async function deleteSchedule(deps: Deps, p: Principal, id: string): Prom
   await deps.sql.begin(async (tx) => {
     const gone = await deleteScheduleRow(tx, s.id);
     if (!gone) throw scheduleNotFound(s.id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "schedule.delete",
-      resourceType: "schedule",
       resourceId: s.id,
       appId: s.app_id,
       before: auditView(gone),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { OWNER, ownerPrincipal, withTestPlatform } from "../testing.ts";
+import { OWNER, ownerPrincipal, withTestPlatform } from "../../testing/platform.ts";
 import {
   createSchedule,
   deleteSchedule,

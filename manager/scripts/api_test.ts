@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 
 const A = "/api/v1/admin";
 const v = (n: number, delayMs = 0) =>

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { generateSecretKey } from "../../common/secrets.ts";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 import { MAX_ENV_NAMES, MAX_ENV_TOTAL_BYTES } from "./env_limits.ts";
 
 const A = "/api/v1/admin";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { sha256Hex } from "../../common/hash.ts";
 import { appFor } from "../apps/service.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { type Action, assertCan, type Principal, visibleAppIds } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import {
@@ -101,10 +101,8 @@ export async function createScript(
       hash,
       createdBy: p.userId,
     });
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.create",
-      resourceType: "script",
       resourceId: script.id,
       appId: app.id,
       before: null,
@@ -128,10 +126,8 @@ export async function updateScript(
     const after = await updateScriptRow(tx, script.id, input);
     if (after === null) throw scriptNotFound(script.id);
     if (after === "name_taken") throw nameTaken(input.name!);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.update",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: { name: script.name, description: script.description },
@@ -155,10 +151,8 @@ export async function deleteScript(
   const script = await scriptFor(deps, p, id, "script.write");
   await deps.sql.begin(async (tx) => {
     if (!await deleteScriptRow(tx, script.id)) throw scriptNotFound(script.id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.delete",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: { name: script.name, active_version: script.active_version },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import type { Principal } from "../authz.ts";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 import { createScript, deleteScript, listScripts, scriptToRun, updateScript } from "./service.ts";
 import { getEnv, getPolicy, replaceScriptPolicy, updateEnv } from "./settings_service.ts";
 import { activateVersion, deployVersion, getVersion, listVersions } from "./versions_service.ts";

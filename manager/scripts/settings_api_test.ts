@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { generateSecretKey } from "../../common/secrets.ts";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 
 const A = "/api/v1/admin";
 const SECRET = "s3cr3t-VALUE-never-shown-42";

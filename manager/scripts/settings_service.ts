@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../../common/errors.ts";
 import { effectiveLimits } from "../../orchestrator/mod.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import type { Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { checkEnvCaps, mergedEnv } from "./env_limits.ts";
@@ -71,10 +71,8 @@ export async function updateEnv(
     const env = await mergeEnv(tx, script.id, change);
     if (!env) throw scriptNotFound(script.id);
     // Names only: values (vars included) stay out of the audit log.
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.env",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: null,
@@ -125,10 +123,8 @@ export async function replaceScriptPolicy(
   await deps.sql.begin(async (tx) => {
     const r = await replacePolicy(tx, script.id, policy);
     if (!r) throw scriptNotFound(script.id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.policy",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: r.before,

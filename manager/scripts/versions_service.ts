@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../../common/errors.ts";
 import { sha256Hex } from "../../common/hash.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import type { Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import {
@@ -38,10 +38,8 @@ export async function deployVersion(
       createdBy: p.userId,
     });
     if (!version) throw scriptNotFound(script.id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.deploy",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: { version: script.active_version },
@@ -79,10 +77,8 @@ export async function activateVersion(
     const r = await activateVersionRow(tx, script.id, n);
     if (r === "script_missing") throw scriptNotFound(script.id);
     if (r === "version_missing") throw versionNotFound(script.id, n);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "script.activate",
-      resourceType: "script",
       resourceId: script.id,
       appId: script.app_id,
       before: { version: r.before },

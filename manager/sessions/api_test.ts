@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createPasswordHasher } from "../passwords.ts";
-import { OWNER, withTestPlatform } from "../testing.ts";
+import { OWNER, withTestPlatform } from "../../testing/platform.ts";
 
 const login = "/api/v1/admin/login";
 const me = "/api/v1/admin/me";

@@ -4,7 +4,7 @@
  * trusted proxies.
  */
 import assert from "node:assert/strict";
-import { OWNER, type TestPlatform, withTestPlatform } from "../testing.ts";
+import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 
 const login = "/api/v1/admin/login";
 

@@ -3,7 +3,7 @@ import { parseConfig } from "../../common/config.ts";
 import { createLogger } from "../../common/logging.ts";
 import { openTestDatabase } from "../../testing/db.ts";
 import { createPlatform } from "../../server.ts";
-import { withTestPlatform } from "../testing.ts";
+import { withTestPlatform } from "../../testing/platform.ts";
 
 const noBootstrap = { PICLOUD_BOOTSTRAP_EMAIL: "", PICLOUD_BOOTSTRAP_PASSWORD: "" };
 

@@ -4,7 +4,7 @@
  * URL printed to the log.
  */
 import type { Tx } from "../../common/db.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { newToken, tokenHash } from "../tokens.ts";
 import { countUsers, insertUser, type UserRow } from "../users/repo.ts";
@@ -26,10 +26,8 @@ export async function createFirstOwner(
   const user = await insertUser(tx, { ...u, instanceRole: "owner" });
   if (!user) return null;
   await deleteSetupTokens(tx);
-  await writeAudit(tx, {
-    ...actorOf(null),
+  await recordChange(tx, null, {
     action: `user.${u.via}`,
-    resourceType: "user",
     resourceId: user.id,
     appId: null,
     before: null,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
-import { withTestPlatform } from "../testing.ts";
+import { withTestPlatform } from "../../testing/platform.ts";
 import { completeSetup } from "./service.ts";
 
 const noBootstrap = { PICLOUD_BOOTSTRAP_EMAIL: "", PICLOUD_BOOTSTRAP_PASSWORD: "" };

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
 import { expireUserKeys } from "../api_keys/repo.ts";
-import { actorOf, writeAudit } from "../audit/repo.ts";
+import { recordChange } from "../audit/service.ts";
 import { assertCan, type InstanceRole, type Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { tooManyAttempts } from "../rate_limit.ts";
@@ -66,10 +66,8 @@ export async function createUser(deps: Deps, p: Principal, input: NewUser): Prom
       instanceRole: input.instance_role,
     });
     if (!row) throw new ApiError("email_taken", `A user with this email already exists`);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "user.create",
-      resourceType: "user",
       resourceId: row.id,
       appId: null,
       before: null,
@@ -121,10 +119,8 @@ export async function updateUser(
     const deactivated = before.active && input.active === false;
     if (deactivated || passwordHash !== undefined) await deleteUserSessions(tx, id);
     if (deactivated) await expireUserKeys(tx, id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "user.update",
-      resourceType: "user",
       resourceId: id,
       appId: null,
       before,
@@ -145,10 +141,8 @@ export async function deleteUser(deps: Pick<Deps, "sql">, p: Principal, id: stri
     assertCan(p, "user.write", { userId: id, privileged: true, targetRole: before.instance_role });
     assertGuards(state, before, { role: "member", active: false });
     await deleteUserRow(tx, id);
-    await writeAudit(tx, {
-      ...actorOf(p),
+    await recordChange(tx, p, {
       action: "user.delete",
-      resourceType: "user",
       resourceId: id,
       appId: null,
       before,

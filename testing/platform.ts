@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../common/config.ts";
 import { createLogger } from "../common/logging.ts";
-import { openTestDatabase } from "../testing/db.ts";
+import { openTestDatabase } from "./db.ts";
 import { createPlatform, type Platform } from "../server.ts";
-import { errorSchema, responsesOf } from "./openapi.ts";
-import type { EndpointDoc } from "./openapi_types.ts";
-import type { Principal } from "./authz.ts";
+import { errorSchema, responsesOf } from "../manager/openapi.ts";
+import type { EndpointDoc } from "../manager/openapi_types.ts";
+import type { Principal } from "../manager/authz.ts";
 
 /** The bootstrap owner of every test platform. */
 export const OWNER = { email: "owner@example.com", password: "owner-password-1" };
