@@ -59,7 +59,7 @@ async function listPage(
           <label for="q">Search apps</label>
           <input id="q" name="q" type="search" value={q} placeholder="Slug or name" />
         </div>
-        <div class="field" style="flex:0 0 auto">
+        <div class="field submit">
           <button type="submit" class="secondary">Search</button>
         </div>
       </form>

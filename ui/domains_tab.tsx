@@ -124,7 +124,7 @@ async function domainsPage(
               hint="An exact host, *.example.com or {name}.example.com"
               required
             />
-            <div class="field" style="flex:0 0 auto">
+            <div class="field submit">
               <button type="submit">Claim</button>
             </div>
           </form>

@@ -111,12 +111,12 @@ async function membersPage(
               error={errors.email}
               required
             />
-            <div class="field" style="flex:0 1 10rem">
+            <div class="field role">
               <label for="f-role">Role</label>
               <RoleSelect id="f-role" selected={s.form?.role ?? "viewer"} />
               {errors.role && <p class="error">{errors.role}</p>}
             </div>
-            <div class="field" style="flex:0 0 auto">
+            <div class="field submit">
               <button type="submit">Add member</button>
             </div>
           </form>

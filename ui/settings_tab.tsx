@@ -148,7 +148,7 @@ async function settingsPage(
               error={errors.name}
               required
             />
-            <div class="field" style="flex:0 0 auto">
+            <div class="field submit">
               <button type="submit">Save name</button>
             </div>
           </form>
@@ -182,7 +182,7 @@ function RenameSection(p: { base: string; s: SettingsState; errors: FieldErrors 
           error={p.errors.new_slug}
           required
         />
-        <div class="field" style="flex:0 0 auto">
+        <div class="field submit">
           <button type="submit" class="secondary">Check</button>
         </div>
       </form>
