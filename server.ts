@@ -34,6 +34,7 @@ import {
   startScheduler,
 } from "./orchestrator/mod.ts";
 import { seed } from "./manager/seed.ts";
+import { createConsoleUi } from "./ui/mod.ts";
 
 /** A running platform without its listeners: what tests drive with `tenant.request()` / `console.request()`. */
 export interface Platform {
@@ -143,6 +144,7 @@ export async function createPlatform(
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
     consoleApi: consoleApi.api,
+    consoleUi: createConsoleUi(managerDeps),
     tenant: createTenantHandler(routing, dispatchDeps),
     routing,
     log,

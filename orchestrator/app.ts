@@ -21,6 +21,8 @@ export interface EntryParts {
   trustedProxies: readonly string[];
   /** The `/api/v1` router. */
   consoleApi: Hono;
+  /** The web console's pages, mounted at `/admin` (absent: `/admin` answers the JSON 404). */
+  consoleUi?: Hono;
   tenant: TenantHandler;
   routing: Routing;
   log: Logger;
@@ -94,6 +96,7 @@ export function createEntries(parts: EntryParts): Entries {
     confineToSandbox(c.res.headers);
   });
   console.route("/api/v1", parts.consoleApi);
+  if (parts.consoleUi) console.route("/admin", parts.consoleUi);
   console.notFound((c) =>
     errorResponse(
       "not_found",

@@ -3,14 +3,14 @@
  * is both an HttpOnly cookie and a bearer token. The flow (throttling per account and client
  * address, or per known device) is the sessions service's; the cookies are set here.
  */
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { getCookie } from "hono/cookie";
 import { z } from "zod";
-import { SESSION_COOKIE } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { Routes } from "../endpoint.ts";
 import { loginResultSchema, meSchema } from "../openapi_schemas.ts";
 import { createTrustedProxies, remoteAddrOf, requestScheme } from "../../common/remote_addr.ts";
-import { DEVICE_COOKIE, DEVICE_TOKEN_TTL_MS } from "./device_token.ts";
+import { clearSessionCookie, setSessionCookies } from "./cookies.ts";
+import { DEVICE_COOKIE } from "./device_token.ts";
 import { login, logout, me } from "./service.ts";
 
 /** `POST /login`: the credentials, and the device token of an earlier sign-in if any. */
@@ -27,12 +27,6 @@ const loginResult = loginResultSchema.extend({
     "Proof that this client has signed in to this account; send it with later sign-ins",
   ),
 });
-
-/** Where earlier versions scoped the console's cookies (cleared at sign-in). */
-const LEGACY_COOKIE_PATHS: [string, string][] = [
-  [SESSION_COOKIE, "/api/v1"],
-  [DEVICE_COOKIE, "/api/v1/admin/login"],
-];
 
 /** Binds `/login`, `/logout` and `/me` at the admin router's root. */
 export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
@@ -58,28 +52,7 @@ export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
       addr: remoteAddrOf(c, addrOpts).hostname,
       userAgent: c.req.header("user-agent") ?? null,
     });
-    const secure = requestScheme(c, addrOpts) === "https";
-    setCookie(c, SESSION_COOKIE, signedIn.token, {
-      httpOnly: true,
-      sameSite: "Lax",
-      secure,
-      // The console's pages (`/admin`) and its API both need it. Browsers send a host's cookies
-      // to every port, the tenant's included: the tenant side strips the console's cookies from
-      // what scripts receive and from what they try to set (`console_cookies.ts`).
-      path: "/",
-      // The cookie outlives the session's first expiry; the server decides validity.
-      maxAge: 30 * 86_400,
-    });
-    // The cookies of versions that scoped them to the API would shadow the new ones there.
-    for (const [name, path] of LEGACY_COOKIE_PATHS) deleteCookie(c, name, { path, secure });
-    setCookie(c, DEVICE_COOKIE, signedIn.device_token, {
-      httpOnly: true,
-      sameSite: "Strict",
-      secure,
-      // Read by both sign-in forms: the API's (`/api/v1/admin/login`) and the console's.
-      path: "/",
-      maxAge: Math.floor(DEVICE_TOKEN_TTL_MS / 1000),
-    });
+    setSessionCookies(c, signedIn, requestScheme(c, addrOpts) === "https");
     return c.json(signedIn, 200);
   });
 
@@ -95,9 +68,7 @@ export function bindSessionsApi(r: Routes, deps: ManagerDeps): void {
     },
   }, async ({ p }, c) => {
     await logout(deps, p, c.get("auth").sessionId);
-    const secure = requestScheme(c, addrOpts) === "https";
-    deleteCookie(c, SESSION_COOKIE, { path: "/", secure });
-    deleteCookie(c, SESSION_COOKIE, { path: "/api/v1", secure });
+    clearSessionCookie(c, requestScheme(c, addrOpts) === "https");
     return c.body(null, 204);
   });
 

@@ -1,0 +1,18 @@
+/** @module The app page `/admin/apps/{slug}` and its tabs, behind the old-slug redirect. */
+import type { Hono } from "hono";
+import type { ManagerDeps } from "../manager/deps.ts";
+import { redirectOldSlug } from "./app_shell.tsx";
+import { bindDomainsTab } from "./domains_tab.tsx";
+import type { UiEnv } from "./layout.tsx";
+import { bindMembersTab } from "./members_tab.tsx";
+import { bindSettingsTab } from "./settings_tab.tsx";
+
+/** Binds every app tab under `/apps/:slug`. */
+export function bindAppPages(ui: Hono<UiEnv>, deps: ManagerDeps): void {
+  const redirect = redirectOldSlug(deps);
+  ui.use("/apps/:slug", redirect);
+  ui.use("/apps/:slug/*", redirect);
+  bindSettingsTab(ui, deps);
+  bindMembersTab(ui, deps);
+  bindDomainsTab(ui, deps);
+}

@@ -1,0 +1,95 @@
+/**
+ * @module The frame of every app page: the app's title, its tabs as links, the old-slug
+ * redirect, and the confirmation step of destructive actions.
+ */
+import type { Child } from "hono/jsx";
+import type { Context, MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { findSlugRedirect } from "../manager/apps/repo.ts";
+import { appNotFound } from "../manager/apps/resolve.ts";
+import type { AppView } from "../manager/apps/service.ts";
+import { SLUG_PATTERN, UUID_SHAPE } from "../manager/apps/slugs.ts";
+import { assertCan } from "../manager/authz.ts";
+import type { ManagerDeps } from "../manager/deps.ts";
+import { callerOf, page, type UiEnv } from "./layout.tsx";
+
+/** The tabs this slice has; later slices add Overview, Scripts, Routes, Schedules and Logs. */
+export const TABS = [
+  { id: "settings", label: "Settings" },
+  { id: "members", label: "Members" },
+  { id: "domains", label: "Domains" },
+] as const;
+
+/** One of the app page's tabs. */
+export type TabId = typeof TABS[number]["id"];
+
+/**
+ * An old slug answers 308 to the same page under the app's new slug, for callers who can see the
+ * app (the same rule as the API's: others get the app's 404).
+ */
+export function redirectOldSlug(deps: ManagerDeps): MiddlewareHandler<UiEnv> {
+  return async (c, next) => {
+    const ref = c.req.param("slug") ?? "";
+    const to = !UUID_SHAPE.test(ref) && SLUG_PATTERN.test(ref)
+      ? await findSlugRedirect(deps.sql, ref)
+      : null;
+    if (!to) return await next();
+    assertCan(callerOf(c), "app.read", { appId: to.id, notFound: appNotFound(ref) });
+    const url = new URL(c.req.url);
+    const path = url.pathname.replace(`/apps/${ref}`, `/apps/${to.slug}`);
+    return c.redirect(path + url.search, 308);
+  };
+}
+
+/** Renders an app page: title, tabs, then the tab's content. */
+export function appPage(
+  c: Context<UiEnv>,
+  o: { app: AppView; tab: TabId; status?: ContentfulStatusCode },
+  body: Child,
+): Response {
+  const base = `/admin/apps/${o.app.slug}`;
+  const label = TABS.find((t) => t.id === o.tab)!.label;
+  return page(
+    c,
+    {
+      title: `${label} · ${o.app.name}`,
+      status: o.status,
+      crumbs: [{ label: "Apps", href: "/admin" }, { label: o.app.name, href: base }, { label }],
+    },
+    <>
+      <h1>
+        {o.app.name} <span class="badge mono">{o.app.slug}</span>
+      </h1>
+      <nav class="tabs" aria-label="App sections">
+        {TABS.map((t) => (
+          <a href={`${base}/${t.id}`} aria-current={t.id === o.tab ? "page" : undefined}>
+            {t.label}
+          </a>
+        ))}
+      </nav>
+      {body}
+    </>,
+  );
+}
+
+/** A destructive action's confirmation: what will happen, a confirm button and a way back. */
+export function ConfirmForm(p: {
+  action: string;
+  question: string;
+  button: string;
+  cancel: string;
+  children?: Child;
+}) {
+  return (
+    <section class="panel">
+      <h2>{p.question}</h2>
+      <form method="post" action={p.action}>
+        {p.children}
+        <div class="actions">
+          <button type="submit" class="danger">{p.button}</button>
+          <a href={p.cancel}>Cancel</a>
+        </div>
+      </form>
+    </section>
+  );
+}
