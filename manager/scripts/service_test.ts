@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
+import { generateSecretKey } from "../../common/secrets.ts";
 import type { Principal } from "../authz.ts";
 import { OWNER, type TestPlatform, withTestPlatform } from "../../testing/platform.ts";
 import { createScript, deleteScript, listScripts, scriptToRun, updateScript } from "./service.ts";
@@ -121,5 +122,5 @@ Deno.test("scripts settings service - env and policy without HTTP", async () => 
       await refusal(replaceScriptPolicy(deps, p, id, { timeoutMs: cap + 1 })),
       "limit_exceeds_cap",
     );
-  });
+  }, { PICLOUD_SECRET_KEY: generateSecretKey() }); // PostgreSQL has no secrets without a key
 });
