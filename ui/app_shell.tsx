@@ -19,6 +19,7 @@ export const TABS = [
   { id: "members", label: "Members" },
   { id: "domains", label: "Domains" },
   { id: "routes", label: "Routes" },
+  { id: "schedules", label: "Schedules" },
 ] as const;
 
 /** One of the app page's tabs. */
