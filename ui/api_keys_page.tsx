@@ -54,7 +54,7 @@ export function bindApiKeysPage(ui: Hono<UiEnv>, deps: ManagerDeps): void {
           <h1>API key {created.name} created</h1>
           <div class="field">
             <label for="new-key">Your new key</label>
-            <input id="new-key" class="mono" value={created.key} readonly />
+            <input id="new-key" class="mono" value={created.key} readonly type="text" />
           </div>
           <p class="alert" role="alert">
             Copy it now: it will not be shown again. Only a hash of it is kept.

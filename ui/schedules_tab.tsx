@@ -276,6 +276,7 @@ async function schedulesPage(
                   <input
                     id="new-timezone"
                     name="timezone"
+                    type="text"
                     list="timezones"
                     value={form.timezone ?? "UTC"}
                     aria-invalid={errors.timezone ? "true" : undefined}
