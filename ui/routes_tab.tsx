@@ -62,10 +62,9 @@ export function bindRoutesTab(ui: Hono<UiEnv>, deps: ManagerDeps): void {
       return await routesPage(c, deps, app, { preview: { method, url, result } });
     } catch (err) {
       const errors = fieldErrors(err, PREVIEW_ERRORS);
-      return await routesPage(c, deps, app, {
-        preview: { method, url, errors },
-        status: errorStatus(err),
-      });
+      // "No route" is the preview's answer, not a failure of this page: only bad input is a 400.
+      const status = errorStatus(err) === 400 ? 400 : 200;
+      return await routesPage(c, deps, app, { preview: { method, url, errors }, status });
     }
   });
 
