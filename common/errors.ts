@@ -89,7 +89,7 @@ export function onApiError(log: (err: unknown, requestId?: string) => void) {
 }
 
 /** Domain errors (e.g. `DomainPatternError`) carry a catalogued `code` and a 4xx `status`. */
-function isCodedError(err: unknown): err is Error & { code: ErrorCode; status: number } {
+export function isCodedError(err: unknown): err is Error & { code: ErrorCode; status: number } {
   const e = err as { code?: unknown; status?: unknown };
   return err instanceof Error && typeof e.code === "string" && e.code in ERROR_CODES &&
     typeof e.status === "number" && e.status >= 400 && e.status < 500;

@@ -5,6 +5,8 @@ import { redirectOldSlug } from "./app_shell.tsx";
 import { bindDomainsTab } from "./domains_tab.tsx";
 import type { UiEnv } from "./layout.tsx";
 import { bindMembersTab } from "./members_tab.tsx";
+import { bindRoutesTab } from "./routes_tab.tsx";
+import { bindSchedulesTab } from "./schedules_tab.tsx";
 import { bindSettingsTab } from "./settings_tab.tsx";
 
 /** Binds every app tab under `/apps/:slug`. */
@@ -15,4 +17,6 @@ export function bindAppPages(ui: Hono<UiEnv>, deps: ManagerDeps): void {
   bindSettingsTab(ui, deps);
   bindMembersTab(ui, deps);
   bindDomainsTab(ui, deps);
+  bindRoutesTab(ui, deps);
+  bindSchedulesTab(ui, deps);
 }

@@ -13,11 +13,13 @@ import { assertCan } from "../manager/authz.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { callerOf, page, type UiEnv } from "./layout.tsx";
 
-/** The tabs this slice has; later slices add Overview, Scripts, Routes, Schedules and Logs. */
+/** The tabs the console has so far; later slices add Overview, Scripts and Logs. */
 export const TABS = [
   { id: "settings", label: "Settings" },
   { id: "members", label: "Members" },
   { id: "domains", label: "Domains" },
+  { id: "routes", label: "Routes" },
+  { id: "schedules", label: "Schedules" },
 ] as const;
 
 /** One of the app page's tabs. */

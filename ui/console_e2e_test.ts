@@ -172,3 +172,104 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "console e2e - routes, schedules and API keys in headless Chromium",
+  ignore: !hasChromium && !Deno.env.get("CI"),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    await Deno.mkdir(SHOTS, { recursive: true });
+    await withTestPlatform(async (tp) => {
+      const server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+        (req, info) => tp.p.console.fetch(req, info),
+      );
+      const origin = `http://127.0.0.1:${server.addr.port}`;
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--no-sandbox", "--disable-dev-shm-usage"],
+        timeout: 30_000,
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        page.setDefaultTimeout(15_000);
+        await page.goto(`${origin}/admin/login`);
+        await page.getByLabel("Email").fill(OWNER.email);
+        await page.getByLabel("Password").fill(OWNER.password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.waitForURL(`${origin}/admin`);
+
+        await t.step("routes: add, a conflict next to the path, preview, remove", async () => {
+          await page.goto(`${origin}/admin/apps/default`);
+          await page.getByRole("link", { name: "Routes" }).click();
+          await page.getByLabel("Path").fill("/hello/:name");
+          await page.getByRole("button", { name: "Add route" }).click();
+          await page.getByRole("cell", { name: "/hello/:name" }).waitFor();
+          await page.getByLabel("Path").fill("/hello/:who");
+          await page.getByRole("button", { name: "Add route" }).click();
+          await page.getByText("An equivalent route already exists").waitFor();
+          await shoot(page, "13-routes-conflict");
+          await page.getByLabel("URL").fill("http://localhost/hello/ann");
+          await page.getByRole("button", { name: "Preview" }).click();
+          await page.getByText("name=ann").waitFor();
+          await shoot(page, "14-routes-preview");
+          await page.getByLabel("URL").fill("http://localhost/nowhere/a/b");
+          await page.getByRole("button", { name: "Preview" }).click();
+          await page.getByText("No route for GET /nowhere/a/b").waitFor();
+          await page.getByRole("row", { name: /\/hello\/:name/ }).getByRole("link").click();
+          await page.getByRole("button", { name: "Remove route" }).waitFor();
+          await shoot(page, "15-route-remove-confirm");
+          await page.getByRole("button", { name: "Remove route" }).click();
+          await page.waitForURL(`${origin}/admin/apps/default/routes`);
+          assert.equal(await page.getByRole("cell", { name: "/hello/:name" }).count(), 0);
+        });
+
+        await t.step("schedules: invalid cron, preview, add, disable", async () => {
+          await page.getByRole("link", { name: "Schedules" }).click();
+          await page.getByLabel("Cron").fill("every day");
+          await page.getByRole("button", { name: "Add schedule" }).click();
+          await page.getByText("Invalid cron expression").waitFor();
+          await shoot(page, "16-schedules-invalid");
+          await page.getByLabel("Cron").fill("0 7 * * 1-5");
+          await page.getByLabel("Time zone").fill("Europe/Oslo");
+          await page.getByRole("button", { name: "Preview" }).click();
+          await page.getByText("Next runs (Europe/Oslo)").waitFor();
+          await shoot(page, "17-schedules-preview");
+          await page.getByRole("button", { name: "Add schedule" }).click();
+          await page.getByRole("cell", { name: "0 7 * * 1-5" }).waitFor();
+          await page.getByRole("button", { name: "Disable" }).click();
+          await page.getByText("paused").waitFor();
+          await page.getByRole("button", { name: "Enable" }).click();
+          await page.getByRole("button", { name: "Disable" }).waitFor();
+          await shoot(page, "18-schedules");
+        });
+
+        await t.step("API keys: create shows the key once; delete confirms", async () => {
+          await page.getByRole("link", { name: "API keys" }).click();
+          await page.waitForURL(`${origin}/admin/api-keys`);
+          await page.getByLabel("Name").fill("ci deploy");
+          await page.getByLabel("App").selectOption({ label: "default" });
+          await page.getByLabel("Read-only").check();
+          await page.getByRole("button", { name: "Create key" }).click();
+          await page.getByText("it will not be shown again").waitFor();
+          const key = await page.getByLabel("Your new key").inputValue();
+          assert.ok(key.length > 20);
+          await shoot(page, "19-api-key-created");
+          await page.getByRole("link", { name: "Back to your API keys" }).click();
+          await page.getByRole("cell", { name: "ci deploy" }).waitFor();
+          assert.equal(await page.getByText(key).count(), 0);
+          await shoot(page, "20-api-keys");
+          await page.getByRole("link", { name: "Delete…" }).click();
+          await page.getByRole("button", { name: "Delete key" }).waitFor();
+          await shoot(page, "21-api-key-delete-confirm");
+          await page.getByRole("button", { name: "Delete key" }).click();
+          await page.getByText("No API keys yet").waitFor();
+        });
+      } finally {
+        await browser.close();
+        await server.shutdown();
+      }
+    });
+  },
+});

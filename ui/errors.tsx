@@ -9,6 +9,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SESSION_COOKIE } from "../common/console_cookies.ts";
 import { ApiError } from "../common/errors.ts";
 import type { Logger } from "../common/logging.ts";
+import { asApiError } from "./forms.tsx";
 import { page, type UiEnv } from "./layout.tsx";
 
 const TITLES: Record<number, string> = {
@@ -52,13 +53,14 @@ export function messagePage(
 
 /** The console's `onError`: typed errors become pages, anything else a logged 500 page. */
 export function uiErrorHandler(log: Logger) {
-  return (err: Error, c: Context<UiEnv>): Response => {
+  return (e: Error, c: Context<UiEnv>): Response => {
+    const err = asApiError(e);
     if (err instanceof ApiError) {
       if (err.code === "unauthorized") return loginRedirect(c);
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
       return messagePage(c, err.status, err.message);
     }
-    log.error("unhandled error in the console", { err, path: c.req.path });
+    log.error("unhandled error in the console", { err: e, path: c.req.path });
     return messagePage(c, 500, "Internal error; the details are in the server log");
   };
 }

@@ -4,8 +4,9 @@
  * field component.
  */
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { ApiError } from "../common/errors.ts";
+import { ApiError, isCodedError } from "../common/errors.ts";
 import { parseInput } from "../manager/validate.ts";
 
 /** Messages by field name; `_` holds those of the form as a whole. */
@@ -25,11 +26,27 @@ export function parseForm<T extends z.ZodType>(schema: T, raw: unknown): z.infer
 }
 
 /**
+ * A domain error with a catalogued code (e.g. `invalid_cron` from the cron parser) as the
+ * `ApiError` it answers as; an `ApiError` as is; anything else unchanged.
+ */
+export function asApiError(err: unknown): unknown {
+  if (err instanceof ApiError || !isCodedError(err)) return err;
+  return new ApiError(err.code, err.message);
+}
+
+/** The status a form answers with after `err`: the error's own, else 400. */
+export function errorStatus(err: unknown): ContentfulStatusCode {
+  const e = asApiError(err);
+  return e instanceof ApiError ? e.status : 400;
+}
+
+/**
  * The messages of an error for the form that caused it: validation issues go to their fields,
  * a coded error to the field it concerns, anything else to the form (`_`). `fieldOf` maps an
  * error code or a schema field to the form's field. Errors that are not `ApiError` are rethrown.
  */
-export function fieldErrors(err: unknown, fieldOf: Record<string, string> = {}): FieldErrors {
+export function fieldErrors(e: unknown, fieldOf: Record<string, string> = {}): FieldErrors {
+  const err = asApiError(e);
   if (!(err instanceof ApiError)) throw err;
   const out: FieldErrors = {};
   const issues = err.code === "invalid_request" ? err.details?.issues : undefined;

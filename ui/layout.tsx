@@ -50,6 +50,7 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
           <a class="brand" href="/admin">PiCloud</a>
           {me && (
             <div class="who">
+              <a href="/admin/api-keys">API keys</a>
               <span class="email">{me.user.email}</span>
               <form method="post" action="/admin/logout">
                 <button type="submit" class="secondary">Sign out</button>

@@ -10,6 +10,7 @@ import { assertSameOrigin, authenticate } from "../manager/authn.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { me } from "../manager/sessions/service.ts";
 import { urlGuard } from "../manager/validate.ts";
+import { bindApiKeysPage } from "./api_keys_page.tsx";
 import { bindAppPages } from "./app_pages.tsx";
 import { bindAppsPages } from "./apps_pages.tsx";
 import { bindAuthPages } from "./auth_pages.tsx";
@@ -61,6 +62,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   });
   bindAppsPages(ui, deps);
   bindAppPages(ui, deps);
+  bindApiKeysPage(ui, deps);
   ui.all("*", (c) => messagePage(c, 404, "There is no page at this address"));
   return ui as unknown as Hono;
 }

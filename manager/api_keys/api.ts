@@ -10,7 +10,7 @@ import { isoDateTime, lineText } from "../validate.ts";
 import { createApiKey, deleteApiKey, listApiKeys } from "./service.ts";
 
 /** `POST /api-keys`: a name, and optionally an app to narrow to, read-only, an expiry. */
-const createKeyBody = z.strictObject({
+export const createKeyBody = z.strictObject({
   name: lineText({ trim: true, minChars: 1, maxChars: 200 }),
   app_id: z.string().min(1).max(200).nullable().default(null),
   read_only: z.boolean().default(false),
