@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Auth } from "../manager/authn.ts";
-import type { Principal } from "../manager/authz.ts";
+import { can, type Principal } from "../manager/authz.ts";
 import type { Me } from "../manager/sessions/service.ts";
 
 /** The Hono environment of the console's routes. */
@@ -36,6 +36,7 @@ export interface PageMeta {
 /** Renders a full page with the layout. */
 export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
   const me = c.get("me") ?? null;
+  const p = callerOf(c);
   const html = "<!doctype html>" + String(
     <html lang="en">
       <head>
@@ -50,6 +51,7 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
           <a class="brand" href="/admin">PiCloud</a>
           {me && (
             <div class="who">
+              {can(p, "user.read") && <a href="/admin/users">Users</a>}
               <a href="/admin/api-keys">API keys</a>
               <span class="email">{me.user.email}</span>
               <form method="post" action="/admin/logout">

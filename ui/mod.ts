@@ -16,6 +16,7 @@ import { bindAppsPages } from "./apps_pages.tsx";
 import { bindAuthPages } from "./auth_pages.tsx";
 import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
+import { bindUsersPage } from "./users_page.tsx";
 import { bindStatic, loadConsoleCss } from "./static.ts";
 
 /** Largest form a console page accepts, in bytes (every form is a few short fields). */
@@ -63,6 +64,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   bindAppsPages(ui, deps);
   bindAppPages(ui, deps);
   bindApiKeysPage(ui, deps);
+  bindUsersPage(ui, deps);
   ui.all("*", (c) => messagePage(c, 404, "There is no page at this address"));
   return ui as unknown as Hono;
 }

@@ -10,7 +10,8 @@ import { auditEntrySchema, itemsOf } from "../openapi_schemas.ts";
 import { isoDateTime } from "../validate.ts";
 import { readAudit } from "./service.ts";
 
-const query = z.strictObject({
+/** `GET /audit`'s query: filters and page size (also the console's audit page filters). */
+export const auditQuery = z.strictObject({
   app: z.string().min(1).max(200).optional(),
   actor: z.uuid().optional(),
   since: isoDateTime.optional(),
@@ -29,7 +30,7 @@ export function bindAuditApi(r: Routes, deps: ManagerDeps): void {
     action: "audit.read_app",
     actions: ["audit.read"],
     tag: "audit",
-    query,
+    query: auditQuery,
     responses: {
       200: { description: "Entries, newest first", schema: itemsOf(auditEntrySchema) },
     },

@@ -18,7 +18,7 @@ export const userFields = {
 };
 
 /** `POST /users`: a new user with a password. */
-const createUserBody = z.strictObject({
+export const createUserBody = z.strictObject({
   email: userFields.email,
   password: userFields.password,
   display_name: userFields.display_name.default(""),
@@ -26,7 +26,7 @@ const createUserBody = z.strictObject({
 });
 
 /** `PATCH /users/{id}`: what to change. */
-const patchUserBody = z.strictObject({
+export const patchUserBody = z.strictObject({
   display_name: userFields.display_name.optional(),
   instance_role: userFields.instance_role.optional(),
   active: z.boolean().optional(),
