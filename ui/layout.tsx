@@ -52,6 +52,7 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
           {me && (
             <div class="who">
               {can(p, "user.read") && <a href="/admin/users">Users</a>}
+              {can(p, "audit.read") && <a href="/admin/audit">Audit</a>}
               <a href="/admin/api-keys">API keys</a>
               <span class="email">{me.user.email}</span>
               <form method="post" action="/admin/logout">

@@ -13,6 +13,7 @@ import { urlGuard } from "../manager/validate.ts";
 import { bindApiKeysPage } from "./api_keys_page.tsx";
 import { bindAppPages } from "./app_pages.tsx";
 import { bindAppsPages } from "./apps_pages.tsx";
+import { bindAuditPage } from "./audit_page.tsx";
 import { bindAuthPages } from "./auth_pages.tsx";
 import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
@@ -65,6 +66,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   bindAppPages(ui, deps);
   bindApiKeysPage(ui, deps);
   bindUsersPage(ui, deps);
+  bindAuditPage(ui, deps);
   ui.all("*", (c) => messagePage(c, 404, "There is no page at this address"));
   return ui as unknown as Hono;
 }
