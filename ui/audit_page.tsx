@@ -125,7 +125,9 @@ async function auditPage(c: Context<UiEnv>, deps: ManagerDeps): Promise<Response
                   <td class="mono">{e.action}</td>
                   <td>
                     {e.resource_type}
-                    {e.resource_id && <span class="mono">{` ${e.resource_id}`}</span>}
+                    {e.resource_id && (
+                      <span class="mono" title={e.resource_id}>{` ${short(e.resource_id)}`}</span>
+                    )}
                     {e.app_id && (
                       <span class="hint">{` in ${slugs.get(e.app_id) ?? e.app_id}`}</span>
                     )}
@@ -157,6 +159,11 @@ function actorLabel(e: AuditRow, emails: Map<string, string>): string {
   if (e.actor_user_id === null) return "system";
   const who = emails.get(e.actor_user_id) ?? `deleted user ${e.actor_user_id}`;
   return e.actor_key_id ? `${who} (API key)` : who;
+}
+
+/** A UUID's first 8 characters (the whole id is the element's title); other ids as they are. */
+function short(id: string): string {
+  return /^[0-9a-f]{8}-[0-9a-f-]{27}$/.test(id) ? `${id.slice(0, 8)}…` : id;
 }
 
 function json(v: unknown): string {

@@ -174,7 +174,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "console e2e - routes, schedules and API keys in headless Chromium",
+  name: "console e2e - routes, schedules, API keys, users and audit in headless Chromium",
   ignore: !hasChromium && !Deno.env.get("CI"),
   sanitizeOps: false,
   sanitizeResources: false,
@@ -266,6 +266,36 @@ Deno.test({
           await page.getByRole("button", { name: "Delete key" }).click();
           await page.getByText("No API keys yet").waitFor();
         });
+
+        await t.step(
+          "users: create, email_taken, deactivate; audit: filter, before/after",
+          async () => {
+            await page.getByRole("link", { name: "Users" }).click();
+            await page.waitForURL(`${origin}/admin/users`);
+            await page.getByLabel("Email").fill("ann@example.com");
+            await page.getByLabel("Name (optional)").fill("Ann");
+            await page.getByLabel("Password").fill("ann-password-1");
+            await page.getByLabel("Instance role").selectOption("member");
+            await page.getByRole("button", { name: "Create user" }).click();
+            await page.getByRole("cell", { name: "ann@example.com" }).waitFor();
+            await page.getByLabel("Email").fill("ann@example.com");
+            await page.getByLabel("Password").fill("ann-password-1");
+            await page.getByRole("button", { name: "Create user" }).click();
+            await page.getByText("A user with this email already exists").waitFor();
+            await page.getByRole("row", { name: /ann@example\.com/ }).getByRole("link").click();
+            await page.getByRole("button", { name: "Deactivate user" }).click();
+            await page.getByText("deactivated").waitFor();
+            await shoot(page, "22-users");
+            await page.getByRole("link", { name: "Audit" }).click();
+            await page.waitForURL(`${origin}/admin/audit`);
+            await page.getByLabel("App").selectOption({ label: "default" });
+            await page.getByRole("button", { name: "Filter" }).click();
+            await page.waitForURL(/app=default/);
+            await page.getByRole("cell", { name: "route.create" }).waitFor();
+            await page.getByText("Before / after").first().click();
+            await shoot(page, "23-audit");
+          },
+        );
       } finally {
         await browser.close();
         await server.shutdown();
