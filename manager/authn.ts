@@ -1,13 +1,13 @@
 /**
  * @module Authentication: turns a session cookie, a session bearer token or an API key into a
- * `Principal`, refuses cross-site unsafe requests authenticated by cookie (CSRF), and enforces
- * an endpoint's declared action with `authorize()`.
+ * `Principal` and refuses cross-site unsafe requests authenticated by cookie (CSRF); actions are
+ * enforced with `assertCan` (authz.ts) by the endpoints and the services.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { ApiError } from "../common/errors.ts";
 import { type ApiKeyVerification, findKeyForVerification, touchApiKey } from "./api_keys/repo.ts";
-import { type Action, assertCan, type Principal, type Resource } from "./authz.ts";
+import type { Principal } from "./authz.ts";
 import { SESSION_COOKIE, withoutConsoleCookies } from "../common/console_cookies.ts";
 import type { ManagerDeps } from "./deps.ts";
 import {
@@ -66,15 +66,6 @@ export function authenticate(deps: ManagerDeps): MiddlewareHandler<AuthEnv> {
 /** The principal of the current request (null when anonymous). */
 export function principalOf(c: Context<AuthEnv>): Principal | null {
   return c.get("auth")?.principal ?? null;
-}
-
-/** Enforces an endpoint's action on the current request's principal (see `assertCan`). */
-export function authorize(
-  c: Context<AuthEnv>,
-  action: Action,
-  resource: Resource & { notFound?: ApiError } = {},
-): Principal {
-  return assertCan(principalOf(c), action, resource);
 }
 
 /**

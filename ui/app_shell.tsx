@@ -5,11 +5,7 @@
 import type { Child } from "hono/jsx";
 import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { findSlugRedirect } from "../manager/apps/repo.ts";
-import { appNotFound } from "../manager/apps/resolve.ts";
-import type { AppView } from "../manager/apps/service.ts";
-import { SLUG_PATTERN, UUID_SHAPE } from "../manager/apps/slugs.ts";
-import { assertCan } from "../manager/authz.ts";
+import { type AppView, currentSlugOf } from "../manager/apps/service.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { callerOf, page, type UiEnv } from "./layout.tsx";
 
@@ -32,13 +28,10 @@ export type TabId = typeof TABS[number]["id"];
 export function redirectOldSlug(deps: ManagerDeps): MiddlewareHandler<UiEnv> {
   return async (c, next) => {
     const ref = c.req.param("slug") ?? "";
-    const to = !UUID_SHAPE.test(ref) && SLUG_PATTERN.test(ref)
-      ? await findSlugRedirect(deps.sql, ref)
-      : null;
-    if (!to) return await next();
-    assertCan(callerOf(c), "app.read", { appId: to.id, notFound: appNotFound(ref) });
+    const slug = await currentSlugOf(deps, callerOf(c), ref);
+    if (slug === null) return await next();
     const url = new URL(c.req.url);
-    const path = url.pathname.replace(`/apps/${ref}`, `/apps/${to.slug}`);
+    const path = url.pathname.replace(`/apps/${ref}`, `/apps/${slug}`);
     return c.redirect(path + url.search, 308);
   };
 }

@@ -4,7 +4,7 @@
  * Apps a member does not belong to are 404, not 403.
  */
 import { z } from "zod";
-import { authorize } from "../authn.ts";
+import { principalOf } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { bindDomainsApi } from "../domains/api.ts";
 import type { Routes } from "../endpoint.ts";
@@ -12,12 +12,16 @@ import { bindLogsApi } from "../logs/api.ts";
 import { bindMembersApi } from "../members/api.ts";
 import { bindRoutePreviewApi } from "../routes/preview_api.ts";
 import { lineText } from "../validate.ts";
-import { findSlugRedirect } from "./repo.ts";
-import { appNotFound } from "./resolve.ts";
-import { checkSlug, createApp, deleteApp, getApp, listApps, updateApp } from "./service.ts";
-import { SLUG_PATTERN, slugSchema, UUID_SHAPE } from "./slugs.ts";
-
-export { DEFAULT_APP_SLUG } from "./service.ts";
+import {
+  checkSlug,
+  createApp,
+  currentSlugOf,
+  deleteApp,
+  getApp,
+  listApps,
+  updateApp,
+} from "./service.ts";
+import { slugSchema } from "./slugs.ts";
 
 const appName = lineText({ minChars: 1, maxChars: 200, trim: true });
 
@@ -63,12 +67,9 @@ export function bindAppsApi(r: Routes, deps: ManagerDeps): void {
   // An old slug answers 308 to the same path under the new slug, for callers who see the app.
   r.hono.use("/:app/*", async (c, next) => {
     const ref = c.req.param("app") ?? "";
-    const to = !UUID_SHAPE.test(ref) && SLUG_PATTERN.test(ref)
-      ? await findSlugRedirect(deps.sql, ref)
-      : null;
-    if (!to) return await next();
-    authorize(c, "app.read", { appId: to.id, notFound: appNotFound(ref) });
-    const path = c.req.path.replace(new RegExp(`/apps/${ref}(?=/|$)`), `/apps/${to.slug}`);
+    const slug = await currentSlugOf(deps, principalOf(c), ref);
+    if (slug === null) return await next();
+    const path = c.req.path.replace(new RegExp(`/apps/${ref}(?=/|$)`), `/apps/${slug}`);
     return c.redirect(path + new URL(c.req.url).search, 308);
   });
 

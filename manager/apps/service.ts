@@ -10,6 +10,7 @@ import {
   type AppRow,
   deleteApp as deleteAppRow,
   findApp,
+  findSlugRedirect,
   insertApp,
   listApps as listAppRows,
   lockApp,
@@ -18,7 +19,14 @@ import {
   updateApp as updateAppRow,
 } from "./repo.ts";
 import { appNotFound } from "./resolve.ts";
-import { type SlugStatus, slugStatus, takeSlug, visibleHolder } from "./slugs.ts";
+import {
+  SLUG_PATTERN,
+  type SlugStatus,
+  slugStatus,
+  takeSlug,
+  UUID_SHAPE,
+  visibleHolder,
+} from "./slugs.ts";
 
 /** The seeded app: always present (it owns `localhost`), so it is neither renamed nor deleted. */
 export const DEFAULT_APP_SLUG = "default";
@@ -73,6 +81,23 @@ export async function appFor(
   if (!app) throw appNotFound(ref);
   assertCan(p, action, { appId: app.id, notFound: appNotFound(ref) });
   return app;
+}
+
+/**
+ * The current slug of the app `ref` used to name, when `ref` is an old slug (null otherwise), for
+ * callers who may read the app; anyone else gets the app's 404 (401 when anonymous). Both front
+ * doors answer an old slug with a redirect to this one.
+ */
+export async function currentSlugOf(
+  deps: Pick<Deps, "sql">,
+  p: Principal | null,
+  ref: string,
+): Promise<string | null> {
+  if (UUID_SHAPE.test(ref) || !SLUG_PATTERN.test(ref)) return null;
+  const to = await findSlugRedirect(deps.sql, ref);
+  if (!to) return null;
+  assertCan(p, "app.read", { appId: to.id, notFound: appNotFound(ref) });
+  return to.slug;
 }
 
 /** One app with the caller's role. */
