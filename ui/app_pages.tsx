@@ -7,6 +7,10 @@ import type { UiEnv } from "./layout.tsx";
 import { bindMembersTab } from "./members_tab.tsx";
 import { bindRoutesTab } from "./routes_tab.tsx";
 import { bindSchedulesTab } from "./schedules_tab.tsx";
+import { bindScriptCode } from "./script_code.tsx";
+import { bindScriptEnv } from "./script_env.tsx";
+import { bindScriptPolicy } from "./script_policy.tsx";
+import { bindScriptsTab } from "./scripts_tab.tsx";
 import { bindSettingsTab } from "./settings_tab.tsx";
 
 /** Binds every app tab under `/apps/:slug`. */
@@ -19,4 +23,8 @@ export function bindAppPages(ui: Hono<UiEnv>, deps: ManagerDeps): void {
   bindDomainsTab(ui, deps);
   bindRoutesTab(ui, deps);
   bindSchedulesTab(ui, deps);
+  bindScriptsTab(ui, deps);
+  bindScriptCode(ui, deps);
+  bindScriptEnv(ui, deps);
+  bindScriptPolicy(ui, deps);
 }

@@ -7,15 +7,16 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type AppView, currentSlugOf } from "../manager/apps/service.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
-import { callerOf, page, type UiEnv } from "./layout.tsx";
+import { callerOf, type Crumb, page, type UiEnv } from "./layout.tsx";
 
-/** The tabs the console has so far; later slices add Overview, Scripts and Logs. */
+/** The tabs the console has so far; later slices add Overview and Logs. */
 export const TABS = [
   { id: "settings", label: "Settings" },
   { id: "members", label: "Members" },
   { id: "domains", label: "Domains" },
   { id: "routes", label: "Routes" },
   { id: "schedules", label: "Schedules" },
+  { id: "scripts", label: "Scripts" },
 ] as const;
 
 /** One of the app page's tabs. */
@@ -36,20 +37,26 @@ export function redirectOldSlug(deps: ManagerDeps): MiddlewareHandler<UiEnv> {
   };
 }
 
-/** Renders an app page: title, tabs, then the tab's content. */
+/**
+ * Renders an app page: title, tabs, then the tab's content. `sub` names a page inside the tab
+ * (e.g. one script), which then ends the breadcrumb after a link to the tab.
+ */
 export function appPage(
   c: Context<UiEnv>,
-  o: { app: AppView; tab: TabId; status?: ContentfulStatusCode },
+  o: { app: AppView; tab: TabId; status?: ContentfulStatusCode; sub?: string },
   body: Child,
 ): Response {
   const base = `/admin/apps/${o.app.slug}`;
   const label = TABS.find((t) => t.id === o.tab)!.label;
+  const crumbs: Crumb[] = [{ label: "Apps", href: "/admin" }, { label: o.app.name, href: base }];
+  if (o.sub === undefined) crumbs.push({ label });
+  else crumbs.push({ label, href: `${base}/${o.tab}` }, { label: o.sub });
   return page(
     c,
     {
-      title: `${label} · ${o.app.name}`,
+      title: `${o.sub ? `${o.sub} · ` : ""}${label} · ${o.app.name}`,
       status: o.status,
-      crumbs: [{ label: "Apps", href: "/admin" }, { label: o.app.name, href: base }, { label }],
+      crumbs,
     },
     <>
       <h1>

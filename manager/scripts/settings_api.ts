@@ -16,7 +16,8 @@ export const MAX_ENV_VALUE_CHARS = 32 * 1024;
 
 const envName = z.string().max(128).regex(/^[A-Z_][A-Z0-9_]*$/, "Use [A-Z_][A-Z0-9_]*");
 const envValues = z.record(envName, z.string().max(MAX_ENV_VALUE_CHARS).nullable());
-const putEnv = z.strictObject({ vars: envValues.optional(), secrets: envValues.optional() })
+/** `PUT /scripts/{id}/env` (the console validates its forms with it too). */
+export const putEnv = z.strictObject({ vars: envValues.optional(), secrets: envValues.optional() })
   .refine(
     (b) => Object.keys(b.vars ?? {}).length + Object.keys(b.secrets ?? {}).length <= 200,
     "At most 200 names per request",
