@@ -132,7 +132,13 @@ async function codePage(
       <h2>{deployer ? "Code and deploy" : "Code"}</h2>
       {active && (
         <p class="hint">
-          Showing version {active.version}, deployed <UtcTime d={active.created_at} />.
+          {s.source === undefined
+            ? (
+              <>
+                Showing version {active.version}, deployed <UtcTime d={active.created_at} />.
+              </>
+            )
+            : <>Showing the source you posted; version {active.version} is still active.</>}
         </p>
       )}
       {deployer
@@ -145,6 +151,7 @@ async function codePage(
                 id="deploy-source"
                 name="source"
                 rows={20}
+                wrap="off"
                 spellcheck={false}
                 class="source"
                 data-island="editor"

@@ -73,7 +73,8 @@ export function DiagnosticsView(p: { source: string; diagnostics: Diagnostic[] }
   return (
     <div class="diagnostics" role="alert">
       <p>
-        <strong>The script cannot run.</strong> Nothing was deployed; fix the source below.
+        <strong>The script cannot run.</strong>{" "}
+        Nothing was deployed; fix the source and deploy again.
       </p>
       <ul class="diag-list">
         {p.diagnostics.map((d) => {
