@@ -177,6 +177,11 @@ async function codePage(
           </form>
         )
         : <pre class="source-view"><code>{source}</code></pre>}
+      {can(p, "script.write", { appId: app.id }) && (
+        <p class="danger-zone">
+          <a href={`${scriptHref(app, script)}/delete`}>Delete this script…</a>
+        </p>
+      )}
     </section>,
   );
 }

@@ -171,6 +171,7 @@ Deno.test("console - scripts tab: create, deploy, diff, activate, env, policy", 
     });
 
     await t.step("delete asks first, then → 303 to the list", async () => {
+      assert.match((await get(base)).html, /href="[^"]+\/delete">Delete this script…/);
       const confirm = await get(`${base}/delete`);
       assert.match(confirm.html, /Delete the script greeter\?/);
       const r = await b.post(`${base}/delete`, {});
