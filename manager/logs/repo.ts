@@ -262,7 +262,8 @@ export interface LogWindow {
 }
 
 /**
- * The rows of an app in `[since, until)`, newest first, at most `maxRows`. The blocks are stored
+ * The rows of an app in `[since, until)`, newest first, at most `maxRows`, and the `errors`
+ * newest by time of those `isError` picks. The blocks are stored
  * deflated, so the database cannot aggregate them: they are decoded here, newest first, a few
  * per query as in `listLogs`.
  */
@@ -301,8 +302,10 @@ export async function readLogWindow(
         }
         const s = { at: t[14], status: t[7], outcome: t[8], duration_ms: t[9] };
         samples.push(s);
-        if (errors.length < w.errors && w.isError(s)) {
+        if (w.errors > 0 && w.isError(s)) {
           errors.push({ id: (first + BigInt(i)).toString(), ...tupleRow(t) });
+          // Ids follow write order, not time (a slow request is written late): keep the newest.
+          if (errors.length > 2 * w.errors) newestFirst(errors).length = w.errors;
         }
       }
       if (truncated) break;
@@ -311,5 +314,13 @@ export async function readLogWindow(
     below = BigInt(blocks[blocks.length - 1].first_id);
     count = Math.min(count * 2, MAX_BLOCKS);
   }
-  return { samples, errors: await withVersions(sql, errors), truncated };
+  const newest = newestFirst(errors).slice(0, w.errors);
+  return { samples, errors: await withVersions(sql, newest), truncated };
+}
+
+/** Sorts rows newest first by time, then by id; in place. */
+function newestFirst<T extends { at: Date; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) =>
+    b.at.getTime() - a.at.getTime() || (BigInt(b.id) > BigInt(a.id) ? 1 : -1)
+  );
 }

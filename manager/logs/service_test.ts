@@ -68,18 +68,23 @@ Deno.test("logs service - appStats counts requests and errors per minute from st
       testLogRow(app.id, 4, { at: at(1), status: 404, duration_ms: 7 }),
       testLogRow(app.id, 5, { at: at(0), status: 504, outcome: "timeout", error: timeout }),
     ]);
+    // Written later (a higher id) but older: the recent errors go by time.
+    await insertLogBlocks(t.p.db.sql, [testLogRow(app.id, 6, { at: at(30), status: 503 })]);
     const s = await appStats(deps, owner, "default", { now });
     assert.equal(s.buckets.length, 60);
     assert.equal(s.until.toISOString(), "2026-03-01T12:31:00.000Z");
     assert.equal(s.since.toISOString(), "2026-03-01T11:31:00.000Z");
-    assert.deepEqual([s.requests, s.errors, s.truncated], [4, 2, false]);
+    assert.deepEqual([s.requests, s.errors, s.truncated], [5, 3, false]);
     const five = s.buckets.find((b) => b.at.toISOString() === "2026-03-01T12:25:00.000Z")!;
     assert.deepEqual([five.requests, five.errors, five.p50_ms, five.p95_ms], [2, 1, 20, 29]);
     assert.deepEqual(s.buckets[59].requests, 1);
     assert.deepEqual(s.recent_errors.map((e) => [e.path, e.limit?.name ?? null]), [
       ["/p/5", "timeoutMs"],
       ["/p/3", null],
+      ["/p/6", null],
     ]);
+    const two = await appStats(deps, owner, "default", { now, recentErrors: 1 });
+    assert.deepEqual(two.recent_errors.map((e) => e.path), ["/p/5"]);
     const member: Principal = { ...owner, instanceRole: "member", appRoles: {} };
     await assert.rejects(
       appStats(deps, member, "default", { now }),

@@ -3,6 +3,7 @@
  * the database mode (never its credentials), uptime, the live executors and the execution-log
  * writer's counters. Needs `system.read` (instance admin).
  */
+import { resolve } from "node:path";
 import { assertCan, type Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
 import { appSlugs, schemaVersion } from "./repo.ts";
@@ -92,7 +93,7 @@ export async function systemInfo(deps: Deps, p: Principal | null): Promise<Syste
 
 /** The database mode from the config: a URL's host, port and database, never its user or password. */
 export function databaseOf(config: Pick<Deps["config"], "databaseUrl" | "dataDir">): DatabaseInfo {
-  if (!config.databaseUrl) return { mode: "embedded", data_dir: config.dataDir };
+  if (!config.databaseUrl) return { mode: "embedded", data_dir: resolve(config.dataDir) };
   try {
     const u = new URL(config.databaseUrl);
     const db = decodeURIComponent(u.pathname.replace(/^\//, ""));
