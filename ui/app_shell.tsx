@@ -9,8 +9,10 @@ import { type AppView, currentSlugOf } from "../manager/apps/service.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { callerOf, page, type UiEnv } from "./layout.tsx";
 
-/** The tabs the console has so far; later slices add Overview, Scripts and Logs. */
+/** The tabs the console has so far; a later slice adds Scripts. */
 export const TABS = [
+  { id: "overview", label: "Overview" },
+  { id: "logs", label: "Logs" },
   { id: "settings", label: "Settings" },
   { id: "members", label: "Members" },
   { id: "domains", label: "Domains" },
