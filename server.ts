@@ -136,6 +136,7 @@ export async function createPlatform(
     logFeed,
     closing: closing.signal,
     pool,
+    logWriter: logs,
     ...createIdentityParts(config.auth),
   };
   await bootstrapIdentity(managerDeps);

@@ -60,6 +60,7 @@ export const ACTIONS = {
   "audit.read": { scope: "instance", min: "admin", write: false },
   "user.read": { scope: "instance", min: "admin", write: false },
   "user.write": { scope: "instance", min: "admin", write: true },
+  "system.read": { scope: "instance", min: "admin", write: false },
 } as const satisfies Record<string, Rule>;
 
 /** What an action applies to. */

@@ -4,7 +4,7 @@ import type { Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
 import type { SecretKeys } from "../common/secret_key.ts";
 import type { ExecutorPool } from "../executor/mod.ts";
-import type { LogFeed, Routing } from "../orchestrator/mod.ts";
+import type { LogFeed, LogWriter, Routing } from "../orchestrator/mod.ts";
 import type { PasswordHasher } from "./passwords.ts";
 import type { FailureLimiter } from "./rate_limit.ts";
 
@@ -21,7 +21,9 @@ export interface ManagerDeps {
   /** Aborted when the platform shuts down: long-lived responses end so the server can drain. */
   closing: AbortSignal;
   /** The executor processes: deploy-time checks in the real sandbox; deleting an app stops its executor. */
-  pool: Pick<ExecutorPool, "check" | "stopApp">;
+  pool: Pick<ExecutorPool, "check" | "stopApp" | "stats">;
+  /** The execution-log writer, for its counters on the system page (absent in some tests). */
+  logWriter?: Pick<LogWriter, "stats">;
   /** The password hasher (Argon2id). */
   passwords: PasswordHasher;
   /**

@@ -21,6 +21,7 @@ import { bindSchedulesApi } from "./schedules/api.ts";
 import { bindScriptsApi } from "./scripts/api.ts";
 import { bindSessionsApi } from "./sessions/api.ts";
 import { bindSetupApi } from "./setup/api.ts";
+import { bindSystemApi } from "./system/api.ts";
 import { bindUsersApi } from "./users/api.ts";
 import { urlGuard } from "./validate.ts";
 
@@ -127,6 +128,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.mount("/api-keys", (r) => bindApiKeysApi(r, deps));
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.mount("/audit", (r) => bindAuditApi(r, deps));
+    admin.mount("/system", (r) => bindSystemApi(r, deps));
     admin.mount("/scripts", (r) => bindScriptsApi(r, deps));
     admin.mount("/routes", (r) => bindRoutesApi(r, deps));
     admin.mount("/schedules", (r) => bindSchedulesApi(r, deps));

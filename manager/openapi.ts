@@ -112,6 +112,7 @@ const TAGS: Record<string, string> = {
   meta: "Liveness and this reference",
   routes: "Host, path and method patterns that send requests to a script",
   schedules: "Cron triggers of an app's scripts and their runs",
+  system: "The running platform, for instance admins: versions, database, executors",
   scripts: "Scripts, their versions (deploy, activate), variables, secrets and limits",
   sessions: "Signing in and out, the current caller, device tokens",
   setup: "First run: creating the owner with the one-time setup token",

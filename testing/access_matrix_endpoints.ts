@@ -227,6 +227,7 @@ export const ENDPOINTS: Endpoint[] = [
     make: () => get(`${admin}/audit?app=app-a`),
   },
   { name: "GET audit", ok: 200, action: "audit.read", make: () => get(`${admin}/audit`) },
+  { name: "GET system", ok: 200, make: () => get(`${admin}/system`) },
   { name: "GET users", ok: 200, make: () => get(`${admin}/users`) },
   {
     name: "POST user",

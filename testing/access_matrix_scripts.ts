@@ -118,5 +118,10 @@ export function scriptEndpoints(): Endpoint[] {
       ok: 200,
       make: () => get(`${admin}/apps/app-a/logs?limit=5`),
     },
+    {
+      name: "GET app stats",
+      ok: 200,
+      make: () => get(`${admin}/apps/app-a/stats`),
+    },
   ];
 }

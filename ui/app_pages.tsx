@@ -4,7 +4,9 @@ import type { ManagerDeps } from "../manager/deps.ts";
 import { redirectOldSlug } from "./app_shell.tsx";
 import { bindDomainsTab } from "./domains_tab.tsx";
 import type { UiEnv } from "./layout.tsx";
+import { bindLogsTab } from "./logs_tab.tsx";
 import { bindMembersTab } from "./members_tab.tsx";
+import { bindOverviewTab } from "./overview_tab.tsx";
 import { bindRoutesTab } from "./routes_tab.tsx";
 import { bindSchedulesTab } from "./schedules_tab.tsx";
 import { bindScriptCode } from "./script_code.tsx";
@@ -18,6 +20,8 @@ export function bindAppPages(ui: Hono<UiEnv>, deps: ManagerDeps): void {
   const redirect = redirectOldSlug(deps);
   ui.use("/apps/:slug", redirect);
   ui.use("/apps/:slug/*", redirect);
+  bindOverviewTab(ui, deps);
+  bindLogsTab(ui, deps);
   bindSettingsTab(ui, deps);
   bindMembersTab(ui, deps);
   bindDomainsTab(ui, deps);

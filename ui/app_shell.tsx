@@ -9,14 +9,16 @@ import { type AppView, currentSlugOf } from "../manager/apps/service.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { callerOf, type Crumb, page, type UiEnv } from "./layout.tsx";
 
-/** The tabs the console has so far; later slices add Overview and Logs. */
+/** The app page's tabs, in the order shown. */
 export const TABS = [
-  { id: "settings", label: "Settings" },
-  { id: "members", label: "Members" },
-  { id: "domains", label: "Domains" },
+  { id: "overview", label: "Overview" },
+  { id: "scripts", label: "Scripts" },
   { id: "routes", label: "Routes" },
   { id: "schedules", label: "Schedules" },
-  { id: "scripts", label: "Scripts" },
+  { id: "logs", label: "Logs" },
+  { id: "domains", label: "Domains" },
+  { id: "members", label: "Members" },
+  { id: "settings", label: "Settings" },
 ] as const;
 
 /** One of the app page's tabs. */

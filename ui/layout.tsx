@@ -53,6 +53,7 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
             <div class="who">
               {can(p, "user.read") && <a href="/admin/users">Users</a>}
               {can(p, "audit.read") && <a href="/admin/audit">Audit</a>}
+              {can(p, "system.read") && <a href="/admin/system">System</a>}
               <a href="/admin/api-keys">API keys</a>
               <span class="email">{me.user.email}</span>
               <form method="post" action="/admin/logout">

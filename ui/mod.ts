@@ -17,6 +17,7 @@ import { bindAuditPage } from "./audit_page.tsx";
 import { bindAuthPages } from "./auth_pages.tsx";
 import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
+import { bindSystemPage } from "./system_page.tsx";
 import { bindUsersPage } from "./users_page.tsx";
 import { bindStatic, loadConsoleCss } from "./static.ts";
 
@@ -67,6 +68,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   bindApiKeysPage(ui, deps);
   bindUsersPage(ui, deps);
   bindAuditPage(ui, deps);
+  bindSystemPage(ui, deps);
   ui.all("*", (c) => messagePage(c, 404, "There is no page at this address"));
   return ui as unknown as Hono;
 }

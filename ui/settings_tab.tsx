@@ -49,7 +49,6 @@ export function bindSettingsTab(ui: Hono<UiEnv>, deps: ManagerDeps): void {
       return await settingsPage(c, deps, app, { newSlug, errors, status: statusOf(err) });
     }
   };
-  ui.get("/apps/:slug", show);
   ui.get("/apps/:slug/settings", show);
 
   ui.post("/apps/:slug/name", async (c) => {

@@ -10,7 +10,7 @@ import { type AuthEnv, reauthenticate } from "../authn.ts";
 import type { ManagerDeps } from "../deps.ts";
 import type { Routes } from "../endpoint.ts";
 import { isoDateTime } from "../validate.ts";
-import { type LogTail, openLogTail, readLogs } from "./service.ts";
+import { appStats, type LogTail, openLogTail, readLogs } from "./service.ts";
 
 /** Interval of the SSE keep-alive comment while a client is connected. */
 export const HEARTBEAT_MS = 15_000;
@@ -22,10 +22,30 @@ export const HEARTBEAT_MS = 15_000;
 export const REVALIDATE_MS = 1_000;
 
 const date = isoDateTime.transform((s) => new Date(s));
-const logsQuery = z.object({
+/** How an invocation can end: the `outcome` of a log entry. */
+export const OUTCOMES = [
+  "ok",
+  "timeout",
+  "memory",
+  "body_too_large",
+  "response_too_large",
+  "concurrency",
+  "capacity",
+  "crashed",
+  "client_closed",
+  "rejected",
+] as const;
+
+/** What started an invocation: the `trigger` of a log entry. */
+export const TRIGGERS = ["http", "cron", "execute"] as const;
+
+/** `GET /apps/{app}/logs`'s query (also the console's Logs tab filters). */
+export const logsQuery = z.object({
   script: z.string().min(1).max(200).optional(),
   status: z.string().regex(/^([1-5][0-9][0-9]|[1-5]xx)$/, "Use a status (404) or a class (5xx)")
     .optional(),
+  trigger: z.enum(TRIGGERS).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
   since: date.optional(),
   until: date.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -61,6 +81,16 @@ const entrySchema = z.object({
   error: z.record(z.string(), z.unknown()).nullable(),
   logs: z.array(z.object({ level: z.string(), message: z.string(), at: z.number() })),
 });
+const statsQuery = z.object({
+  since: date.optional().describe("Start of the window (default: an hour ago; at most a day)"),
+});
+const bucketSchema = z.object({
+  at: z.string(),
+  requests: z.number().int(),
+  errors: z.number().int(),
+  p50_ms: z.number().nullable(),
+  p95_ms: z.number().nullable(),
+});
 const gapSchema = z.object({
   id: z.string(),
   dropped: z.number().int().min(1),
@@ -71,8 +101,36 @@ const gapSchema = z.object({
     "their times fall between `first_at` and `last_at`",
 );
 
-/** Binds `/{app}/logs` under the apps router. */
+/** Binds `/{app}/logs` and `/{app}/stats` under the apps router. */
 export function bindLogsApi(r: Routes, deps: ManagerDeps): void {
+  r.add({
+    method: "get",
+    path: "/{app}/stats",
+    summary: "Requests, errors (5xx or an abnormal end) and p50/p95 latency of an app per minute " +
+      "over the last hour (or since `since`, at most a day), with its 10 newest errors",
+    action: "logs.read",
+    tag: "logs",
+    params: appParams,
+    query: statsQuery,
+    responses: {
+      200: {
+        description: "Buckets oldest first, every minute of the window included",
+        schema: z.object({
+          since: z.string(),
+          until: z.string(),
+          bucket_ms: z.number().int(),
+          buckets: z.array(bucketSchema),
+          requests: z.number().int(),
+          errors: z.number().int(),
+          recent_errors: z.array(entrySchema),
+          truncated: z.boolean(),
+        }),
+      },
+      400: { description: "Invalid query" },
+      404: { description: "No such app (or not visible)" },
+    },
+  }, async ({ p, params, query }, c) => c.json(await appStats(deps, p, params.app, query)));
+
   r.add({
     method: "get",
     path: "/{app}/logs",

@@ -17,6 +17,10 @@ export interface LogFilter {
   script?: string;
   /** An exact status (`404`) or a class (`5` for 5xx). */
   status?: { exact: number } | { class: number };
+  /** What started the invocations. */
+  trigger?: "http" | "cron" | "execute";
+  /** How the invocations ended (`ok`, `timeout`, `memory`, …). */
+  outcome?: string;
   since?: Date;
   until?: Date;
 }
@@ -68,7 +72,9 @@ async function rowTest(
   const until = f.until?.getTime() ?? Infinity;
   return (t) =>
     (scripts === undefined || (t[0] !== null && scripts.has(t[0]))) &&
-    t[7] >= lo && t[7] <= hi && t[14] >= since && t[14] < until;
+    t[7] >= lo && t[7] <= hi && t[14] >= since && t[14] < until &&
+    (f.trigger === undefined || t[2] === f.trigger) &&
+    (f.outcome === undefined || t[8] === f.outcome);
 }
 
 /** Block-level bounds: only blocks whose time span overlaps the filter's are read. */
@@ -235,4 +241,86 @@ export async function listLogGaps(
         and ${toAt ? sql`g.first_at <= ${toAt}` : sql`true`}
       order by g.last_at desc, g.id desc limit ${w.limit}`,
   ];
+}
+
+/** What the statistics need of one row. */
+export interface LogSample {
+  /** Epoch ms. */
+  at: number;
+  status: number;
+  outcome: string;
+  duration_ms: number;
+}
+
+/** The rows of a time window as samples, with the newest rows that count as errors in full. */
+export interface LogWindow {
+  samples: LogSample[];
+  /** Newest first, at most `errors` of them. */
+  errors: LogEntry[];
+  /** True when the window held more than `maxRows` rows: the oldest were not read. */
+  truncated: boolean;
+}
+
+/**
+ * The rows of an app in `[since, until)`, newest first, at most `maxRows`, and the `errors`
+ * newest by time of those `isError` picks. The blocks are stored
+ * deflated, so the database cannot aggregate them: they are decoded here, newest first, a few
+ * per query as in `listLogs`.
+ */
+export async function readLogWindow(
+  sql: Sql,
+  appId: string,
+  w: {
+    since: Date;
+    until: Date;
+    maxRows: number;
+    errors: number;
+    isError: (s: LogSample) => boolean;
+  },
+): Promise<LogWindow> {
+  const test = (await rowTest(sql, { appId, since: w.since, until: w.until }))!;
+  const samples: LogSample[] = [];
+  const errors: (StoredLogRow & { id: string })[] = [];
+  let below: bigint | undefined;
+  let count = FIRST_BLOCKS;
+  let truncated = false;
+  for (let q = 0; q < MAX_QUERIES && !truncated; q++) {
+    const blocks = await sql<BlockRow[]>`
+      select first_id::text, n, codec, rows from execution_log_blocks b
+      where ${blockWhere(sql, { appId, since: w.since, until: w.until })}
+        and ${below === undefined ? sql`true` : sql`first_id < ${below.toString()}::bigint`}
+      order by b.first_id desc limit ${count}`;
+    for (const b of blocks) {
+      const first = BigInt(b.first_id);
+      const tuples = decodeLogTuples(b.codec, b.rows);
+      for (let i = tuples.length - 1; i >= 0; i--) {
+        const t = tuples[i];
+        if (!test(t)) continue;
+        if (samples.length >= w.maxRows) {
+          truncated = true;
+          break;
+        }
+        const s = { at: t[14], status: t[7], outcome: t[8], duration_ms: t[9] };
+        samples.push(s);
+        if (w.errors > 0 && w.isError(s)) {
+          errors.push({ id: (first + BigInt(i)).toString(), ...tupleRow(t) });
+          // Ids follow write order, not time (a slow request is written late): keep the newest.
+          if (errors.length > 2 * w.errors) newestFirst(errors).length = w.errors;
+        }
+      }
+      if (truncated) break;
+    }
+    if (blocks.length < count) break;
+    below = BigInt(blocks[blocks.length - 1].first_id);
+    count = Math.min(count * 2, MAX_BLOCKS);
+  }
+  const newest = newestFirst(errors).slice(0, w.errors);
+  return { samples, errors: await withVersions(sql, newest), truncated };
+}
+
+/** Sorts rows newest first by time, then by id; in place. */
+function newestFirst<T extends { at: Date; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) =>
+    b.at.getTime() - a.at.getTime() || (BigInt(b.id) > BigInt(a.id) ? 1 : -1)
+  );
 }

@@ -15,7 +15,9 @@ import {
   type LogFilter,
   type LogGapEntry,
   logsAfter,
+  readLogWindow,
 } from "./repo.ts";
+import { bucketStats, isErrorSample, type StatsBucket } from "./stats.ts";
 
 type Deps = Pick<ManagerDeps, "sql">;
 
@@ -23,6 +25,8 @@ type Deps = Pick<ManagerDeps, "sql">;
 export interface LogQuery {
   script?: string;
   status?: string;
+  trigger?: "http" | "cron" | "execute";
+  outcome?: string;
   since?: Date;
   until?: Date;
   limit: number;
@@ -73,6 +77,66 @@ export async function readLogs(
   };
 }
 
+/** Rows read at most for one statistics window (the oldest beyond are left out, and said so). */
+export const STATS_MAX_ROWS = 200_000;
+
+/** An app's requests per time bucket over a window, and its most recent errors. */
+export interface AppStats {
+  since: Date;
+  until: Date;
+  bucket_ms: number;
+  /** Oldest first; every bucket of the window, empty ones included. */
+  buckets: StatsBucket[];
+  /** Totals over the window. */
+  requests: number;
+  errors: number;
+  /** The newest invocations that answered 5xx or ended abnormally, newest first. */
+  recent_errors: LogView[];
+  /** The window held more than {@link STATS_MAX_ROWS} rows: its oldest are not counted. */
+  truncated: boolean;
+}
+
+/**
+ * Per-minute (by default) counts, errors and p50/p95 latency of the app's invocations since
+ * `since` (default: the last hour), with its 10 newest errors. Needs app viewer, as the logs.
+ */
+export async function appStats(
+  deps: Deps,
+  p: Principal,
+  ref: string,
+  o: { since?: Date; now?: Date; bucketMs?: number; recentErrors?: number } = {},
+): Promise<AppStats> {
+  const app = await appFor(deps, p, ref, "logs.read");
+  const bucketMs = o.bucketMs ?? 60_000;
+  const now = o.now ?? new Date();
+  // Whole buckets, the last one holding now.
+  const until = new Date(Math.floor(now.getTime() / bucketMs) * bucketMs + bucketMs);
+  const wanted = o.since ?? new Date(now.getTime() - 3_600_000);
+  const count = Math.max(
+    1,
+    Math.min(1440, Math.floor((until.getTime() - wanted.getTime()) / bucketMs)),
+  );
+  const since = new Date(until.getTime() - count * bucketMs);
+  const w = await readLogWindow(deps.sql, app.id, {
+    since,
+    until,
+    maxRows: STATS_MAX_ROWS,
+    errors: o.recentErrors ?? 10,
+    isError: isErrorSample,
+  });
+  const buckets = bucketStats(w.samples, { since, bucketMs, buckets: count });
+  return {
+    since,
+    until,
+    bucket_ms: bucketMs,
+    buckets,
+    requests: buckets.reduce((n, b) => n + b.requests, 0),
+    errors: buckets.reduce((n, b) => n + b.errors, 0),
+    recent_errors: w.errors.map(present),
+    truncated: w.truncated,
+  };
+}
+
 /** A live tail opened for a caller: what the front door reads while it streams. */
 export interface LogTail {
   /** The app whose log feed wakes the tail. */
@@ -118,6 +182,8 @@ function filterOf(appId: string, q: Omit<LogQuery, "limit" | "cursor">): LogFilt
       : q.status.endsWith("xx")
       ? { class: Number(q.status[0]) }
       : { exact: Number(q.status) },
+    trigger: q.trigger,
+    outcome: q.outcome,
     since: q.since,
     until: q.until,
   };
