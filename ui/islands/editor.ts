@@ -2,7 +2,9 @@
  * @module The editor island: turns `<textarea data-island="editor">` into a CodeMirror 6 editor
  * (TypeScript highlighting, history, the server's diagnostics as lint markers) that writes every
  * change back into the textarea, so the surrounding form posts `source` as it does without
- * JavaScript. Colours come from CSS variables, so dark mode follows `prefers-color-scheme`.
+ * JavaScript. Colours come from CSS variables, so dark mode follows `prefers-color-scheme`. The
+ * editor lives in a shadow root: CodeMirror's styles are then adopted style sheets, which the
+ * console's CSP (`style-src 'self'`, no inline styles) allows, where a `<style>` element is not.
  */
 /// <reference lib="dom" />
 import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
@@ -46,7 +48,16 @@ const highlight = HighlightStyle.define([
 ]);
 
 const theme = EditorView.theme({
-  "&": { backgroundColor: "var(--panel)", color: "var(--text)", fontSize: "14px" },
+  "&": {
+    backgroundColor: "var(--panel)",
+    color: "var(--text)",
+    fontSize: "14px",
+    minHeight: "16rem",
+    maxHeight: "70vh",
+    borderRadius: "6px",
+  },
+  "&.cm-focused": { outline: "none" },
+  ".cm-scroller": { overflow: "auto", minHeight: "16rem" },
   ".cm-content": { caretColor: "var(--text)", fontFamily: "var(--cm-mono)" },
   ".cm-gutters": {
     backgroundColor: "var(--bg)",
@@ -94,7 +105,12 @@ function labelOf(area: HTMLTextAreaElement): string {
 /** Mounts one editor over the textarea; the textarea stays in the form, hidden, kept in sync. */
 export function mountEditor(area: HTMLTextAreaElement): EditorView {
   const typescript = (area.dataset.language ?? "typescript") === "typescript";
+  const host = area.ownerDocument.createElement("div");
+  host.className = "island-editor";
+  const root = host.attachShadow({ mode: "open" });
   const view = new EditorView({
+    root,
+    parent: root,
     state: EditorState.create({
       doc: area.value,
       extensions: [
@@ -118,8 +134,7 @@ export function mountEditor(area: HTMLTextAreaElement): EditorView {
       ],
     }),
   });
-  area.insertAdjacentElement("afterend", view.dom);
-  view.dom.classList.add("island-editor");
+  area.insertAdjacentElement("afterend", host);
   area.hidden = true;
   // A label click focuses the editor instead of the hidden textarea.
   for (const label of Array.from(area.labels ?? [])) {

@@ -55,13 +55,17 @@ export function mountTail(section: HTMLElement): () => void {
   pause.textContent = "Pause";
   pause.hidden = true;
   const status = doc.createElement("span");
-  status.className = "tail-status muted";
+  status.className = "tail-status";
   status.setAttribute("role", "status");
   bar.append(pause, status);
 
+  // The table scrolls sideways on its own on a phone instead of widening the page.
+  const scroller = doc.createElement("div");
+  scroller.className = "tail-scroll";
+  scroller.hidden = true;
   const table = doc.createElement("table");
   table.className = "tail-rows";
-  table.hidden = true;
+  scroller.append(table);
   const head = table.createTHead().insertRow();
   for (const h of ["Time", "Status", "Method", "Path", "Duration", "Outcome"]) {
     const th = doc.createElement("th");
@@ -71,7 +75,7 @@ export function mountTail(section: HTMLElement): () => void {
   }
   const body = table.createTBody();
   start.insertAdjacentElement("afterend", bar);
-  bar.insertAdjacentElement("afterend", table);
+  bar.insertAdjacentElement("afterend", scroller);
 
   let source: EventSource | null = null;
   let wanted = false;
@@ -118,7 +122,7 @@ export function mountTail(section: HTMLElement): () => void {
     wanted = true;
     start.hidden = true;
     pause.hidden = false;
-    table.hidden = false;
+    scroller.hidden = false;
     open();
   });
   pause.addEventListener("click", () => {
