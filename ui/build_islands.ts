@@ -62,8 +62,11 @@ async function inputsHash(srcDir: string): Promise<string> {
     fromFileUrl(new URL("deno.lock", ROOT)),
     fromFileUrl(import.meta.url),
   );
+  // Names relative to the repository, so that a checkout elsewhere has the same inputs.
+  const root = fromFileUrl(ROOT);
   for (const f of files) {
-    parts.push(f.split("/").slice(-2).join("/"), await sha256Hex(await Deno.readFile(f)));
+    const name = f.startsWith(root) ? f.slice(root.length) : f;
+    parts.push(name, await sha256Hex(await Deno.readFile(f)));
   }
   return await sha256Hex(parts.join("\n"));
 }
