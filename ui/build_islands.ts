@@ -1,6 +1,6 @@
 /**
  * @module `deno task build`: bundles each island `ui/islands/<name>.ts` for the browser with
- * `deno bundle --platform browser --minify` into `ui/static/islands/<name>.<hash>.js` (hash of
+ * `deno bundle --check --platform browser --minify` into `ui/static/islands/<name>.<hash>.js` (hash of
  * the output bytes) and writes `manifest.json` (name → file) for the server to read at start.
  * The output is built, not committed; the build skips when its inputs (the island sources,
  * deno.json, deno.lock, this file, the Deno version) are unchanged since the last build.
@@ -89,9 +89,11 @@ function exists(path: string): boolean {
 
 async function bundle(src: string, out: string): Promise<void> {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    // --check: a type error in an island fails the build (nothing else type-checks them).
     args: [
       "bundle",
       "--quiet",
+      "--check",
       "--platform",
       "browser",
       "--format",
