@@ -48,6 +48,10 @@ COPY manager/ ./manager/
 COPY orchestrator/ ./orchestrator/
 COPY executor/ ./executor/
 COPY migrations/ ./migrations/
+COPY ui/ ./ui/
+# The console's island bundles are built here, so `deno task start` (which depends on the build)
+# finds its inputs unchanged at run time and writes nothing.
+RUN rm -rf ui/static/islands && deno task build
 # Cache the whole module graph, including the executor child's entry points:
 # executor processes run with --cached-only --no-remote --no-npm.
 RUN deno cache --frozen main.ts $(ls executor/*.ts | grep -v '_test\.ts$')

@@ -15,6 +15,8 @@ export type UiEnv = {
     auth: Auth;
     /** The versioned stylesheet's URL. */
     css: string;
+    /** Island name → its bundle's versioned URL (empty when the islands were not built). */
+    islands: ReadonlyMap<string, string>;
     /** The signed-in user (null on the sign-in and setup pages). */
     me: Me | null;
   };
@@ -31,12 +33,16 @@ export interface PageMeta {
   title: string;
   crumbs?: Crumb[];
   status?: ContentfulStatusCode;
+  /** Islands this page hydrates (`ui/islands/<name>.ts`); none means the page sends no script. */
+  islands?: string[];
 }
 
 /** Renders a full page with the layout. */
 export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
   const me = c.get("me") ?? null;
   const p = callerOf(c);
+  const built = c.get("islands");
+  const scripts = (meta.islands ?? []).map((n) => built?.get(n)).filter((s) => s !== undefined);
   const html = "<!doctype html>" + String(
     <html lang="en">
       <head>
@@ -45,6 +51,11 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
         <meta name="color-scheme" content="light dark" />
         <title>{meta.title} · PiCloud</title>
         <link rel="stylesheet" href={c.get("css")} />
+        {
+          // hono/jsx would render a `key` as an attribute; the list is static anyway.
+          // deno-lint-ignore jsx-key
+          scripts.map((src) => <script type="module" src={src}></script>)
+        }
       </head>
       <body>
         <header class="top">

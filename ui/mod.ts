@@ -19,22 +19,48 @@ import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
 import { bindSystemPage } from "./system_page.tsx";
 import { bindUsersPage } from "./users_page.tsx";
-import { bindStatic, loadConsoleCss } from "./static.ts";
+import { bindStatic, loadConsoleCss, loadIslands } from "./static.ts";
 
 /** Largest form a console page accepts, in bytes (every form is a few short fields). */
 export const UI_MAX_BODY_BYTES = 64 * 1024;
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/**
+ * The console's Content-Security-Policy: scripts only from this origin (the island bundles), no
+ * inline script, no plugins, no framing, forms post only here.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 /** Builds the console's router, to be mounted at `/admin` on the console origin. */
 export function createConsoleUi(deps: ManagerDeps): Hono {
   const css = loadConsoleCss();
+  const islands = loadIslands();
+  if (islands.size === 0) deps.log.warn("console islands are not built (run deno task build)");
+  const islandHrefs = new Map([...islands].map(([name, a]) => [name, a.href]));
   const origin = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
   const ui = new Hono<UiEnv>();
   ui.onError(uiErrorHandler(deps.log));
-  bindStatic(ui as unknown as Hono, [css]);
+  bindStatic(ui as unknown as Hono, [css, ...islands.values()]);
+  ui.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("content-security-policy")) {
+      c.res.headers.set("content-security-policy", CONSOLE_CSP);
+    }
+  });
   ui.use(async (c, next) => {
     c.set("css", css.href);
+    c.set("islands", islandHrefs);
     c.set("me", null);
     await next();
   });

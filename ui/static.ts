@@ -17,6 +17,33 @@ export function loadConsoleCss(): StaticAsset {
   return { href: `/admin/static/console.${shortHash(body)}.css`, body, contentType: "text/css" };
 }
 
+/** The bundled islands (see `ui/build_islands.ts`): island name → served asset. */
+export type Islands = Map<string, StaticAsset>;
+
+/**
+ * Reads `ui/static/islands/manifest.json` and the bundles it names. Without a manifest (the
+ * islands were never built: `deno task build`) it returns none, and pages work without them.
+ */
+export function loadIslands(): Islands {
+  const dir = new URL("./static/islands/", import.meta.url);
+  let manifest: { islands: Record<string, string> };
+  try {
+    manifest = JSON.parse(Deno.readTextFileSync(new URL("manifest.json", dir)));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return new Map();
+    throw err;
+  }
+  const islands: Islands = new Map();
+  for (const [name, file] of Object.entries(manifest.islands)) {
+    islands.set(name, {
+      href: `/admin/static/islands/${file}`,
+      body: Deno.readTextFileSync(new URL(file, dir)),
+      contentType: "text/javascript",
+    });
+  }
+  return islands;
+}
+
 /** Serves the assets at their versioned paths with long, immutable cache headers. */
 export function bindStatic(ui: Hono, assets: StaticAsset[], mountedAt = "/admin"): void {
   for (const a of assets) {
