@@ -45,7 +45,14 @@ export function redirectOldSlug(deps: ManagerDeps): MiddlewareHandler<UiEnv> {
  */
 export function appPage(
   c: Context<UiEnv>,
-  o: { app: AppView; tab: TabId; status?: ContentfulStatusCode; sub?: string },
+  o: {
+    app: AppView;
+    tab: TabId;
+    status?: ContentfulStatusCode;
+    sub?: string;
+    /** Islands the page hydrates (see `PageMeta.islands`). */
+    islands?: string[];
+  },
   body: Child,
 ): Response {
   const base = `/admin/apps/${o.app.slug}`;
@@ -59,6 +66,7 @@ export function appPage(
       title: `${o.sub ? `${o.sub} · ` : ""}${label} · ${o.app.name}`,
       status: o.status,
       crumbs,
+      islands: o.islands,
     },
     <>
       <h1>

@@ -77,7 +77,7 @@ async function logsPage(c: Context<UiEnv>, deps: ManagerDeps, app: AppView): Pro
     errors[name] && <p class="error" id={`logs-${name}-error`}>{errors[name]}</p>;
   return appPage(
     c,
-    { app, tab: "logs", status },
+    { app, tab: "logs", status, islands: ["tail"] },
     <>
       <section class="panel">
         <h2>Filter</h2>

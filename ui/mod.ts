@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../common/errors.ts";
+import { MAX_SOURCE_BYTES } from "../manager/scripts/schemas.ts";
 import { createTrustedProxies } from "../common/remote_addr.ts";
 import { assertSameOrigin, authenticate } from "../manager/authn.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
@@ -23,6 +24,22 @@ import { bindStatic, loadConsoleCss, loadIslands } from "./static.ts";
 
 /** Largest form a console page accepts, in bytes (every form is a few short fields). */
 export const UI_MAX_BODY_BYTES = 64 * 1024;
+/**
+ * Largest form carrying a script's source: the API's source limit, URL-encoded (up to 3 bytes
+ * per byte), plus the other fields.
+ */
+export const UI_MAX_SOURCE_FORM_BYTES = 3 * MAX_SOURCE_BYTES + UI_MAX_BODY_BYTES;
+/** The forms that post a source: a new script, and a deploy. */
+const SOURCE_FORMS = /^\/admin\/apps\/[^/]+\/scripts(?:\/[^/]+\/deploy)?$/;
+
+function limitTo(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError("body_too_large", "The form is too large", { limit_bytes: maxSize });
+    },
+  });
+}
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -65,14 +82,10 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
     await next();
   });
   ui.use(urlGuard());
-  ui.use(bodyLimit({
-    maxSize: UI_MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("body_too_large", "The form is too large", {
-        limit_bytes: UI_MAX_BODY_BYTES,
-      });
-    },
-  }));
+  const formLimit = limitTo(UI_MAX_BODY_BYTES);
+  // A script's source may be as large as the API allows; such forms are read only once the
+  // caller is known (below), like the API's large bodies.
+  ui.use((c, next) => SOURCE_FORMS.test(c.req.path) ? next() : formLimit(c, next));
   // Every unsafe request must come from this origin, signed in or not: the sign-in and setup
   // forms included (a cross-site post could otherwise sign a victim into someone's account).
   ui.use(async (c, next) => {
@@ -89,6 +102,8 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
     c.set("me", await me(deps, p));
     await next();
   });
+  const sourceLimit = limitTo(UI_MAX_SOURCE_FORM_BYTES);
+  ui.use((c, next) => SOURCE_FORMS.test(c.req.path) ? sourceLimit(c, next) : next());
   bindAppsPages(ui, deps);
   bindAppPages(ui, deps);
   bindApiKeysPage(ui, deps);

@@ -48,7 +48,8 @@ export function bindScriptCode(ui: Hono<UiEnv>, deps: ManagerDeps): void {
   ui.post("/apps/:slug/scripts/:id/deploy", async (c) => {
     const { app, script } = await appScriptOf(c, deps);
     const form = await formOf(c);
-    const source = form.source ?? "";
+    // Browsers post a textarea's line breaks as CRLF; the source keeps the author's LF.
+    const source = (form.source ?? "").replaceAll("\r\n", "\n");
     try {
       const input = parseForm(createVersion, { source });
       const v = await deployVersion(deps, callerOf(c)!, script.id, input.source);
@@ -127,7 +128,14 @@ async function codePage(
   const errors = s.errors ?? {};
   return scriptPage(
     c,
-    { app, script, section: "code", status: s.status, notice: noticeOf(c) },
+    {
+      app,
+      script,
+      section: "code",
+      status: s.status,
+      notice: noticeOf(c),
+      islands: deployer ? ["editor"] : undefined,
+    },
     <section class="panel">
       <h2>{deployer ? "Code and deploy" : "Code"}</h2>
       {active && (

@@ -51,12 +51,13 @@ export function scriptPage(
     section: ScriptSection;
     status?: ContentfulStatusCode;
     notice?: string;
+    islands?: string[];
   },
   body: Child,
 ): Response {
   return appPage(
     c,
-    { app: o.app, tab: "scripts", status: o.status, sub: o.script.name },
+    { app: o.app, tab: "scripts", status: o.status, sub: o.script.name, islands: o.islands },
     <>
       <div class="script-head">
         <h2>

@@ -61,7 +61,9 @@ export function bindScriptsTab(ui: Hono<UiEnv>, deps: ManagerDeps): void {
         app_id: app.id,
         name,
         description: (form.description ?? "").trim(),
-        source: (form.source ?? "").trim() === "" ? starterSource(name) : form.source,
+        source: (form.source ?? "").trim() === ""
+          ? starterSource(name)
+          : form.source!.replaceAll("\r\n", "\n"),
       });
       const script = await createScript(deps, callerOf(c)!, input);
       return c.redirect(scriptHref(app, script), 303);
