@@ -274,8 +274,8 @@ export function parseBundlerErrors(stderr: string, srcDir: string): BundleDiagno
   const out: BundleDiagnostic[] = [];
   const prefix = `file://${srcDir}/`;
   let current: BundleDiagnostic | null = null;
-  for (const raw of stderr.split("\n")) {
-    const line = raw.replace(/\x1b\[[0-9;]*m/g, "");
+  // The bundler runs with NO_COLOR: its lines hold no escape sequences.
+  for (const line of stderr.split("\n")) {
     const error = /^error: (.*)$/.exec(line);
     if (error) {
       if (error[1] === "bundling failed") continue;
