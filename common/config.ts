@@ -73,6 +73,10 @@ export const configSchema = z.object({
   PICLOUD_LOGIN_WINDOW_MS: intFrom(1000, 86_400_000).default(900_000),
   PICLOUD_SECRET_KEY: z.string().min(1).optional(),
   PICLOUD_LOG_RETENTION_DAYS: intFrom(1, 3650).default(7),
+  PICLOUD_PACKAGE_CACHE_DIR: z.string().min(1).optional(),
+  PICLOUD_BUNDLE_TIMEOUT_MS: intFrom(1_000, 600_000).default(60_000),
+  PICLOUD_BUNDLE_MEMORY_MB: intFrom(64, 16_384).default(1024),
+  PICLOUD_PACKAGES_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
   PICLOUD_LOG_MAX_ROWS_PER_APP: intFrom(10, 10_000_000).default(10_000),
   // HTTP listener: whole request header from accept, keep-alive idle between requests, and open
   // client connections per listening socket (unset: derived from the open-files limit).
@@ -139,6 +143,8 @@ export interface Config {
   /** Execution log retention: rows older than this many days, and beyond this many per app. */
   logRetentionDays: number;
   logMaxRowsPerApp: number;
+  /** Deploy-time bundling: the package cache (default `<dataDir>/packages`) and the limits. */
+  bundler: { cacheDir: string; timeoutMs: number; memoryMb: number; offline: boolean };
   /** Proxies (IPs, CIDRs, `loopback`) whose forwarding headers name the client and scheme. */
   trustedProxies: string[];
   /** HTTP listener limits; `maxConnections` undefined: derived from the open-files limit. */
@@ -240,6 +246,12 @@ export function parseConfig(
     logBufferMb: e.PICLOUD_LOG_BUFFER_MB,
     secretKey: e.PICLOUD_SECRET_KEY,
     logRetentionDays: e.PICLOUD_LOG_RETENTION_DAYS,
+    bundler: {
+      cacheDir: e.PICLOUD_PACKAGE_CACHE_DIR ?? `${e.PICLOUD_DATA_DIR.replace(/\/+$/, "")}/packages`,
+      timeoutMs: e.PICLOUD_BUNDLE_TIMEOUT_MS,
+      memoryMb: e.PICLOUD_BUNDLE_MEMORY_MB,
+      offline: e.PICLOUD_PACKAGES_OFFLINE === "1" || e.PICLOUD_PACKAGES_OFFLINE === "true",
+    },
     logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,
     trustedProxies: e.PICLOUD_TRUSTED_PROXIES,
     http: {

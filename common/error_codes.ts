@@ -52,6 +52,18 @@ export const ERROR_CODES = {
   script_exists: { status: 409, description: "The app has a script of this name" },
   version_not_found: { status: 404, description: "No such version of the script" },
   compile_error: { status: 422, description: "The source does not load (`details.diagnostics`)" },
+  invalid_upload: {
+    status: 400,
+    description: "A file, entry or dependency of the deploy is refused",
+  },
+  bundle_failed: {
+    status: 422,
+    description: "The deploy's imports could not be bundled (`details.diagnostics`, or the limit)",
+  },
+  dependency_unavailable: {
+    status: 422,
+    description: "An npm package is neither cached nor fetchable (`details.package`)",
+  },
   env_too_large: { status: 413, description: "The script's variables and secrets are too large" },
   limit_exceeds_cap: { status: 400, description: "A limit is over the instance's cap" },
   secrets_disabled: { status: 409, description: "No secret key is configured" },

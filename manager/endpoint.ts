@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { AuthEnv } from "./authn.ts";
 import { principalOf } from "./authn.ts";
 import { assertMayAttempt, type Principal } from "./authz.ts";
+import { ApiError } from "../common/errors.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { jsonBody, parseInput } from "./validate.ts";
 
@@ -86,7 +87,7 @@ export class Routes {
       const input = {
         params: params ? parseInput(params, withoutTails(c.req.param(), names)) : undefined,
         query: spec.query ? parseInput(spec.query, c.req.query()) : undefined,
-        body: spec.body ? await jsonBody(c, spec.body) : undefined,
+        body: spec.body ? await bodyOf(c, spec.body, spec.bodyMedia) : undefined,
         p,
       } as EndpointInput<P, Q, B, A>;
       return await handler(input, c);
@@ -100,6 +101,29 @@ export class Routes {
     this.hono.route(path || "/", child.hono);
     return child;
   }
+}
+
+/** The body in its declared media type (JSON unless `bodyMedia` names the request's type). */
+async function bodyOf<T extends z.ZodType>(
+  c: Context,
+  schema: T,
+  media: EndpointDoc["bodyMedia"],
+): Promise<z.output<T>> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const reader = media?.[type];
+  if (!reader) return await jsonBody(c, schema);
+  let raw: unknown;
+  try {
+    raw = await reader.read(c.req.raw);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError("invalid_request", `The ${type} body cannot be read: ${errorText(err)}`);
+  }
+  return parseInput(schema, raw);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The parameters of an OpenAPI path, each with the literal text after it in its segment. */

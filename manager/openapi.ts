@@ -20,7 +20,7 @@ export interface OpenApiOperation {
   "x-picloud-access": string;
   security?: Record<string, string[]>[];
   parameters?: OpenApiParameter[];
-  requestBody?: { required: true; content: { "application/json": { schema: JsonObject } } };
+  requestBody?: { required: true; content: Record<string, { schema: JsonObject }> };
   responses: Record<string, OpenApiResponse>;
 }
 
@@ -176,7 +176,11 @@ function operationOf(
   if (parameters.length > 0) op.parameters = parameters;
   if (doc.body) {
     const schema = toJsonSchema(doc.body, "input", ctx.schemas);
-    op.requestBody = { required: true, content: { "application/json": { schema } } };
+    const content: Record<string, { schema: JsonObject }> = { "application/json": { schema } };
+    for (const [media, { schema }] of Object.entries(doc.bodyMedia ?? {})) {
+      content[media] = { schema };
+    }
+    op.requestBody = { required: true, content };
   }
   const responses = responsesOf(doc);
   const out: OpenApiOperation["responses"] = {};

@@ -23,6 +23,11 @@ export interface EndpointDoc {
   /** The JSON request body schema (the same zod schema the handler validates with). */
   body?: z.ZodType;
   /**
+   * Further media types the body may come in (a raw file, a form): each is read into a value
+   * that `body` then validates, so every form of the body meets the same rules.
+   */
+  bodyMedia?: Record<string, BodyMedia>;
+  /**
    * Status → description, optional JSON schema of the body and the headers sent with it. 400,
    * 401, 403, 404 (app hidden), 413, 308 (old app slugs), `Retry-After` on 429/503 and `Allow` on
    * 405 are declared from the rest of the declaration when not given.
@@ -31,4 +36,12 @@ export interface EndpointDoc {
     number,
     { description: string; schema?: z.ZodType; headers?: Record<string, string> }
   >;
+}
+
+/** One further media type of a request body: its documented schema and its reader. */
+export interface BodyMedia {
+  /** The OpenAPI schema of this form of the body. */
+  schema: Record<string, unknown>;
+  /** Reads the request's body into the JSON-shaped value the endpoint's `body` validates. */
+  read(req: Request): Promise<unknown>;
 }

@@ -66,10 +66,10 @@ export async function loadRoutingData(sql: Sql): Promise<RoutingData> {
   });
 }
 
-/** The immutable source of one script version, or null if it is gone. */
+/** What one script version runs (its bundle, else its source), or null if it is gone. */
 export async function loadVersionSource(sql: Sql, versionId: string): Promise<string | null> {
   const [row] = await sql<{ source: string }[]>`
-    select source from script_versions where id = ${versionId}`;
+    select coalesce(bundle, source) as source from script_versions where id = ${versionId}`;
   return row?.source ?? null;
 }
 

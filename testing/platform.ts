@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../common/config.ts";
 import { createLogger } from "../common/logging.ts";
+import { denoCacheDir } from "./packages.ts";
 import { openTestDatabase } from "./db.ts";
 import { createPlatform, type Platform } from "../server.ts";
 import { errorSchema, responsesOf } from "../manager/openapi.ts";
@@ -40,6 +41,8 @@ export interface TestPlatform {
 export interface CallOptions {
   token?: string;
   body?: unknown;
+  /** A body sent as it is (a file, a form), instead of `body` as JSON. */
+  raw?: BodyInit;
   headers?: Record<string, string>;
 }
 
@@ -105,6 +108,7 @@ export async function withTestPlatform(
     PICLOUD_ARGON2_ITERATIONS: "1",
     PICLOUD_TIMEOUT_MS: "5000",
     PICLOUD_LOG_FLUSH_MS: "20",
+    PICLOUD_PACKAGE_CACHE_DIR: denoCacheDir(),
     ...env,
   });
   const p = await createPlatform(config, { db, log: createLogger("debug", (l) => lines.push(l)) });
@@ -115,7 +119,7 @@ export async function withTestPlatform(
     const res = await p.console.request(`http://localhost${path}`, {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
     const text = await res.text();
     responses.push(`${method} ${path} ${res.status} ${JSON.stringify([...res.headers])} ${text}`);

@@ -9,7 +9,7 @@ import type { Routes } from "../endpoint.ts";
 import {
   compileError,
   createScript as createScriptBody,
-  createVersion,
+  deployQuery,
   listQuery,
   patchScript,
   scriptIdParams,
@@ -19,12 +19,16 @@ import {
 } from "./schemas.ts";
 import { createScript, deleteScript, listScripts, scriptFor, updateScript } from "./service.ts";
 import { bindScriptSettingsApi } from "./settings_api.ts";
-import { activateVersion, deployVersion, getVersion, listVersions } from "./versions_service.ts";
+import { deployBody, uploadOf } from "./upload.ts";
+import { uploadMedia } from "./upload_media.ts";
+import { activateVersion, deployUpload, getVersion, listVersions } from "./versions_service.ts";
 
 const notFound = { description: "`script_not_found`: no such script (or not visible)" };
 const versionNotFound = { description: "`script_not_found` or `version_not_found`" };
 const compileFailed = { description: "`compile_error` with diagnostics", schema: compileError };
-const busy = { description: "`capacity`: every executor slot is busy; retry" };
+const busy = {
+  description: "`capacity`: every executor slot is busy, or other deploys are being bundled; retry",
+};
 
 /** Binds `/scripts` under the admin router (settings endpoints included). */
 export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
@@ -114,16 +118,31 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
       action: "script.deploy",
       tag: "scripts",
       params: scriptIdParams,
-      body: createVersion,
+      query: deployQuery,
+      body: deployBody,
+      bodyMedia: uploadMedia,
       responses: {
         201: { description: "The new active version", schema: versionSchema },
+        400: {
+          description: "`invalid_request`, or `invalid_upload`: a file name, the entry or a " +
+            "dependency is refused",
+        },
         404: notFound,
-        422: compileFailed,
+        422: {
+          description: "`compile_error` with diagnostics; `bundle_failed` (diagnostics at the " +
+            "upload's file, line and column, or the bundler's time or memory limit); " +
+            "`dependency_unavailable` (an npm package neither cached nor fetchable)",
+          schema: compileError,
+        },
         503: busy,
       },
     },
-    async ({ p, params, body }, c) =>
-      c.json(await deployVersion(deps, p, params.id, body.source), 201),
+    async ({ p, params, query, body }, c) => {
+      const withEntry = "files" in body && !body.entry && query.entry
+        ? { ...body, entry: query.entry }
+        : body;
+      return c.json(await deployUpload(deps, p, params.id, uploadOf(withEntry)), 201);
+    },
   );
 
   r.add({
@@ -134,7 +153,15 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
     tag: "scripts",
     params: versionParams,
     responses: {
-      200: { description: "The version", schema: versionSchema.extend({ source: z.string() }) },
+      200: {
+        description: "The version with what was uploaded: the entry's source and, for a " +
+          "multi-file deploy, the other files and the import map",
+        schema: versionSchema.extend({
+          source: z.string(),
+          files: z.record(z.string(), z.string()).nullable().optional(),
+          imports: z.record(z.string(), z.string()).nullable().optional(),
+        }),
+      },
       404: versionNotFound,
     },
   }, async ({ p, params }, c) => c.json(await getVersion(deps, p, params.id, params.n)));

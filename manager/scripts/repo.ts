@@ -19,8 +19,29 @@ export interface VersionRow {
   script_id: string;
   version: number;
   hash: string;
+  /** The module whose default export runs (`main.ts` for a single source). */
+  entry: string;
+  /** npm packages the deploy resolved, name → exact version (empty when nothing was bundled). */
+  packages: Record<string, string>;
+  /** Size of the bundle that runs, or null when the source runs as uploaded. */
+  bundle_bytes: number | null;
   created_at: Date;
 }
+
+/** What a deploy stores beside its source when it was bundled. */
+export interface VersionBundle {
+  entry: string;
+  files: Record<string, string> | null;
+  imports: Record<string, string> | null;
+  lock: Record<string, unknown> | null;
+  packages: Record<string, string> | null;
+  bundle: string | null;
+}
+
+const versionColumns = (sql: Sql | Tx) =>
+  sql`v.id, v.script_id, v.version, v.hash, coalesce(v.entry, 'main.ts') as entry,
+      coalesce(v.packages, '{}'::jsonb) as packages, octet_length(v.bundle) as bundle_bytes,
+      v.created_at`;
 
 const scriptColumns = (sql: Sql | Tx) =>
   sql`s.id, s.app_id, s.name, s.description, s.active_version_id, v.version as active_version,
@@ -41,16 +62,28 @@ export async function insertScript(
 /** Appends a version to a script (locking the script row) and makes it active. */
 export async function insertActiveVersion(
   tx: Tx,
-  input: { scriptId: string; source: string; hash: string; createdBy: string | null },
+  input: {
+    scriptId: string;
+    source: string;
+    hash: string;
+    createdBy: string | null;
+    bundled?: VersionBundle;
+  },
 ): Promise<VersionRow | null> {
   const [script] = await tx`select id from scripts where id = ${input.scriptId} for update`;
   if (!script) return null;
-  const [version] = await tx<VersionRow[]>`
-    insert into script_versions (script_id, version, source, hash, created_by)
+  const b = input.bundled;
+  const json = (v: unknown) => v === null || v === undefined ? null : tx.json(v as never);
+  const [inserted] = await tx<{ id: string }[]>`
+    insert into script_versions (script_id, version, source, hash, created_by,
+      entry, files, imports, lock, packages, bundle)
     select ${input.scriptId}, coalesce(max(version), 0) + 1, ${input.source}, ${input.hash},
-      ${input.createdBy}
+      ${input.createdBy}, ${b?.entry ?? null}, ${json(b?.files)}, ${json(b?.imports)},
+      ${json(b?.lock)}, ${json(b?.packages)}, ${b?.bundle ?? null}
     from script_versions where script_id = ${input.scriptId}
-    returning id, script_id, version, hash, created_at`;
+    returning id`;
+  const [version] = await tx<VersionRow[]>`
+    select ${versionColumns(tx)} from script_versions v where v.id = ${inserted.id}`;
   await tx`
     update scripts set active_version_id = ${version.id}, updated_at = now()
     where id = ${input.scriptId}`;
@@ -82,6 +115,9 @@ export interface VersionDetail extends VersionRow {
   created_by: string | null;
   active: boolean;
   source?: string;
+  /** The upload's other files (path → text), when it had several. */
+  files?: Record<string, string> | null;
+  imports?: Record<string, string> | null;
 }
 
 /** Renames or re-describes a script; null when it is gone, "name_taken" on a clash. */
@@ -117,7 +153,7 @@ export async function deleteScript(tx: Tx, id: string): Promise<boolean> {
 export async function listVersions(sql: Sql, scriptId: string): Promise<VersionDetail[]> {
   return [
     ...await sql<VersionDetail[]>`
-      select v.id, v.script_id, v.version, v.hash, v.created_by, v.created_at,
+      select ${versionColumns(sql)}, v.created_by,
         (v.id = s.active_version_id) is true as active
       from script_versions v join scripts s on s.id = v.script_id
       where v.script_id = ${scriptId}
@@ -132,8 +168,8 @@ export async function findVersion(
   version: number,
 ): Promise<VersionDetail | null> {
   const [row] = await sql<VersionDetail[]>`
-    select v.id, v.script_id, v.version, v.hash, v.created_by, v.created_at,
-      (v.id = s.active_version_id) is true as active, v.source
+    select ${versionColumns(sql)}, v.created_by,
+      (v.id = s.active_version_id) is true as active, v.source, v.files, v.imports
     from script_versions v join scripts s on s.id = v.script_id
     where v.script_id = ${scriptId} and v.version = ${version}`;
   return row ?? null;
@@ -153,8 +189,8 @@ export async function activateVersion(
     where s.id = ${scriptId} for update of s`;
   if (!script) return "script_missing";
   const [target] = await tx<VersionRow[]>`
-    select id, script_id, version, hash, created_at from script_versions
-    where script_id = ${scriptId} and version = ${version}`;
+    select ${versionColumns(tx)} from script_versions v
+    where v.script_id = ${scriptId} and v.version = ${version}`;
   if (!target) return "version_missing";
   await tx`
     update scripts set active_version_id = ${target.id}, updated_at = now()

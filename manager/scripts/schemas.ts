@@ -40,9 +40,10 @@ export const versionParams = z.object({
   n: z.coerce.number().int().positive().max(2_147_483_647),
 });
 
-/** One reason a source cannot run; 1-based position when known. */
+/** One reason a source cannot run; 1-based position when known, and the upload's file. */
 export const diagnostic = z.object({
   message: z.string(),
+  file: z.string().optional(),
   line: z.number().int().optional(),
   column: z.number().int().optional(),
 });
@@ -63,15 +64,31 @@ export const versionSchema = z.object({
   script_id: z.uuid(),
   version: z.number().int(),
   hash: z.string(),
+  entry: z.string().describe("The module whose default export runs"),
+  packages: z.record(z.string(), z.string()).describe(
+    "npm packages the deploy resolved, name → exact version (locked: a rollback fetches nothing)",
+  ),
+  bundle_bytes: z.number().int().nullable().describe(
+    "Size of the bundle that runs; null when the source runs as uploaded",
+  ),
   created_by: z.uuid().nullable().optional(),
   active: z.boolean().optional(),
   created_at: z.string(),
 });
-/** 422 `compile_error` with its diagnostics. */
+/** 422 `compile_error`, `bundle_failed` or `dependency_unavailable` with diagnostics. */
 export const compileError = z.object({
   error: z.object({
-    code: z.literal("compile_error"),
+    code: z.enum(["compile_error", "bundle_failed", "dependency_unavailable"]),
     message: z.string(),
-    details: z.object({ diagnostics: z.array(diagnostic) }),
+    details: z.object({
+      diagnostics: z.array(diagnostic),
+      package: z.string().optional().describe("`dependency_unavailable`: the package"),
+      limit: z.enum(["time", "memory"]).optional().describe("The bundler's limit that stopped it"),
+    }).catchall(z.unknown()),
+    request_id: z.string().optional(),
   }),
+});
+/** `POST /scripts/{id}/versions?entry=`: the entry of a tar upload. */
+export const deployQuery = z.object({
+  entry: z.string().max(300).optional().describe("The entry module of an archive upload"),
 });

@@ -13,29 +13,66 @@ import {
   findVersion,
   insertActiveVersion,
   listVersions as listVersionRows,
+  type VersionBundle,
   type VersionRow,
 } from "./repo.ts";
+import { bundle, needsBundle } from "./bundle.ts";
 import { compileCheck } from "./compile_check.ts";
 import { scriptFor, scriptNotFound } from "./service.ts";
+import { type Upload, uploadOf } from "./upload.ts";
 
 type Deps = Pick<ManagerDeps, "sql" | "routing" | "pool" | "config">;
 
-/** Deploys a new version, checked in the sandbox first; it is live on the next request. */
+/** Deploys a single source as a new version; see `deployUpload`. */
 export async function deployVersion(
   deps: Deps,
   p: Principal,
   id: string,
   source: string,
 ): Promise<VersionRow> {
+  return await deployUpload(deps, p, id, uploadOf({ source }));
+}
+
+/**
+ * Deploys an upload as a new version: bundled first when it imports packages or spans several
+ * files (`bundle.ts`), then checked in the sandbox; it is live on the next request. The version
+ * keeps the upload, the resolved packages and the bundle, so a rollback needs no network.
+ */
+export async function deployUpload(
+  deps: Deps,
+  p: Principal,
+  id: string,
+  upload: Upload,
+): Promise<VersionRow> {
   const script = await scriptFor(deps, p, id, "script.deploy");
-  await compileCheck(deps, script.app_id, source);
-  const hash = await sha256Hex(source);
+  const source = upload.files[upload.entry];
+  let runs = source;
+  let bundled: VersionBundle | undefined;
+  if (needsBundle(upload)) {
+    const b = await bundle(upload, deps.config.bundler);
+    const { [upload.entry]: _entry, ...others } = upload.files;
+    runs = b.code;
+    bundled = {
+      entry: upload.entry,
+      files: Object.keys(others).length > 0 ? others : null,
+      imports: Object.keys(upload.imports ?? {}).length > 0 ? upload.imports! : null,
+      lock: b.lock,
+      packages: b.packages,
+      bundle: b.code,
+    };
+  } else if (upload.entry !== "main.ts") {
+    const none = { files: null, imports: null, lock: null, packages: null, bundle: null };
+    bundled = { entry: upload.entry, ...none };
+  }
+  await compileCheck(deps, script.app_id, runs);
+  const hash = await sha256Hex(runs);
   const version = await deps.sql.begin(async (tx) => {
     const version = await insertActiveVersion(tx, {
       scriptId: script.id,
       source,
       hash,
       createdBy: p.userId,
+      bundled,
     });
     if (!version) throw scriptNotFound(script.id);
     await recordChange(tx, p, {
@@ -43,7 +80,7 @@ export async function deployVersion(
       resourceId: script.id,
       appId: script.app_id,
       before: { version: script.active_version },
-      after: { version: version.version, hash },
+      after: { version: version.version, hash, packages: bundled?.packages ?? undefined },
     });
     return version;
   });

@@ -1,0 +1,144 @@
+/**
+ * @module What a deploy may carry and how it becomes one `Upload`: a single source (JSON, or the
+ * raw file), or several files with an entry point, an import map and a `package.json`-style
+ * dependency list (JSON, or a multipart form). File names are checked here, once, for every door.
+ */
+import { z } from "zod";
+import { ApiError } from "../../common/errors.ts";
+import { MAX_SOURCE_BYTES, source } from "./schemas.ts";
+
+/** A deploy's files, its entry point and the import map the bundler resolves them with. */
+export interface Upload {
+  files: Record<string, string>;
+  entry: string;
+  imports?: Record<string, string>;
+}
+
+/** Most files in one deploy. */
+export const MAX_UPLOAD_FILES = 200;
+
+const SEGMENT = "[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}";
+/** A relative path of plain segments: no `..`, no hidden files, no absolute paths. */
+const filePath = z.string().max(300).regex(
+  new RegExp(`^(?:${SEGMENT}/){0,15}${SEGMENT}$`),
+  "Use a relative path of letters, digits and . _ - @ + (no .., no leading dot or /)",
+);
+const MODULE_EXT = /\.(?:ts|tsx|mts|js|jsx|mjs|json)$/;
+const CONFIG_FILES = new Set(["package.json", "deno.json", "import_map.json"]);
+
+const packageName = z.string().regex(
+  /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}$/,
+  "Not an npm package name",
+);
+const versionRange = z.string().max(100).regex(
+  /^[A-Za-z0-9.^~<>=|*+ -]+$/,
+  "Use an npm version or range (git, file and URL dependencies cannot be bundled)",
+);
+const importTarget = z.string().max(500).regex(
+  /^(?:npm:|node:|jsr:|https:\/\/|\.\/|\.\.\/)/,
+  "Map to npm:, jsr:, node:, https: or a relative path of the upload",
+);
+
+/** The JSON deploy body: `{ source }`, or files with an entry, imports and dependencies. */
+export const deployBody = z.union([
+  z.strictObject({ source }),
+  z.strictObject({
+    files: z.record(filePath, z.string().max(MAX_SOURCE_BYTES)).describe(
+      "The upload's files by relative path; package.json and deno.json / import_map.json " +
+        "among them contribute their dependencies and imports",
+    ),
+    entry: filePath.optional().describe(
+      "The module whose default export is the script (default: the only module, or main.ts, " +
+        "index.ts, mod.ts, main.js, index.js)",
+    ),
+    imports: z.record(z.string().min(1).max(200), importTarget).optional().describe(
+      "An import map: bare specifier → npm:, jsr:, node:, https: or a file of the upload",
+    ),
+    dependencies: z.record(packageName, versionRange).optional().describe(
+      "package.json-style dependencies: name → version range, imported by bare name",
+    ),
+  }),
+]);
+
+/** The parsed JSON deploy body. */
+export type DeployBody = z.output<typeof deployBody>;
+
+const ENTRY_NAMES = ["main.ts", "index.ts", "mod.ts", "main.tsx", "main.js", "index.js", "mod.js"];
+
+/** Turns a deploy body into an `Upload`; a refused part is a 400 `invalid_upload` naming it. */
+export function uploadOf(body: DeployBody): Upload {
+  if ("source" in body) return { files: { "main.ts": body.source }, entry: "main.ts" };
+  const files: Record<string, string> = {};
+  let total = 0;
+  const imports: Record<string, string> = {};
+  const dependencies: Record<string, string> = { ...body.dependencies };
+  for (const [path, text] of Object.entries(body.files)) {
+    total += text.length;
+    if (CONFIG_FILES.has(path)) {
+      readConfig(path, text, imports, dependencies);
+      continue;
+    }
+    if (!MODULE_EXT.test(path)) {
+      throw invalid(`${path}: only .ts .tsx .mts .js .jsx .mjs and .json files can be deployed`);
+    }
+    files[path] = text;
+  }
+  const count = Object.keys(files).length;
+  if (count === 0) throw invalid("The upload has no module");
+  if (count > MAX_UPLOAD_FILES) throw invalid(`At most ${MAX_UPLOAD_FILES} files per deploy`);
+  if (total > MAX_SOURCE_BYTES) {
+    throw invalid(`The upload is larger than ${MAX_SOURCE_BYTES} bytes in total`);
+  }
+  for (const [name, range] of Object.entries(dependencies)) {
+    const spec = range === "latest" || range === "*" ? `npm:${name}` : `npm:${name}@${range}`;
+    imports[name] ??= spec;
+    imports[`${name}/`] ??= `${spec.replace(/^npm:/, "npm:/")}/`;
+  }
+  Object.assign(imports, body.imports);
+  const entry = body.entry ?? defaultEntry(Object.keys(files));
+  if (!(entry in files)) throw invalid(`The entry ${entry} is not one of the upload's files`);
+  if (entry.endsWith(".json")) throw invalid("The entry must be a module, not JSON");
+  return { files, entry, imports };
+}
+
+function defaultEntry(paths: string[]): string {
+  const modules = paths.filter((p) => !p.endsWith(".json"));
+  if (modules.length === 1) return modules[0];
+  const found = ENTRY_NAMES.find((name) => modules.includes(name));
+  if (!found) {
+    throw invalid(`Name the entry: none of ${ENTRY_NAMES.join(", ")} is among the files`);
+  }
+  return found;
+}
+
+/** `package.json` gives dependencies; `deno.json` and `import_map.json` give imports. */
+function readConfig(
+  path: string,
+  text: string,
+  imports: Record<string, string>,
+  dependencies: Record<string, string>,
+): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalid(`${path} is not valid JSON`);
+  }
+  if (path === "package.json") {
+    const deps = z.record(packageName, versionRange).safeParse(
+      (json as { dependencies?: unknown })?.dependencies ?? {},
+    );
+    if (!deps.success) throw invalid(`${path}: ${deps.error.issues[0].message}`);
+    Object.assign(dependencies, deps.data);
+    return;
+  }
+  const map = z.record(z.string().min(1).max(200), importTarget).safeParse(
+    (json as { imports?: unknown })?.imports ?? {},
+  );
+  if (!map.success) throw invalid(`${path}: ${map.error.issues[0].message}`);
+  Object.assign(imports, map.data);
+}
+
+function invalid(message: string): ApiError {
+  return new ApiError("invalid_upload", message);
+}
