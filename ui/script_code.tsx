@@ -29,7 +29,14 @@ import {
 } from "./forms.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
 import { appScriptOf, scriptHref, scriptPage, UtcTime } from "./script_shell.tsx";
-import { type Diagnostic, diagnosticsOf, DiagnosticsView, DiffView } from "./source_view.tsx";
+import {
+  type Diagnostic,
+  diagnosticsOf,
+  DiagnosticsView,
+  DiffView,
+  SOURCE_ERRORS,
+  SOURCE_FIELD,
+} from "./source_view.tsx";
 
 interface CodeState {
   source?: string;
@@ -55,8 +62,8 @@ export function bindScriptCode(ui: Hono<UiEnv>, deps: ManagerDeps): void {
       const v = await deployVersion(deps, callerOf(c)!, script.id, input.source);
       return c.redirect(`${scriptHref(app, script)}?deployed=${v.version}`, 303);
     } catch (err) {
-      const errors = fieldErrors(err, { compile_error: "source" });
-      const diagnostics = err instanceof ApiError && err.code === "compile_error"
+      const errors = fieldErrors(err, SOURCE_FIELD);
+      const diagnostics = err instanceof ApiError && SOURCE_ERRORS.has(err.code)
         ? diagnosticsOf(err.details)
         : undefined;
       return await codePage(c, deps, app, script, {

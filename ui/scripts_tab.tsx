@@ -23,7 +23,13 @@ import {
 } from "./forms.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
 import { appScriptOf, scriptHref, UtcTime } from "./script_shell.tsx";
-import { type Diagnostic, diagnosticsOf, DiagnosticsView } from "./source_view.tsx";
+import {
+  type Diagnostic,
+  diagnosticsOf,
+  DiagnosticsView,
+  SOURCE_ERRORS,
+  SOURCE_FIELD,
+} from "./source_view.tsx";
 
 /** The first version of a script created without a source: answers every request with a line. */
 export function starterSource(name: string): string {
@@ -37,7 +43,7 @@ export function starterSource(name: string): string {
   ].join("\n");
 }
 
-const FIELD_ERRORS = { script_exists: "name", compile_error: "source" };
+const FIELD_ERRORS = { script_exists: "name", ...SOURCE_FIELD };
 
 interface ScriptsState {
   errors?: FieldErrors;
@@ -69,7 +75,7 @@ export function bindScriptsTab(ui: Hono<UiEnv>, deps: ManagerDeps): void {
       return c.redirect(scriptHref(app, script), 303);
     } catch (err) {
       const errors = fieldErrors(err, FIELD_ERRORS);
-      const diagnostics = err instanceof ApiError && err.code === "compile_error"
+      const diagnostics = err instanceof ApiError && SOURCE_ERRORS.has(err.code)
         ? diagnosticsOf(err.details)
         : undefined;
       return await scriptsPage(c, deps, app, {

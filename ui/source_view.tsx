@@ -25,7 +25,21 @@ export const EXCERPT_CONTEXT_LINES = 2;
 /** Lines of context a diff keeps around each change. */
 export const DIFF_CONTEXT_LINES = 3;
 
-/** The diagnostics of a `compile_error` (an empty list for anything else). */
+/** The refusals of a deploy that carry diagnostics at the source's lines. */
+export const SOURCE_ERRORS: ReadonlySet<string> = new Set([
+  "compile_error",
+  "bundle_failed",
+  "dependency_unavailable",
+]);
+
+/** Each of `SOURCE_ERRORS` shown next to the source field. */
+export const SOURCE_FIELD = {
+  compile_error: "source",
+  bundle_failed: "source",
+  dependency_unavailable: "source",
+} as const;
+
+/** The diagnostics of a deploy's refusal (an empty list for anything else). */
 export function diagnosticsOf(details: unknown): Diagnostic[] {
   const list = (details as { diagnostics?: unknown } | undefined)?.diagnostics;
   if (!Array.isArray(list)) return [];
