@@ -16,8 +16,10 @@ export { createEntries, type Entries, type EntryParts } from "./app.ts";
 export { createTenantHandler, type TenantHandler } from "./tenant.ts";
 export {
   dispatch,
+  type Dispatched,
   type DispatchDeps,
   type DispatchInput,
+  dispatchTraced,
   dispatchScheduled,
   effectiveLimits,
 } from "./dispatch.ts";

@@ -8,6 +8,7 @@ import { ApiError } from "../common/errors.ts";
 import { createTrustedProxies } from "../common/remote_addr.ts";
 import { assertSameOrigin, authenticate } from "../manager/authn.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
+import type { DispatchDeps } from "../orchestrator/mod.ts";
 import { me } from "../manager/sessions/service.ts";
 import { urlGuard } from "../manager/validate.ts";
 import { bindApiKeysPage } from "./api_keys_page.tsx";
@@ -17,6 +18,7 @@ import { bindAuditPage } from "./audit_page.tsx";
 import { bindAuthPages } from "./auth_pages.tsx";
 import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
+import { bindTryPage } from "./try_page.tsx";
 import { bindUsersPage } from "./users_page.tsx";
 import { bindStatic, loadConsoleCss } from "./static.ts";
 
@@ -25,8 +27,11 @@ export const UI_MAX_BODY_BYTES = 64 * 1024;
 
 const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** Builds the console's router, to be mounted at `/admin` on the console origin. */
-export function createConsoleUi(deps: ManagerDeps): Hono {
+/**
+ * Builds the console's router, to be mounted at `/admin` on the console origin; `dispatchDeps`
+ * run scripts for the "try it" page.
+ */
+export function createConsoleUi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono {
   const css = loadConsoleCss();
   const origin = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
   const ui = new Hono<UiEnv>();
@@ -64,6 +69,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   });
   bindAppsPages(ui, deps);
   bindAppPages(ui, deps);
+  bindTryPage(ui, deps, dispatchDeps);
   bindApiKeysPage(ui, deps);
   bindUsersPage(ui, deps);
   bindAuditPage(ui, deps);
