@@ -109,7 +109,12 @@ export async function createPlatform(
       everyMs: 60_000,
     },
   });
-  const dispatchDeps: DispatchDeps = { pool, sources: createSourceCache(db.sql), logs, limits: config.limits };
+  const dispatchDeps: DispatchDeps = {
+    pool,
+    sources: createSourceCache(db.sql),
+    logs,
+    limits: config.limits,
+  };
   const scheduler = startScheduler({
     sql: db.sql,
     routing,

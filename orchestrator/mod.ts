@@ -16,11 +16,11 @@ export { createEntries, type Entries, type EntryParts } from "./app.ts";
 export { createTenantHandler, type TenantHandler } from "./tenant.ts";
 export {
   dispatch,
-  type Dispatched,
   type DispatchDeps,
+  type Dispatched,
   type DispatchInput,
-  dispatchTraced,
   dispatchScheduled,
+  dispatchTraced,
   effectiveLimits,
 } from "./dispatch.ts";
 export { createSourceCache, type SourceCache } from "./source_cache.ts";

@@ -245,8 +245,13 @@ function ResultPanel(p: { result: RunResult; logs: string }) {
     ? outcome as unknown as Record<string, unknown>
     : null;
   const limit = limitOf(error);
+  const detail = typeof error?.error === "string"
+    ? error.error
+    : typeof error?.reason === "string"
+    ? error.reason
+    : null;
   return (
-    <section class="panel" aria-labelledby="try-result">
+    <section class="panel try-out" aria-labelledby="try-result">
       <h2 id="try-result">Response</h2>
       <dl class="result">
         <dt>Status</dt>
@@ -265,8 +270,13 @@ function ResultPanel(p: { result: RunResult; logs: string }) {
             <dt>Error</dt>
             <dd class="error-text">
               <span class="mono">{String(error.kind)}</span>
-              {typeof error.error === "string" && <>: {error.error}</>}
-              {typeof error.reason === "string" && <>: {error.reason}</>}
+              {detail && <>: {detail.split("\n")[0]}</>}
+              {detail?.includes("\n") && (
+                <details>
+                  <summary>Stack</summary>
+                  <pre>{detail}</pre>
+                </details>
+              )}
             </dd>
           </>
         )}

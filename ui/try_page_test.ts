@@ -79,7 +79,7 @@ Deno.test("console - try page: a run shows status, headers, body, console lines"
       assert.equal(r.status, 403);
       assert.doesNotMatch(r.html, /class="status/);
     });
-    await t.step("a script of another app is not found under this app", async () => {
+    await t.step("an unknown script is not found", async () => {
       const r = await b.get(`/admin/apps/default/scripts/${crypto.randomUUID()}/try`);
       assert.equal(r.status, 404);
     });
