@@ -26,6 +26,7 @@ import {
   createRouting,
   createSourceCache,
   createTenantHandler,
+  type DispatchDeps,
   dispatchScheduled,
   type Entries,
   type LogWriter,
@@ -50,6 +51,8 @@ export interface Platform {
   endpoints: () => EndpointDoc[];
   /** What the manager's services are called with (by both front doors, and by tests). */
   managerDeps: ManagerDeps;
+  /** What the orchestrator dispatches with (the execute service's second half, and tests). */
+  dispatchDeps: DispatchDeps;
   db: Database;
   pool: ExecutorPool;
   routing: Routing;
@@ -106,7 +109,12 @@ export async function createPlatform(
       everyMs: 60_000,
     },
   });
-  const dispatchDeps = { pool, sources: createSourceCache(db.sql), logs, limits: config.limits };
+  const dispatchDeps: DispatchDeps = {
+    pool,
+    sources: createSourceCache(db.sql),
+    logs,
+    limits: config.limits,
+  };
   const scheduler = startScheduler({
     sql: db.sql,
     routing,
@@ -145,7 +153,7 @@ export async function createPlatform(
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
     consoleApi: consoleApi.api,
-    consoleUi: createConsoleUi(managerDeps),
+    consoleUi: createConsoleUi(managerDeps, dispatchDeps),
     tenant: createTenantHandler(routing, dispatchDeps),
     routing,
     log,
@@ -154,6 +162,7 @@ export async function createPlatform(
     ...entries,
     endpoints: consoleApi.endpoints,
     managerDeps,
+    dispatchDeps,
     db,
     pool,
     routing,

@@ -2,19 +2,19 @@
  * @module `ANY /api/v1/execute/{script_id}[/{path}]`: runs a script directly, independent of any
  * domain, streaming its response. Declared action `script.execute`: app editor or above (running
  * code has side effects), and with the session cookie the same-origin proof for every method, GET
- * included. The script lookup and its authorization are the scripts service's.
+ * included. Running it (lookup, authorization, dispatch) is the execute service's.
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import { dispatch, type DispatchDeps } from "../orchestrator/mod.ts";
-import { assertSameOrigin, type AuthEnv, principalOf, withoutCredentials } from "./authn.ts";
+import type { DispatchDeps } from "../orchestrator/mod.ts";
+import { assertSameOrigin, type AuthEnv, principalOf } from "./authn.ts";
 import { assertMayAttempt, type Principal } from "./authz.ts";
 import type { ManagerDeps } from "./deps.ts";
 import type { Routes } from "./endpoint.ts";
 import type { EndpointDoc } from "./openapi_types.ts";
 import { createTrustedProxies, remoteAddrOf } from "../common/remote_addr.ts";
 import { scriptId } from "./scripts/schemas.ts";
-import { scriptToRun } from "./scripts/service.ts";
+import { executeScript } from "./scripts/execute_service.ts";
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
 
@@ -46,20 +46,17 @@ const executeResponses: EndpointDoc["responses"] = {
  */
 export function bindExecuteApi(r: Routes, deps: ManagerDeps, dispatchDeps: DispatchDeps): void {
   const addrOpts = { trustedProxies: createTrustedProxies(deps.config.trustedProxies ?? []) };
+  const execute = { manager: deps, dispatch: dispatchDeps };
   const run = async (p: Principal, id: string, c: Context<AuthEnv>) => {
     // Running a script is a side effect whatever the method: a cookie alone (a cross-site link
     // or navigation) never runs one.
     if (c.get("auth").viaCookie) assertSameOrigin(c, addrOpts);
-    const { script, app } = scriptToRun(deps, p, id);
-    return await dispatch(dispatchDeps, withoutCredentials(c.req.raw), {
-      script,
-      app,
-      params: {},
-      trigger: "execute",
+    const run = await executeScript(execute, p, {
+      scriptId: id,
+      request: c.req.raw,
       remoteAddr: remoteAddrOf(c, addrOpts),
-      host: null,
-      url: new URL(c.req.url),
     });
+    return run.response;
   };
   for (const method of METHODS) {
     const verb = method.toUpperCase();

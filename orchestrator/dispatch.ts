@@ -72,12 +72,35 @@ export async function dispatch(
   req: Request,
   input: DispatchInput,
 ): Promise<Response> {
+  return (await dispatchTraced(deps, req, input)).response;
+}
+
+/** One dispatched request as its caller may follow it beyond the response. */
+export interface Dispatched {
+  /** The script's response (or the platform's error response), `x-request-id` set. */
+  response: Response;
+  /** The execution log's `request_id` of this invocation (null when nothing ran). */
+  requestId: string | null;
+  /**
+   * Settles once the response was delivered (or the invocation ended otherwise) with the final
+   * outcome, console lines and usage; null when nothing ran.
+   */
+  completed: Promise<Completion | null>;
+}
+
+/** `dispatch`, also answering the request id and the invocation's completion. */
+export async function dispatchTraced(
+  deps: DispatchDeps,
+  req: Request,
+  input: DispatchInput,
+): Promise<Dispatched> {
   const requestId = crypto.randomUUID();
   const ref = await resolveScript(deps, input.script, input.app);
   if (!ref) {
-    return errorResponse("no_active_version", "The script has no deployed version", {
+    const response = errorResponse("no_active_version", "The script has no deployed version", {
       script_id: input.script.id,
     });
+    return { response, requestId: null, completed: Promise.resolve(null) };
   }
   const inv = await deps.pool.fetch(ref, req, {
     params: input.params,
@@ -88,17 +111,18 @@ export async function dispatch(
   });
   const status = inv.response.status;
   // A streamed response is logged once it has been delivered, with its final outcome.
-  inv.completed.then((done) =>
+  const completed = inv.completed.then((done) => {
     deps.logs.push(logRow(ref, done, status, {
       trigger: input.trigger,
       requestId,
       method: req.method,
       path: input.url.pathname + input.url.search,
       host: input.host,
-    }))
-  );
+    }));
+    return done;
+  });
   inv.response.headers.set("x-request-id", requestId);
-  return inv.response;
+  return { response: inv.response, requestId, completed };
 }
 
 /** Runs a script's `scheduled(event, ctx)` and queues its execution log row. */

@@ -17,8 +17,10 @@ export { createTenantHandler, type TenantHandler } from "./tenant.ts";
 export {
   dispatch,
   type DispatchDeps,
+  type Dispatched,
   type DispatchInput,
   dispatchScheduled,
+  dispatchTraced,
   effectiveLimits,
 } from "./dispatch.ts";
 export { createSourceCache, type SourceCache } from "./source_cache.ts";

@@ -9,6 +9,7 @@ import { MAX_SOURCE_BYTES } from "../manager/scripts/schemas.ts";
 import { createTrustedProxies } from "../common/remote_addr.ts";
 import { assertSameOrigin, authenticate } from "../manager/authn.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
+import type { DispatchDeps } from "../orchestrator/mod.ts";
 import { me } from "../manager/sessions/service.ts";
 import { urlGuard } from "../manager/validate.ts";
 import { bindApiKeysPage } from "./api_keys_page.tsx";
@@ -19,6 +20,7 @@ import { bindAuthPages } from "./auth_pages.tsx";
 import { loginRedirect, messagePage, uiErrorHandler } from "./errors.tsx";
 import { callerOf, type UiEnv } from "./layout.tsx";
 import { bindSystemPage } from "./system_page.tsx";
+import { bindTryPage } from "./try_page.tsx";
 import { bindUsersPage } from "./users_page.tsx";
 import { bindStatic, loadConsoleCss, loadIslands } from "./static.ts";
 
@@ -59,8 +61,11 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-/** Builds the console's router, to be mounted at `/admin` on the console origin. */
-export function createConsoleUi(deps: ManagerDeps): Hono {
+/**
+ * Builds the console's router, to be mounted at `/admin` on the console origin; `dispatchDeps`
+ * run scripts for the "try it" page.
+ */
+export function createConsoleUi(deps: ManagerDeps, dispatchDeps: DispatchDeps): Hono {
   const css = loadConsoleCss();
   const islands = loadIslands();
   if (islands.size === 0) deps.log.warn("console islands are not built (run deno task build)");
@@ -106,6 +111,7 @@ export function createConsoleUi(deps: ManagerDeps): Hono {
   ui.use((c, next) => SOURCE_FORMS.test(c.req.path) ? sourceLimit(c, next) : next());
   bindAppsPages(ui, deps);
   bindAppPages(ui, deps);
+  bindTryPage(ui, deps, dispatchDeps);
   bindApiKeysPage(ui, deps);
   bindUsersPage(ui, deps);
   bindAuditPage(ui, deps);

@@ -194,7 +194,8 @@ function present(row: LogEntry): LogView {
   return { ...row, limit: limitOf(row.error) };
 }
 
-function limitOf(error: Record<string, unknown> | null): LimitHit | null {
+/** Which limit an invocation's error (its outcome) reports hitting, with the usage; null if none. */
+export function limitOf(error: Record<string, unknown> | null): LimitHit | null {
   const n = (v: unknown) => typeof v === "number" ? v : 0;
   switch (error?.kind) {
     case "timeout":
