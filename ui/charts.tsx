@@ -84,7 +84,9 @@ export function Chart(p: {
             ))
             : p.series.map((s) => (
               <g class={s.cls}>
-                {segments(s.values).map((seg) => <polyline points={pointsOf(seg, step, y)} />)}
+                {segments(s.values).map((seg, i) => (
+                  <polyline key={i} points={pointsOf(seg, step, y)} />
+                ))}
               </g>
             ))}
         </svg>

@@ -18,6 +18,7 @@ export const SCRIPT_SECTIONS = [
   { id: "versions", label: "Versions", path: "/versions" },
   { id: "env", label: "Environment", path: "/env" },
   { id: "policy", label: "Policy & limits", path: "/policy" },
+  { id: "try", label: "Try it", path: "/try" },
 ] as const;
 
 /** One of the script page's sections. */

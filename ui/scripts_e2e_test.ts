@@ -98,13 +98,17 @@ Deno.test({
 
         await t.step("the script page shows the active source in the deploy form", async () => {
           await page.goto(scriptUrl);
-          const source = page.getByLabel("Source");
-          assert.match(await source.inputValue(), /Hello " \+ url\.pathname/);
+          // The editor island replaces the textarea and keeps it in step.
+          await page.locator(".island-editor .cm-content").waitFor();
+          assert.match(
+            await page.locator("#deploy-source").inputValue(),
+            /Hello " \+ url\.pathname/,
+          );
           await shoot(page, "02-script");
         });
 
         await t.step("a compile error is shown at its line", async () => {
-          await page.getByLabel("Source").fill(BROKEN);
+          await setSource(page, BROKEN);
           await page.getByRole("button", { name: "Deploy new version" }).click();
           await page.getByText("The script cannot run.").waitFor();
           await page.locator("tr.marked").first().waitFor();
@@ -113,7 +117,7 @@ Deno.test({
         });
 
         await t.step("a good source deploys with a flash", async () => {
-          await page.getByLabel("Source").fill(SECOND);
+          await setSource(page, SECOND);
           await page.getByRole("button", { name: "Deploy new version" }).click();
           await page.getByText("Version 2 deployed").waitFor();
         });
@@ -169,3 +173,11 @@ Deno.test({
     }, { PICLOUD_SECRET_KEY: generateSecretKey() });
   },
 });
+
+/** Replaces the editor's whole text, as a person pasting a new source would. */
+async function setSource(page: Page, text: string): Promise<void> {
+  await page.locator(".island-editor .cm-content").click();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
+}

@@ -9,13 +9,12 @@ import type { Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createTrustedProxies, remoteAddrOf } from "../common/remote_addr.ts";
 import type { Completion } from "../executor/mod.ts";
-import { type AppView, getApp } from "../manager/apps/service.ts";
+import type { AppView } from "../manager/apps/service.ts";
 import { can } from "../manager/authz.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
 import { limitOf } from "../manager/logs/service.ts";
 import type { ScriptRow } from "../manager/scripts/repo.ts";
 import { executeScript } from "../manager/scripts/execute_service.ts";
-import { scriptFor } from "../manager/scripts/service.ts";
 import type { DispatchDeps } from "../orchestrator/mod.ts";
 import {
   errorStatus,
@@ -25,7 +24,8 @@ import {
   formOf,
   parseForm,
 } from "./forms.tsx";
-import { callerOf, page, type UiEnv } from "./layout.tsx";
+import { callerOf, type UiEnv } from "./layout.tsx";
+import { appScriptOf, scriptHref, scriptPage } from "./script_shell.tsx";
 import {
   readShown,
   type ShownResponse,
@@ -59,14 +59,14 @@ export function bindTryPage(ui: Hono<UiEnv>, deps: ManagerDeps, dispatchDeps: Di
   const path = "/apps/:slug/scripts/:id/try";
 
   ui.get(path, async (c) => {
-    const { app, script } = await targetOf(c, deps);
+    const { app, script } = await appScriptOf(c, deps);
     return tryPage(c, app, script);
   });
 
   // The same-origin rule of every console post is the console's middleware; the service refuses
   // callers below app editor.
   ui.post(path, async (c) => {
-    const { app, script } = await targetOf(c, deps);
+    const { app, script } = await appScriptOf(c, deps);
     const form = await formOf(c);
     let input;
     try {
@@ -101,42 +101,16 @@ async function settled(p: Promise<Completion | null>, ms: number): Promise<Compl
   }
 }
 
-/** The app of the URL and its script `:id` (a script of another app is not found here). */
-async function targetOf(c: Context<UiEnv>, deps: ManagerDeps) {
-  const p = callerOf(c)!;
-  const app = await getApp(deps, p, c.req.param("slug")!);
-  const id = c.req.param("id")!;
-  const script = await scriptFor(deps, p, id, "script.read");
-  if (script.app_id !== app.id) {
-    // Same answer as an unknown id: the URL names the app it belongs to.
-    await scriptFor(deps, p, crypto.randomUUID(), "script.read");
-  }
-  return { app, script };
-}
-
 function tryPage(c: Context<UiEnv>, app: AppView, script: ScriptRow, s: TryState = {}): Response {
   const p = callerOf(c)!;
   const editor = can(p, "script.execute", { appId: app.id });
-  const base = `/admin/apps/${app.slug}`;
-  const action = `${base}/scripts/${script.id}/try`;
+  const action = scriptHref(app, script, "try");
   const form = s.form ?? {};
   const errors = s.errors ?? {};
-  return page(
+  return scriptPage(
     c,
-    {
-      title: `Try it · ${script.name} · ${app.name}`,
-      status: s.status,
-      crumbs: [
-        { label: "Apps", href: "/admin" },
-        { label: app.name, href: base },
-        { label: script.name, href: `${base}/scripts/${script.id}` },
-        { label: "Try it" },
-      ],
-    },
+    { app, script, section: "try", status: s.status },
     <>
-      <h1>
-        Try {script.name} <span class="badge mono">{app.slug}</span>
-      </h1>
       <section class="panel">
         <h2>Request</h2>
         <p class="hint">
@@ -209,7 +183,9 @@ function tryPage(c: Context<UiEnv>, app: AppView, script: ScriptRow, s: TryState
             </>
           )}
       </section>
-      {s.result && <ResultPanel result={s.result} logs={`${base}/logs?script=${script.id}`} />}
+      {s.result && (
+        <ResultPanel result={s.result} logs={`/admin/apps/${app.slug}/logs?script=${script.id}`} />
+      )}
     </>,
   );
 }
