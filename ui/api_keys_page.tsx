@@ -49,13 +49,14 @@ export function bindApiKeysPage(ui: Hono<UiEnv>, deps: ManagerDeps): void {
       // The only time the key exists in clear: shown here, never stored, never shown again.
       return page(
         c,
-        { title: "New API key", crumbs: [...CRUMBS, { label: created.name }] },
+        { title: "New API key", crumbs: [...CRUMBS, { label: created.name }], islands: ["copy"] },
         <section class="panel">
           <h1>API key {created.name} created</h1>
           <div class="field">
             <label for="new-key">Your new key</label>
             <input id="new-key" class="mono" value={created.key} readonly type="text" />
           </div>
+          <div class="copy" data-island="copy" data-copy="new-key"></div>
           <p class="alert" role="alert">
             Copy it now: it will not be shown again. Only a hash of it is kept.
           </p>

@@ -62,7 +62,10 @@ Deno.test({
         timeout: 30_000,
       });
       try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const page = await browser.newPage({
+          viewport: { width: 1280, height: 800 },
+          permissions: ["clipboard-read", "clipboard-write"],
+        });
         page.setDefaultTimeout(15_000);
         const at = (path: string) => assert.equal(new URL(page.url()).pathname, path);
 
@@ -192,7 +195,10 @@ Deno.test({
         timeout: 30_000,
       });
       try {
-        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const page = await browser.newPage({
+          viewport: { width: 1280, height: 800 },
+          permissions: ["clipboard-read", "clipboard-write"],
+        });
         page.setDefaultTimeout(15_000);
         await page.goto(`${origin}/admin/login`);
         await page.getByLabel("Email").fill(OWNER.email);
@@ -255,6 +261,10 @@ Deno.test({
           await page.getByText("it will not be shown again").waitFor();
           const key = await page.getByLabel("Your new key").inputValue();
           assert.ok(key.length > 20);
+          // The copy island: the key on the clipboard, said in words.
+          await page.getByRole("button", { name: "Copy" }).click();
+          await page.getByText("Copied to the clipboard").waitFor();
+          assert.equal(await page.evaluate("navigator.clipboard.readText()"), key);
           await shoot(page, "19-api-key-created");
           await page.getByRole("link", { name: "Back to your API keys" }).click();
           await page.getByRole("cell", { name: "ci deploy" }).waitFor();
