@@ -108,6 +108,9 @@ export function mountEditor(area: HTMLTextAreaElement): EditorView {
   const host = area.ownerDocument.createElement("div");
   host.className = "island-editor";
   const root = host.attachShadow({ mode: "open" });
+  // In the page (and the textarea out of it) before CodeMirror first measures its lines.
+  area.insertAdjacentElement("afterend", host);
+  area.hidden = true;
   const view = new EditorView({
     root,
     parent: root,
@@ -134,8 +137,6 @@ export function mountEditor(area: HTMLTextAreaElement): EditorView {
       ],
     }),
   });
-  area.insertAdjacentElement("afterend", host);
-  area.hidden = true;
   // A label click focuses the editor instead of the hidden textarea.
   for (const label of Array.from(area.labels ?? [])) {
     label.addEventListener("click", (e) => {
