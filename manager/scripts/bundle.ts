@@ -307,6 +307,10 @@ function escapeRegExp(s: string): string {
 
 const MISSING_PACKAGE = /Could not find constraint '([^']+)'|npm package '([^']+)' does not exist/;
 const NOT_MAPPED = /Import "([^"]+)" not a dependency and not in import map/;
+const REMOTE_REFUSED = /Requires import access to "([^"]+)"/;
+/** The hosts `deno bundle` imports from by default: public module hosts, never the server's LAN. */
+const MODULE_HOSTS = "deno.land, jsr.io, esm.sh, cdn.jsdelivr.net, raw.githubusercontent.com " +
+  "and gist.githubusercontent.com";
 
 function bundleFailure(stderr: string, srcDir: string): ApiError {
   const diagnostics = parseBundlerErrors(stderr, srcDir);
@@ -333,6 +337,11 @@ function bundleFailure(stderr: string, srcDir: string): ApiError {
     if (m) {
       d.message = `"${m[1]}" is neither a file of the upload nor a declared dependency: use ` +
         `npm:${m[1]}, or list it in the deploy's imports or dependencies`;
+    }
+    const remote = REMOTE_REFUSED.exec(d.message);
+    if (remote) {
+      d.message = `Imports from ${remote[1]} are not allowed: a deploy may import npm: and jsr: ` +
+        `packages and modules on ${MODULE_HOSTS}; send other files with the upload`;
     }
   }
   if (diagnostics.length === 0) {

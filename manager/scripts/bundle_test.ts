@@ -140,6 +140,29 @@ Deno.test("an import of a server file outside the upload is refused", async () =
   }
 });
 
+Deno.test("an import from a host that is not a public module host is refused, in our words", async () => {
+  let hits = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    hits++;
+    return new Response("export const x = 1;", { headers: { "content-type": "text/javascript" } });
+  });
+  try {
+    const err = await refusal(bundle(
+      uploadOf({
+        source: `import { x } from "http://127.0.0.1:${server.addr.port}/m.js";\n` +
+          `export default { fetch: () => new Response(String(x)) };\n`,
+      }),
+      testBundler(),
+    ));
+    assert.equal(err.code, "bundle_failed");
+    assert.match(err.message, /Imports from 127\.0\.0\.1:\d+ are not allowed/);
+    assert.doesNotMatch(err.message, /--allow|flag/);
+    assert.equal(hits, 0, "the server never fetched it");
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("the bundler's time limit stops it and is reported by name", async () => {
   const err = await refusal(bundle(
     uploadOf({
