@@ -8,12 +8,15 @@ import { Layout } from "./components/layout.tsx";
 const app = new Hono();
 
 const fruits = ["apple", "banana", "cherry"];
+// No `key`: the list never re-renders on the client, and precompiled JSX prints it as an attribute.
+// deno-lint-ignore jsx-key
+const items = fruits.map((f) => <li>{f}</li>);
 
 app.get("/", (c) =>
   c.html(
     <Layout title="Fruits">
       <ul>
-        {fruits.map((f) => <li key={f}>{f}</li>)}
+        {items}
       </ul>
     </Layout>,
   ));
