@@ -27,6 +27,8 @@ export interface Deployed {
   appSlug: string;
   host: string;
   version: Reply;
+  /** Wall time of the deploy call alone (`POST /scripts/{id}/versions`). */
+  deployMs: number;
   /** Calls the script on its own host, from a fixed client address. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
@@ -142,14 +144,17 @@ export async function deployEntry(
   }
   const files = await readEntry(name);
   const req = await deployRequest(files, opts.form, opts.entry);
+  const started = performance.now();
   const version = await t.call("POST", `${A}/scripts/${s.body.id}/versions${req.query}`, {
     token,
     body: req.body,
     raw: req.raw,
     headers: req.headers,
   });
+  const deployMs = Math.round(performance.now() - started);
   ok(version, 201);
   return {
+    deployMs,
     scriptId: s.body.id,
     appSlug: slug,
     host,
