@@ -164,6 +164,11 @@ export async function deployEntry(
   };
 }
 
+/** A response as `"{status} {body}"`, for one-line assertions. */
+export async function text(res: Response): Promise<string> {
+  return `${res.status} ${await res.text()}`;
+}
+
 /** The body's chunks as they arrived, decoded (a bounded read: at most `maxChunks`). */
 export async function chunksOf(res: Response, maxChunks = 200): Promise<string[]> {
   const out: string[] = [];
