@@ -62,22 +62,26 @@ const PASSED_ENV = [
 const STATIC_IMPORT =
   /(?:^|[;\s}])(?:import|export)\s*(?:[\w*{}\s,$]*\s*from\s*)?["']([^"']+)["']/g;
 const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
+// A JSX runtime named in a pragma is imported by the compiled module.
+const JSX_PRAGMA = /@jsxImportSource\s+(\S+)/g;
 
 /** The module specifiers a source imports, found by a scan (an over-estimate is harmless). */
 export function importedSpecifiers(source: string): string[] {
   const out = new Set<string>();
-  for (const re of [STATIC_IMPORT, DYNAMIC_IMPORT]) {
+  for (const re of [STATIC_IMPORT, DYNAMIC_IMPORT, JSX_PRAGMA]) {
     for (const m of source.matchAll(re)) out.add(m[1]);
   }
   return [...out];
 }
 
 /**
- * Whether an upload must be bundled: several files, an import map or dependencies, or an entry
- * that imports anything but Node's built-ins (`node:…`). A self-contained file runs as it is.
+ * Whether an upload must be bundled: several files, an import map or dependencies, JSX settings,
+ * or an entry that imports anything but Node's built-ins (`node:…`), a JSX runtime included. A
+ * self-contained file runs as it is.
  */
 export function needsBundle(upload: Upload): boolean {
   if (Object.keys(upload.files).length > 1) return true;
+  if (upload.jsx) return true;
   if (Object.keys(upload.imports ?? {}).length > 0) return true;
   return importedSpecifiers(upload.files[upload.entry] ?? "").some((s) => !s.startsWith("node:"));
 }
@@ -119,11 +123,16 @@ async function bundleNow(upload: Upload, options: BundlerOptions): Promise<Bundl
       await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
       await Deno.writeTextFile(file, text);
     }
-    // The platform writes the only configuration the bundler sees: the import map, nothing else.
+    // The platform writes the only configuration the bundler sees: the import map and the JSX
+    // settings, nothing else.
     // Beside the files, so the map's relative targets (`"@lib/": "./lib/"`) mean the upload's.
     await Deno.writeTextFile(
       `${src}/deno.json`,
-      JSON.stringify({ imports: upload.imports ?? {}, nodeModulesDir: "none" }),
+      JSON.stringify({
+        imports: upload.imports ?? {},
+        nodeModulesDir: "none",
+        ...(upload.jsx ? { compilerOptions: upload.jsx } : {}),
+      }),
     );
     const out = `${dir}/out/bundle.js`;
     const run = await runBundler(dir, [

@@ -212,3 +212,49 @@ Deno.test("bundler errors are parsed into file, line and column", () => {
     { message: `Module not found "lib/nope.ts".`, file: "main.ts", line: 1, column: 17 },
   ]);
 });
+
+Deno.test("JSX settings of a deploy's deno.json reach the bundler; a JSX pragma alone bundles", async () => {
+  const page = `import { Hono } from "hono";\nconst app = new Hono();\n` +
+    `app.get("/", (c) => c.html(<p class="x">{"<hi>"}</p>));\nexport default app;\n`;
+  const hono = { hono: "npm:hono@4.13.19", "hono/": "npm:/hono@4.13.19/" };
+  for (const jsx of ["precompile", "react-jsx"]) {
+    const upload = uploadOf({
+      files: {
+        "main.tsx": page,
+        "deno.json": JSON.stringify({
+          compilerOptions: { jsx, jsxImportSource: "hono/jsx", strict: true },
+          imports: hono,
+        }),
+      },
+    });
+    assert.deepEqual(upload.jsx, { jsx, jsxImportSource: "hono/jsx" }, "JSX keys only");
+    const out = await bundle(upload, testBundler({ offline: true }));
+    assert.doesNotMatch(out.code, /React\.createElement/);
+    const res = await runBundle(out.code, "http://x/");
+    assert.equal(await res.text(), `<p class="x">&lt;hi&gt;</p>`, jsx);
+  }
+  // One file, its JSX runtime named by a pragma: that is an import, so it is bundled.
+  const pragma = uploadOf({
+    files: {
+      "page.tsx": `/** @jsxImportSource npm:hono@4.13.19/jsx */\n` +
+        `export default { fetch: () => new Response(String(<b>1</b>)) };\n`,
+    },
+  });
+  assert.equal(needsBundle(pragma), true);
+  const res = await runBundle(
+    (await bundle(pragma, testBundler({ offline: true }))).code,
+    "http://x/",
+  );
+  assert.equal(await res.text(), "<b>1</b>");
+  // Settings that are not JSX, or a runtime outside npm and the import map, are refused.
+  assert.throws(
+    () =>
+      uploadOf({
+        files: {
+          "main.tsx": page,
+          "deno.json": JSON.stringify({ compilerOptions: { jsxImportSource: "/etc/x" } }),
+        },
+      }),
+    (e: ApiError) => e.code === "invalid_upload",
+  );
+});

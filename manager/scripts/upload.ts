@@ -12,6 +12,16 @@ export interface Upload {
   files: Record<string, string>;
   entry: string;
   imports?: Record<string, string>;
+  /** JSX settings from the upload's `deno.json` (the only compiler options that change a bundle). */
+  jsx?: JsxOptions;
+}
+
+/** How JSX is compiled: `compilerOptions` keys of a `deno.json`, as Deno reads them. */
+export interface JsxOptions {
+  jsx?: "react" | "react-jsx" | "react-jsxdev" | "precompile";
+  jsxImportSource?: string;
+  jsxFactory?: string;
+  jsxFragmentFactory?: string;
 }
 
 /** Most files in one deploy. */
@@ -25,6 +35,17 @@ const filePath = z.string().max(300).regex(
 );
 const MODULE_EXT = /\.(?:ts|tsx|mts|js|jsx|mjs|json)$/;
 const CONFIG_FILES = new Set(["package.json", "deno.json", "import_map.json"]);
+
+const jsxOptions = z.object({
+  jsx: z.enum(["react", "react-jsx", "react-jsxdev", "precompile"]).optional(),
+  // A package (through the import map or npm:), never a path: the runtime is imported from it.
+  jsxImportSource: z.string().max(200).regex(
+    /^(?:npm:)?@?[A-Za-z0-9][\w.@/-]*$/,
+    "jsxImportSource must name a package (bare, mapped, or npm:)",
+  ).optional(),
+  jsxFactory: z.string().max(100).regex(/^[A-Za-z_$][\w$.]*$/).optional(),
+  jsxFragmentFactory: z.string().max(100).regex(/^[A-Za-z_$][\w$.]*$/).optional(),
+});
 
 const packageName = z.string().regex(
   /^(?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}$/,
@@ -70,12 +91,12 @@ export function uploadOf(body: DeployBody): Upload {
   if ("source" in body) return { files: { "main.ts": body.source }, entry: "main.ts" };
   const files: Record<string, string> = {};
   let total = 0;
-  const imports: Record<string, string> = {};
-  const dependencies: Record<string, string> = { ...body.dependencies };
+  const config: Config = { imports: {}, dependencies: { ...body.dependencies } };
+  const { imports, dependencies } = config;
   for (const [path, text] of Object.entries(body.files)) {
     total += text.length;
     if (CONFIG_FILES.has(path)) {
-      readConfig(path, text, imports, dependencies);
+      readConfig(path, text, config);
       continue;
     }
     if (!MODULE_EXT.test(path)) {
@@ -98,7 +119,7 @@ export function uploadOf(body: DeployBody): Upload {
   const entry = body.entry ?? defaultEntry(Object.keys(files));
   if (!(entry in files)) throw invalid(`The entry ${entry} is not one of the upload's files`);
   if (entry.endsWith(".json")) throw invalid("The entry must be a module, not JSON");
-  return { files, entry, imports };
+  return { files, entry, imports, ...(config.jsx ? { jsx: config.jsx } : {}) };
 }
 
 function defaultEntry(paths: string[]): string {
@@ -111,13 +132,18 @@ function defaultEntry(paths: string[]): string {
   return found;
 }
 
-/** `package.json` gives dependencies; `deno.json` and `import_map.json` give imports. */
-function readConfig(
-  path: string,
-  text: string,
-  imports: Record<string, string>,
-  dependencies: Record<string, string>,
-): void {
+/** What the config files of an upload contribute. */
+interface Config {
+  imports: Record<string, string>;
+  dependencies: Record<string, string>;
+  jsx?: JsxOptions;
+}
+
+/**
+ * `package.json` gives dependencies; `deno.json` and `import_map.json` give imports, and
+ * `deno.json` its JSX settings (other compiler options do not change a bundle and are ignored).
+ */
+function readConfig(path: string, text: string, config: Config): void {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -129,14 +155,26 @@ function readConfig(
       (json as { dependencies?: unknown })?.dependencies ?? {},
     );
     if (!deps.success) throw invalid(`${path}: ${deps.error.issues[0].message}`);
-    Object.assign(dependencies, deps.data);
+    Object.assign(config.dependencies, deps.data);
     return;
+  }
+  if (path === "deno.json") {
+    const options = (json as { compilerOptions?: Record<string, unknown> })?.compilerOptions ?? {};
+    const jsx = jsxOptions.safeParse({
+      jsx: options.jsx,
+      jsxImportSource: options.jsxImportSource,
+      jsxFactory: options.jsxFactory,
+      jsxFragmentFactory: options.jsxFragmentFactory,
+    });
+    if (!jsx.success) throw invalid(`${path}: ${jsx.error.issues[0].message}`);
+    const set = Object.entries(jsx.data).filter(([, v]) => v !== undefined);
+    if (set.length > 0) config.jsx = Object.fromEntries(set) as JsxOptions;
   }
   const map = z.record(z.string().min(1).max(200), importTarget).safeParse(
     (json as { imports?: unknown })?.imports ?? {},
   );
   if (!map.success) throw invalid(`${path}: ${map.error.issues[0].message}`);
-  Object.assign(imports, map.data);
+  Object.assign(config.imports, map.data);
 }
 
 function invalid(message: string): ApiError {
