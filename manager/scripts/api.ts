@@ -9,7 +9,6 @@ import type { Routes } from "../endpoint.ts";
 import {
   compileError,
   createScript as createScriptBody,
-  deployQuery,
   listQuery,
   patchScript,
   scriptIdParams,
@@ -19,7 +18,7 @@ import {
 } from "./schemas.ts";
 import { createScript, deleteScript, listScripts, scriptFor, updateScript } from "./service.ts";
 import { bindScriptSettingsApi } from "./settings_api.ts";
-import { deployBody, uploadOf } from "./upload.ts";
+import { deployBody, deployQuery, uploadOf } from "./upload.ts";
 import { uploadMedia } from "./upload_media.ts";
 import { activateVersion, deployUpload, getVersion, listVersions } from "./versions_service.ts";
 
@@ -138,9 +137,12 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
       },
     },
     async ({ p, params, query, body }, c) => {
-      const withEntry = "files" in body && !body.entry && query.entry
-        ? { ...body, entry: query.entry }
-        : body;
+      const { entry } = query;
+      const withEntry = !entry
+        ? body
+        : "files" in body
+        ? { ...body, entry: body.entry ?? entry }
+        : { files: { [entry]: body.source }, entry };
       return c.json(await deployUpload(deps, p, params.id, uploadOf(withEntry)), 201);
     },
   );

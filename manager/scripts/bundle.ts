@@ -146,7 +146,7 @@ async function bundleNow(upload: Upload, options: BundlerOptions): Promise<Bundl
     ], opts);
     if (run.limit) throw limitError(run.limit, opts, run);
     if (!run.ok) throw bundleFailure(run.stderr, src);
-    const code = await Deno.readTextFile(out);
+    const code = withoutServerPaths(await Deno.readTextFile(out), dir, opts.cacheDir);
     assertInsideUpload(JSON.parse(await Deno.readTextFile(`${out}.map`)), dir, opts.cacheDir);
     const lock = await readLock(`${dir}/deno.lock`);
     return { code, lock, packages: packagesOf(lock), ms: Math.round(performance.now() - started) };
@@ -389,6 +389,28 @@ function assertInsideUpload(map: { sources?: string[] }, dir: string, cacheDir: 
       );
     }
   }
+}
+
+/**
+ * The bundler marks each module with a `// path` comment relative to its working folder; paths
+ * into the package cache or the upload's temporary folder would name the server's folders in
+ * the stored bundle (and its stack traces). They become `// npm/<package>/<version>/…` and the
+ * upload's own file names.
+ */
+function withoutServerPaths(code: string, dir: string, cacheDir: string): string {
+  const base = `file://${dir}/`;
+  return code.replace(/^\/\/ ((?:\.\.\/)+[^\n]*|src\/[^\n]*)$/gm, (line, rel: string) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(rel, base).pathname);
+    } catch {
+      return line;
+    }
+    if (path.startsWith(`${dir}/src/`)) return `// ${path.slice(dir.length + 5)}`;
+    const npm = `${cacheDir}/npm/`;
+    if (path.startsWith(npm)) return `// npm/${path.slice(npm.length).replace(/^[^/]+\//, "")}`;
+    return path.startsWith(cacheDir) ? "// (package cache)" : line;
+  });
 }
 
 async function readLock(path: string): Promise<Record<string, unknown>> {

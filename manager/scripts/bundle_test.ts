@@ -58,6 +58,9 @@ Deno.test("a multi-file Hono app with dependencies bundles from the cache, offli
   assert.deepEqual(out.packages, { hono: "4.13.19", zod: "4.6.7" });
   const imports = out.code.match(/^\s*import\s[^;]*?from\s*["'][^"']+["']/gm) ?? [];
   assert.deepEqual(imports.filter((i) => !/["']node:/.test(i)), [], "no import left to resolve");
+  assert.doesNotMatch(out.code, /\/\/ \.\.\/|\.cache|picloud-bundle-/, "no server folder named");
+  assert.match(out.code, /^\/\/ npm\/hono\/4\.13\.19\//m);
+  assert.match(out.code, /^\/\/ lib\/greet\.ts$/m);
   const res = await runBundle(out.code, "http://x/hi/ann");
   assert.equal(await res.text(), "hello ann");
 });

@@ -88,7 +88,3 @@ export const compileError = z.object({
     request_id: z.string().optional(),
   }),
 });
-/** `POST /scripts/{id}/versions?entry=`: the entry of a tar upload. */
-export const deployQuery = z.object({
-  entry: z.string().max(300).optional().describe("The entry module of an archive upload"),
-});

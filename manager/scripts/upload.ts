@@ -29,7 +29,8 @@ export const MAX_UPLOAD_FILES = 200;
 
 const SEGMENT = "[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]{0,99}";
 /** A relative path of plain segments: no `..`, no hidden files, no absolute paths. */
-const filePath = z.string().max(300).regex(
+/** A file's path in an upload. */
+export const filePath = z.string().max(300).regex(
   new RegExp(`^(?:${SEGMENT}/){0,15}${SEGMENT}$`),
   "Use a relative path of letters, digits and . _ - @ + (no .., no leading dot or /)",
 );
@@ -80,6 +81,14 @@ export const deployBody = z.union([
     ),
   }),
 ]);
+
+/** `POST /scripts/{id}/versions?entry=`. */
+export const deployQuery = z.object({
+  entry: filePath.optional().describe(
+    "The entry's path: of an archive or form upload without one, or the name of a raw file " +
+      "(e.g. `app.tsx`, whose extension decides how it is read)",
+  ),
+});
 
 /** The parsed JSON deploy body. */
 export type DeployBody = z.output<typeof deployBody>;

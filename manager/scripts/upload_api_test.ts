@@ -115,6 +115,18 @@ Deno.test("upload - raw source, a multipart form and tar archives need no JSON e
     assert.equal(raw.body.bundle_bytes, null, "a self-contained file runs as uploaded");
     assert.equal(await run("x"), "200 raw 1");
 
+    // A raw TSX file: `?entry=` names it, and its extension decides how it is read.
+    const tsx = await t.call("POST", `${A}/scripts/${id}/versions?entry=app.tsx`, {
+      token,
+      headers: { "content-type": "text/typescript" },
+      raw: `/** @jsxImportSource npm:hono@4.13.19/jsx */\n` +
+        `const Hi = (p: { n: string }) => <b>hi {p.n}</b>;\n` +
+        `export default { fetch: () => new Response(String(<Hi n="tsx" />)) };\n`,
+    });
+    assert.equal(tsx.status, 201, JSON.stringify(tsx.body));
+    assert.equal(tsx.body.entry, "app.tsx");
+    assert.equal(await run("x"), "200 <b>hi tsx</b>");
+
     const form = new FormData();
     form.append("files", new File([HONO_APP], "main.ts"));
     form.append("lib/greet.ts", new File([GREET], "greet.ts"));
