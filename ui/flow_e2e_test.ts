@@ -193,6 +193,8 @@ Deno.test({
           await page.waitForURL(/\/admin\/apps\/shop\/scripts\/[0-9a-f-]{36}$/);
           scriptUrl = page.url();
           await page.locator(".island-editor .cm-content").waitFor();
+          // The island replaces the textarea: one editor on the page, not two.
+          assert.equal(await page.locator("#deploy-source").isHidden(), true);
           await shoot(page, "07-script");
         });
 
