@@ -197,6 +197,7 @@ async function scriptsPage(
                 id="new-source"
                 name="source"
                 rows={8}
+                wrap="off"
                 spellcheck={false}
                 class="source"
                 data-island="editor"

@@ -76,6 +76,8 @@ export function mountTail(section: HTMLElement): () => void {
   const body = table.createTBody();
   start.insertAdjacentElement("afterend", bar);
   bar.insertAdjacentElement("afterend", scroller);
+  // The page sends the button hidden (it does nothing without this script): shown once mounted.
+  start.hidden = false;
 
   let source: EventSource | null = null;
   let wanted = false;
