@@ -51,6 +51,8 @@ export function page(c: Context<UiEnv>, meta: PageMeta, body: Child): Response {
         <meta name="color-scheme" content="light dark" />
         <title>{meta.title} · PiCloud</title>
         <link rel="stylesheet" href={c.get("css")} />
+        {/* No icon: an empty one, so browsers do not ask for /favicon.ico. */}
+        <link rel="icon" href="data:," />
         {
           // hono/jsx would render a `key` as an attribute; the list is static anyway.
           // deno-lint-ignore jsx-key

@@ -87,7 +87,7 @@ Deno.test({
           await page.getByRole("heading", { name: "New script" }).waitFor();
           await page.getByLabel("Name", { exact: true }).fill("greeter");
           await page.getByLabel("Description (optional)").fill("Says hello");
-          await page.getByLabel("First source (optional)").fill(FIRST);
+          await setSource(page, FIRST);
           await page.getByRole("button", { name: "Create script" }).click();
           await page.waitForURL(/\/scripts\/[0-9a-f-]{36}$/);
           scriptUrl = page.url();

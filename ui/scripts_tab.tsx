@@ -128,7 +128,12 @@ async function scriptsPage(
   const base = `/admin/apps/${app.slug}/scripts`;
   return appPage(
     c,
-    { app, tab: "scripts", status: s.status },
+    {
+      app,
+      tab: "scripts",
+      status: s.status,
+      islands: can(p, "script.deploy", { appId: app.id }) ? ["editor"] : undefined,
+    },
     <>
       <section class="panel">
         <h2>Scripts</h2>

@@ -2,7 +2,8 @@
  * @module Running a script directly (`script.execute`): the one operation behind the REST
  * endpoint `/api/v1/execute/{script_id}` and the console's "try it" panel. It authorizes on the
  * script's app (editor or above: running code has side effects), strips the caller's console
- * credentials from the request and dispatches it; the front door answers with the response.
+ * credentials from the request and dispatches it with the URL the script would see behind a `/*`
+ * route; the front door answers with the response.
  */
 import type { Completion } from "../../executor/mod.ts";
 import { type DispatchDeps, dispatchTraced } from "../../orchestrator/mod.ts";
@@ -51,14 +52,31 @@ export async function executeScript(
   input: ExecuteInput,
 ): Promise<Execution> {
   const { script, app } = scriptToRun(deps.manager, p, input.scriptId);
-  const run = await dispatchTraced(deps.dispatch, withoutCredentials(input.request), {
+  const request = asRouted(withoutCredentials(input.request), input.scriptId);
+  const run = await dispatchTraced(deps.dispatch, request, {
     script,
     app,
     params: {},
     trigger: "execute",
     remoteAddr: input.remoteAddr,
     host: null,
-    url: new URL(input.request.url),
+    url: new URL(request.url),
   });
   return { ...run, app: { id: app.id, slug: app.slug } };
 }
+
+/**
+ * The request as the script sees it when it runs directly: as if routed at `/*`, its URL is the
+ * part after `/api/v1/execute/{id}` (`/` when none) with the query, so a script that routes on
+ * its path answers here as it does on its domain.
+ */
+function asRouted(req: Request, scriptId: string): Request {
+  const url = new URL(req.url);
+  const prefix = `${EXECUTE_BASE}/${scriptId}`;
+  if (!url.pathname.startsWith(prefix)) return req;
+  url.pathname = url.pathname.slice(prefix.length) || "/";
+  return new Request(url, req);
+}
+
+/** Where the execute endpoint is mounted. */
+export const EXECUTE_BASE = "/api/v1/execute";

@@ -31,7 +31,8 @@ function cell(row: HTMLTableRowElement, text: string, className?: string): void 
 export function entryRow(doc: Document, e: TailEntry): HTMLTableRowElement {
   const row = doc.createElement("tr");
   const at = new Date(e.at);
-  cell(row, Number.isNaN(at.getTime()) ? e.at : at.toLocaleTimeString());
+  // UTC, like every time the console shows.
+  cell(row, Number.isNaN(at.getTime()) ? e.at : `${at.toISOString().slice(11, 19)} UTC`);
   cell(row, String(e.status), e.status >= 500 ? "bad" : e.status >= 400 ? "warn" : "good");
   cell(row, e.method ?? e.trigger ?? "");
   cell(row, e.path ?? "", "path");
