@@ -13,6 +13,7 @@ export const LOADER_FILES: readonly string[] = [
   "_loader_console.ts",
   "_loader_reply.ts",
   "_protocol.ts",
+  "_words.ts",
 ];
 
 /** A ready-to-spawn executor command. */

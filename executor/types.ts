@@ -26,6 +26,8 @@ export interface ScriptRef {
   limits: ScriptLimits;
   /** Outbound hosts the script may fetch (`host` or `host:port`); empty means none. */
   netAllow: string[];
+  /** The version's entry file name, shown in stack traces (default `main.ts`). */
+  entry?: string;
 }
 
 /** Why an invocation trigger happened. */
