@@ -14,6 +14,7 @@ export const LOADER_FILES: readonly string[] = [
   "_loader_reply.ts",
   "_protocol.ts",
   "_words.ts",
+  "_loader_cache.ts",
 ];
 
 /** A ready-to-spawn executor command. */

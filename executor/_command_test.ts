@@ -35,6 +35,7 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
           "_loader_reply.ts",
           "_protocol.ts",
           "_words.ts",
+          "_loader_cache.ts",
         ]
           .map((f) => new URL(`./${f}`, import.meta.url).pathname).join(",")
       },/run/pc/ab.sock`,

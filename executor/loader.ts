@@ -7,6 +7,7 @@
 
 import { decodeBatch, type InvokeMessage, WINDOW_BYTES, type WorkerIn } from "./_protocol.ts";
 import { ExitCalled, neuterGlobals } from "./_loader_sandbox.ts";
+import { installWorkersGlobals } from "./_loader_cache.ts";
 import {
   type Capture,
   captureConsole,
@@ -304,6 +305,9 @@ async function warmUp(): Promise<void> {
 }
 
 neuterGlobals();
+// After the neutering: Deno's own `caches` (disk-backed, per origin) is gone; this one is private
+// to the Worker and bounded.
+installWorkersGlobals();
 captureConsole(capture, (text) => inWords(text, wordsCtx));
 scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
