@@ -17,6 +17,54 @@ export const MISSING_GLOBALS: Readonly<Record<string, string>> = {
     "Workers Sites assets are not supported; embed small files in the script",
 };
 
+/** A Workers API found in a source that PiCloud refuses at deploy (`422 unsupported_api`). */
+export interface UnsupportedApi {
+  api: string;
+  /** What the user can do instead. */
+  instead: string;
+  line: number;
+  column: number;
+}
+
+const CF_MODULE = /(?:\bfrom\s*|\bimport\s*\(?\s*)["'](cloudflare:[\w/-]+)["']/g;
+const CF_MODULES: Readonly<Record<string, string>> = {
+  "cloudflare:sockets":
+    "raw TCP sockets (connect) are not supported; use fetch to a host in the allowedHosts policy",
+  "cloudflare:workers": "export default { fetch(request, env, ctx) } and read vars from env, " +
+    "the handler's second argument (WorkerEntrypoint, Durable Objects and RPC are not supported)",
+};
+// Uses, not mentions: a library's feature test (`typeof HTMLRewriter`) deploys fine.
+const GLOBAL_USE =
+  /\bnew\s+(HTMLRewriter|WebSocketPair)\s*\(|\b(__STATIC_CONTENT(?:_MANIFEST)?)\b/g;
+
+/**
+ * The Workers APIs a source uses that PiCloud does not provide: `cloudflare:*` modules,
+ * `new HTMLRewriter()`, `new WebSocketPair()`, Workers Sites' `__STATIC_CONTENT`. A scan of the
+ * text (a bundle included); each API is named once, at its first use.
+ */
+export function unsupportedApis(source: string): UnsupportedApi[] {
+  const found = new Map<string, UnsupportedApi>();
+  const at = (index: number) => {
+    const before = source.slice(0, index).split("\n");
+    return { line: before.length, column: before[before.length - 1].length + 1 };
+  };
+  for (const m of source.matchAll(CF_MODULE)) {
+    const api = m[1];
+    const instead = CF_MODULES[api] ?? `${api} is a Cloudflare module PiCloud does not provide`;
+    if (!found.has(api)) found.set(api, { api, instead, ...at(m.index + m[0].indexOf(api) - 1) });
+  }
+  for (const m of source.matchAll(GLOBAL_USE)) {
+    const api = m[1] ?? m[2];
+    if (!found.has(api)) found.set(api, { api, instead: MISSING_GLOBALS[api], ...at(m.index) });
+  }
+  return [...found.values()];
+}
+
+/** The message of an unsupported API, for the deploy's `422 unsupported_api`. */
+export function unsupportedMessage(u: Pick<UnsupportedApi, "api" | "instead">): string {
+  return `${u.api} is not supported by PiCloud: ${u.instead}`;
+}
+
 // A blob: URL as the loader mints them (scripts cannot mint any): `blob:<origin>/<uuid>`.
 const BLOB_URL = /blob:(?:null|https?:\/\/[^\s/)]+)\/[0-9a-fA-F-]{36}/g;
 const FRAME = /^\s+at /;

@@ -110,12 +110,16 @@ export interface Diagnostic {
   column?: number;
   /** Set when the module was not checked because every executor slot was busy: try again. */
   busy?: true;
+  /** Set when the module uses a Workers API PiCloud does not provide (`unsupported_api`). */
+  api?: string;
 }
 
 /** A source to check before it is deployed to an app, and how long and how much it may take. */
 export interface CheckInput {
   appId: string;
   source: string;
+  /** The version's entry file name, shown in diagnostics (default `main.ts`). */
+  entry?: string;
   timeoutMs: number;
   memoryLimitMb: number;
 }

@@ -1,7 +1,7 @@
 /** @module Tests that deploy checks and run-time failures speak PiCloud's words, never Deno's flags (real sandbox). */
 
 import assert from "node:assert/strict";
-import { inWords } from "./_words.ts";
+import { inWords, unsupportedApis } from "./_words.ts";
 import { get, opts, script, testPool } from "../testing/executor.ts";
 
 const limits = { timeoutMs: 3_000, memoryLimitMb: 128 };
@@ -207,4 +207,19 @@ Deno.test("inWords() - is idempotent and keeps unknown text as written", () => {
   );
   assert.equal(inWords(once), once);
   assert.equal(inWords("Error: something else"), "Error: something else");
+});
+
+Deno.test("unsupportedApis() - names uses of Workers APIs, not feature tests", () => {
+  const found = unsupportedApis(
+    [
+      `import { connect } from "cloudflare:sockets";`,
+      `const ok = typeof HTMLRewriter === "function";`,
+      `export default { fetch: () => new HTMLRewriter().transform(new Response("")) };`,
+    ].join("\n"),
+  );
+  assert.deepEqual(found.map(({ api, line, column }) => ({ api, line, column })), [
+    { api: "cloudflare:sockets", line: 1, column: 25 },
+    { api: "HTMLRewriter", line: 3, column: 31 },
+  ]);
+  assert.deepEqual(unsupportedApis(`const x = "new HTMLRewriter is fine in a word";`), []);
 });
