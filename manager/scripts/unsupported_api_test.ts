@@ -135,3 +135,30 @@ Deno.test("deploy - Workers APIs that are not provided answer 422 unsupported_ap
     });
   });
 });
+
+Deno.test("execution log - a failure's stack names the version's entry file, not platform paths", async () => {
+  await withTestPlatform(async (t) => {
+    const { deploy, run } = await newScript(t);
+    const v = await deploy({
+      files: {
+        "src/index.ts": `import { fail } from "./fail.ts";\n` +
+          `export default { fetch(req: Request) { console.error(new Error("logged")); ` +
+          `return fail(); } };\n`,
+        "src/fail.ts": `export function fail(): Response {\n  throw new RangeError("mine");\n}\n`,
+      },
+      entry: "src/index.ts",
+    });
+    assert.equal(v.status, 201, JSON.stringify(v.body));
+    assert.match(await run("x"), /^500 /);
+    await t.p.logs.flush();
+    const token = await t.login(OWNER.email, OWNER.password);
+    const logs = await t.call("GET", `${A}/apps/default/logs?status=5xx`, { token });
+    const [row] = logs.body.items as unknown as {
+      error: { error: string };
+      logs: { message: string }[];
+    }[];
+    assert.match(row.error.error, /^RangeError: mine\n\s+at fail \(src\/index\.ts:\d+:\d+\)/);
+    assert.match(row.logs[0].message, /^Error: logged\n\s+at Object\.fetch \(src\/index\.ts:/);
+    assert.doesNotMatch(row.error.error + row.logs[0].message, /blob:|loader\.ts|ext:|file:\/\//);
+  });
+});
