@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     status: 422,
     description: "An npm package is neither cached nor fetchable (`details.package`)",
   },
+  unsupported_api: {
+    status: 422,
+    description: "The script uses a Workers API PiCloud does not provide (`details.api`)",
+  },
   env_too_large: { status: 413, description: "The script's variables and secrets are too large" },
   limit_exceeds_cap: { status: 400, description: "A limit is over the instance's cap" },
   secrets_disabled: { status: 409, description: "No secret key is configured" },

@@ -7,6 +7,7 @@
 import { diagnosticsOf } from "./_diagnostics.ts";
 import type { Invoker } from "./_invoker.ts";
 import type { CheckInput, Diagnostic, ScriptRef } from "./types.ts";
+import { unsupportedApis, unsupportedMessage } from "./_words.ts";
 
 /** Runs deploy checks through the pool's invoker, one at a time per app. */
 export class DeployChecks {
@@ -37,6 +38,16 @@ export class DeployChecks {
   }
 
   async #checkNow(input: CheckInput): Promise<Diagnostic[]> {
+    // Refused before loading: a Workers API that is not provided would only fail at run time.
+    const unsupported = unsupportedApis(input.source);
+    if (unsupported.length > 0) {
+      return unsupported.map((u) => ({
+        message: unsupportedMessage(u),
+        line: u.line,
+        column: u.column,
+        api: u.api,
+      }));
+    }
     const checkId = crypto.randomUUID();
     const script: ScriptRef = {
       appId: input.appId,
@@ -53,6 +64,7 @@ export class DeployChecks {
         maxConcurrency: 1,
       },
       netAllow: [],
+      entry: input.entry,
     };
     const inv = await this.#invoker.run(script, {
       params: {},

@@ -13,6 +13,8 @@ export const LOADER_FILES: readonly string[] = [
   "_loader_console.ts",
   "_loader_reply.ts",
   "_protocol.ts",
+  "_words.ts",
+  "_loader_cache.ts",
 ];
 
 /** A ready-to-spawn executor command. */

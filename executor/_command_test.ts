@@ -29,7 +29,14 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
       "--unstable-worker-options",
       `--location=${appLocation("app-1")}`,
       `--allow-read=${loader},${
-        ["_loader_sandbox.ts", "_loader_console.ts", "_loader_reply.ts", "_protocol.ts"]
+        [
+          "_loader_sandbox.ts",
+          "_loader_console.ts",
+          "_loader_reply.ts",
+          "_protocol.ts",
+          "_words.ts",
+          "_loader_cache.ts",
+        ]
           .map((f) => new URL(`./${f}`, import.meta.url).pathname).join(",")
       },/run/pc/ab.sock`,
       "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",

@@ -1,11 +1,13 @@
 /** @module Turns the outcome of a deploy-time check into diagnostics a client can show. */
 
 import type { Diagnostic, Outcome } from "./types.ts";
+import { firstPosition, inWords } from "./_words.ts";
 
 const MAX_MESSAGE_CHARS = 1_000;
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-const LOCATION = /blob:[^\s)]*?:(\d+):(\d+)/;
+// A frame in the user's module once worded: `at main.ts:3:15` or `at fn (main.ts:3:15)`.
+const FRAME_POSITION = /^\s+at (?:[^\n]*\()?[^\s()]+:(\d+):(\d+)\)?$/m;
 
 /** Empty for `ok`; otherwise one diagnostic saying why the source cannot run, with its position. */
 export function diagnosticsOf(outcome: Outcome): Diagnostic[] {
@@ -27,12 +29,18 @@ export function diagnosticsOf(outcome: Outcome): Diagnostic[] {
   }
 }
 
-/** Extracts the first line of a loader error and the first position in the user's module. */
-export function parseLoadError(text: string): Diagnostic {
+/**
+ * Extracts the first line of a loader error, in PiCloud's words (`_words.ts`; the loader has
+ * worded it already, wording twice changes nothing), and the first position in the user's module.
+ */
+export function parseLoadError(text: string, entry?: string): Diagnostic {
   const clean = text.replace(ANSI, "");
   const body = clean.replace(/^(Error: )?Module failed to load: /, "");
-  const first = body.split("\n")[0].replace(/^TypeError: (SyntaxError: )/, "$1").trim();
+  const worded = inWords(body, { entry });
+  const first = worded.split("\n")[0].replace(/^TypeError: (SyntaxError: )/, "$1").trim();
   const message = (first || "The module failed to load").slice(0, MAX_MESSAGE_CHARS);
-  const at = LOCATION.exec(clean);
-  return at ? { message, line: Number(at[1]), column: Number(at[2]) } : { message };
+  const frame = FRAME_POSITION.exec(worded);
+  const at = firstPosition(clean) ??
+    (frame ? { line: Number(frame[1]), column: Number(frame[2]) } : undefined);
+  return at ? { message, ...at } : { message };
 }

@@ -242,6 +242,7 @@ export class Invoker {
       appSlug: script.appSlug,
       env: script.env,
       netAllow: script.netAllow.filter(isHost),
+      entry: script.entry,
     }, script.source);
     // Least recently used first; only Workers with nothing in flight are dropped.
     for (const [fp, wid] of ex.versions) {

@@ -65,13 +65,15 @@ export function captureStore(): CaptureStore {
   return { getStore: () => als.getStore(), run: (store, fn) => als.run(store, fn) };
 }
 
-function format(args: unknown[]): string {
+function format(args: unknown[], words: (text: string) => string): string {
   let line = "";
   for (let i = 0; i < args.length && line.length < MAX_LINE_CHARS; i++) {
     const arg = args[i];
     let text: string;
     try {
       text = typeof arg === "string" ? arg : inspect(arg, { depth: 4, colors: false });
+      // An error's frames name the user's file; the user's own strings are kept as written.
+      if (arg instanceof Error) text = words(text);
     } catch {
       text = "[uninspectable]";
     }
@@ -80,13 +82,19 @@ function format(args: unknown[]): string {
   return line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) + "…" : line;
 }
 
-/** Sends `console.*` and `process.stdout` / `stderr` writes to the current invocation's log. */
-export function captureConsole(capture: CaptureStore): void {
+/**
+ * Sends `console.*` and `process.stdout` / `stderr` writes to the current invocation's log;
+ * errors logged are rewritten by `words` (see `_words.ts`).
+ */
+export function captureConsole(
+  capture: CaptureStore,
+  words: (text: string) => string = (text) => text,
+): void {
   const con = console as unknown as Record<string, unknown>;
   const record = (level: LogLine["level"]) => (...args: unknown[]) => {
     const cap = capture.getStore();
     if (!cap || cap.logs.length >= MAX_LOG_LINES) return;
-    cap.logs.push({ level, message: format(args), at: Date.now() });
+    cap.logs.push({ level, message: format(args, words), at: Date.now() });
   };
   for (const level of LEVELS) con[level] = record(level);
   con.trace = record("debug");
@@ -103,7 +111,7 @@ export function captureConsole(capture: CaptureStore): void {
       if (!stream) continue;
       const log = record(level);
       stream.write = (chunk: unknown, ...rest: unknown[]) => {
-        log(typeof chunk === "string" ? chunk.replace(/\n$/, "") : format([chunk]));
+        log(typeof chunk === "string" ? chunk.replace(/\n$/, "") : format([chunk], words));
         const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
         if (done) queueMicrotask(done);
         return true;

@@ -49,12 +49,15 @@ export interface Background {
  * Counts `ctx.waitUntil` promises still pending and tells the executor when there start or stop
  * being any: the supervisor keeps the process awake (not frozen) for them, within a budget.
  */
-export function createBackground(send: Send): Background {
+export function createBackground(
+  send: Send,
+  text: (err: unknown) => string = errorText,
+): Background {
   return {
     pending: 0,
     add(promise: unknown): void {
       if (this.pending++ === 0) send({ t: "bg", pending: true });
-      Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", errorText(err)))
+      Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", text(err)))
         .finally(() => {
           if (--this.pending === 0) send({ t: "bg", pending: false });
         });

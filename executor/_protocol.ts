@@ -17,6 +17,8 @@ export interface LoadMessage {
   appSlug: string;
   env: Record<string, string>;
   netAllow: string[];
+  /** The version's entry file name, shown in stack traces. */
+  entry?: string;
 }
 
 /**

@@ -192,6 +192,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
         source: new TextDecoder().decode(body ?? new Uint8Array()),
         env: msg.env,
         app: { id: msg.appId, slug: msg.appSlug },
+        entry: msg.entry,
       });
     } catch (err) {
       broken.set(w, `Executor could not start the script's Worker: ${err}`);

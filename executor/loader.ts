@@ -7,6 +7,7 @@
 
 import { decodeBatch, type InvokeMessage, WINDOW_BYTES, type WorkerIn } from "./_protocol.ts";
 import { ExitCalled, neuterGlobals } from "./_loader_sandbox.ts";
+import { installWorkersGlobals } from "./_loader_cache.ts";
 import {
   type Capture,
   captureConsole,
@@ -22,6 +23,7 @@ import {
   respond,
   streamedBody,
 } from "./_loader_reply.ts";
+import { DEFAULT_ENTRY, inWords, type WordsContext } from "./_words.ts";
 
 interface WorkerScope {
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -40,15 +42,25 @@ const capture = captureStore();
 const createObjectURL = URL.createObjectURL;
 const revokeObjectURL = URL.revokeObjectURL;
 const send = createOutbox(post);
-const background = createBackground(send);
+const background = createBackground(send, (err) => worded(err));
 
 let loaded: Promise<Loaded> | null = null;
+// What error texts are rewritten with: the version's entry name (set when the source loads).
+const wordsCtx: WordsContext = { entry: DEFAULT_ENTRY };
+/** An error in PiCloud's words, its frames under the entry's name. */
+const worded = (err: unknown) => inWords(errorText(err), wordsCtx);
 let ctxBase: { env: Readonly<Record<string, string>>; app: Readonly<{ id: string; slug: string }> };
 
 function load(
-  msg: { source: string; env: Record<string, string>; app: { id: string; slug: string } },
+  msg: {
+    source: string;
+    env: Record<string, string>;
+    app: { id: string; slug: string };
+    entry?: string;
+  },
 ) {
   if (loaded) return;
+  wordsCtx.entry = msg.entry || DEFAULT_ENTRY;
   ctxBase = { env: Object.freeze({ ...msg.env }), app: Object.freeze({ ...msg.app }) };
   const url = createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
   loaded = import(url).then(
@@ -58,7 +70,9 @@ function load(
       return { target: ok ? target as Loaded["target"] : null };
     },
     (err) => {
-      throw new ScriptFault(`Module failed to load: ${errorText(err)}`);
+      // The source names the specifier a failed import's message leaves out.
+      const text = inWords(errorText(err), { ...wordsCtx, source: msg.source });
+      throw new ScriptFault(`Module failed to load: ${text}`);
     },
   ).finally(() => revokeObjectURL(url));
   loaded.catch(() => {});
@@ -192,7 +206,7 @@ async function invoke(
         t: "fail",
         code: "script_error",
         // A fault the loader found is reported as itself, without the loader's own stack.
-        message: err instanceof ScriptFault ? err.message : errorText(err),
+        message: err instanceof ScriptFault ? err.message : worded(err),
         producedBytes: 0,
       };
   }
@@ -291,7 +305,10 @@ async function warmUp(): Promise<void> {
 }
 
 neuterGlobals();
-captureConsole(capture);
+// After the neutering: Deno's own `caches` (disk-backed, per origin) is gone; this one is private
+// to the Worker and bounded.
+installWorkersGlobals();
+captureConsole(capture, (text) => inWords(text, wordsCtx));
 scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
 scope.addEventListener("message", (event) => {

@@ -14,3 +14,4 @@
 export { createExecutorPool, type ExecutorPoolOptions } from "./pool.ts";
 export type { BackgroundPolicy } from "./_background.ts";
 export type * from "./types.ts";
+export { unsupportedApis, unsupportedMessage } from "./_words.ts";

@@ -241,7 +241,13 @@ export class ExecutorProcess {
   /** Sends a script version's source once and returns its Worker id. */
   load(
     fingerprint: string,
-    msg: { appId: string; appSlug: string; env: Record<string, string>; netAllow: string[] },
+    msg: {
+      appId: string;
+      appSlug: string;
+      env: Record<string, string>;
+      netAllow: string[];
+      entry?: string;
+    },
     source: string,
   ): number {
     const existing = this.versions.get(fingerprint);

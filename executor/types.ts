@@ -26,6 +26,8 @@ export interface ScriptRef {
   limits: ScriptLimits;
   /** Outbound hosts the script may fetch (`host` or `host:port`); empty means none. */
   netAllow: string[];
+  /** The version's entry file name, shown in stack traces (default `main.ts`). */
+  entry?: string;
 }
 
 /** Why an invocation trigger happened. */
@@ -108,12 +110,16 @@ export interface Diagnostic {
   column?: number;
   /** Set when the module was not checked because every executor slot was busy: try again. */
   busy?: true;
+  /** Set when the module uses a Workers API PiCloud does not provide (`unsupported_api`). */
+  api?: string;
 }
 
 /** A source to check before it is deployed to an app, and how long and how much it may take. */
 export interface CheckInput {
   appId: string;
   source: string;
+  /** The version's entry file name, shown in diagnostics (default `main.ts`). */
+  entry?: string;
   timeoutMs: number;
   memoryLimitMb: number;
 }

@@ -52,14 +52,15 @@ export async function resolveScript(
   app: { id: string; slug: string },
 ): Promise<ScriptRef | null> {
   if (!script.activeVersionId) return null;
-  const source = await deps.sources.get(script.activeVersionId);
-  if (source === null) return null;
+  const code = await deps.sources.get(script.activeVersionId);
+  if (code === null) return null;
   return {
     appId: app.id,
     appSlug: app.slug,
     scriptId: script.id,
     versionId: script.activeVersionId,
-    source,
+    source: code.source,
+    entry: code.entry ?? undefined,
     env: script.env,
     limits: effectiveLimits(deps.limits, script.policy),
     netAllow: script.policy.allowedHosts ?? [],

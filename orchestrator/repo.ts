@@ -66,11 +66,17 @@ export async function loadRoutingData(sql: Sql): Promise<RoutingData> {
   });
 }
 
-/** What one script version runs (its bundle, else its source), or null if it is gone. */
-export async function loadVersionSource(sql: Sql, versionId: string): Promise<string | null> {
-  const [row] = await sql<{ source: string }[]>`
-    select coalesce(bundle, source) as source from script_versions where id = ${versionId}`;
-  return row?.source ?? null;
+/**
+ * What one script version runs (its bundle, else its source) and its entry file name (null:
+ * `main.ts`), or null if it is gone.
+ */
+export async function loadVersionCode(
+  sql: Sql,
+  versionId: string,
+): Promise<{ source: string; entry: string | null } | null> {
+  const [row] = await sql<{ source: string; entry: string | null }[]>`
+    select coalesce(bundle, source) as source, entry from script_versions where id = ${versionId}`;
+  return row ?? null;
 }
 
 /** One execution log entry as written. */

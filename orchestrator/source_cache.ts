@@ -1,15 +1,21 @@
 /** @module Caches immutable script version sources by version id, least recently used first out. */
 import type { Sql } from "../common/db.ts";
-import { loadVersionSource } from "./repo.ts";
+import { loadVersionCode } from "./repo.ts";
+
+/** What a version runs and its entry file name (null: `main.ts`, named in stack traces). */
+export interface VersionCode {
+  source: string;
+  entry: string | null;
+}
 
 /** Looks up a version's source, hitting the database only on a miss. */
 export interface SourceCache {
-  get(versionId: string): Promise<string | null>;
+  get(versionId: string): Promise<VersionCode | null>;
 }
 
 /** Creates a cache holding at most `maxEntries` sources; concurrent misses share one query. */
 export function createSourceCache(sql: Sql, maxEntries = 1000): SourceCache {
-  const entries = new Map<string, Promise<string | null>>();
+  const entries = new Map<string, Promise<VersionCode | null>>();
   return {
     get(versionId) {
       const hit = entries.get(versionId);
@@ -18,7 +24,7 @@ export function createSourceCache(sql: Sql, maxEntries = 1000): SourceCache {
         entries.set(versionId, hit);
         return hit;
       }
-      const loading = loadVersionSource(sql, versionId);
+      const loading = loadVersionCode(sql, versionId);
       entries.set(versionId, loading);
       loading.then((s) => s === null && entries.delete(versionId), () => entries.delete(versionId));
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);

@@ -30,6 +30,7 @@ export const SOURCE_ERRORS: ReadonlySet<string> = new Set([
   "compile_error",
   "bundle_failed",
   "dependency_unavailable",
+  "unsupported_api",
 ]);
 
 /** Each of `SOURCE_ERRORS` shown next to the source field. */
@@ -37,6 +38,7 @@ export const SOURCE_FIELD = {
   compile_error: "source",
   bundle_failed: "source",
   dependency_unavailable: "source",
+  unsupported_api: "source",
 } as const;
 
 /** The diagnostics of a deploy's refusal (an empty list for anything else). */

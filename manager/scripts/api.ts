@@ -24,7 +24,10 @@ import { activateVersion, deployUpload, getVersion, listVersions } from "./versi
 
 const notFound = { description: "`script_not_found`: no such script (or not visible)" };
 const versionNotFound = { description: "`script_not_found` or `version_not_found`" };
-const compileFailed = { description: "`compile_error` with diagnostics", schema: compileError };
+const compileFailed = {
+  description: "`compile_error` with diagnostics; `unsupported_api` (`details.api`)",
+  schema: compileError,
+};
 const busy = {
   description: "`capacity`: every executor slot is busy, or other deploys are being bundled; retry",
 };
@@ -130,7 +133,9 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
         422: {
           description: "`compile_error` with diagnostics; `bundle_failed` (diagnostics at the " +
             "upload's file, line and column, or the bundler's time or memory limit); " +
-            "`dependency_unavailable` (an npm package neither cached nor fetchable)",
+            "`dependency_unavailable` (an npm package neither cached nor fetchable); " +
+            "`unsupported_api` (`details.api`: a Workers API PiCloud does not provide, such as " +
+            "`HTMLRewriter`, `WebSocketPair` or a `cloudflare:` module, named with what to do)",
           schema: compileError,
         },
         503: busy,

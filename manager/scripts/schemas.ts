@@ -78,11 +78,12 @@ export const versionSchema = z.object({
 /** 422 `compile_error`, `bundle_failed` or `dependency_unavailable` with diagnostics. */
 export const compileError = z.object({
   error: z.object({
-    code: z.enum(["compile_error", "bundle_failed", "dependency_unavailable"]),
+    code: z.enum(["compile_error", "bundle_failed", "dependency_unavailable", "unsupported_api"]),
     message: z.string(),
     details: z.object({
       diagnostics: z.array(diagnostic),
       package: z.string().optional().describe("`dependency_unavailable`: the package"),
+      api: z.string().optional().describe("`unsupported_api`: the Workers API refused"),
       limit: z.enum(["time", "memory"]).optional().describe("The bundler's limit that stopped it"),
     }).catchall(z.unknown()),
     request_id: z.string().optional(),

@@ -17,7 +17,7 @@ import {
   type VersionRow,
 } from "./repo.ts";
 import { bundle, needsBundle } from "./bundle.ts";
-import { compileCheck } from "./compile_check.ts";
+import { compileCheck, refuseUnsupported } from "./compile_check.ts";
 import { scriptFor, scriptNotFound } from "./service.ts";
 import { type Upload, uploadOf } from "./upload.ts";
 
@@ -48,6 +48,7 @@ export async function deployUpload(
   const source = upload.files[upload.entry];
   let runs = source;
   let bundled: VersionBundle | undefined;
+  refuseUnsupported(upload.files);
   if (needsBundle(upload)) {
     const b = await bundle(upload, deps.config.bundler);
     const { [upload.entry]: _entry, ...others } = upload.files;
@@ -64,7 +65,7 @@ export async function deployUpload(
     const none = { files: null, imports: null, lock: null, packages: null, bundle: null };
     bundled = { entry: upload.entry, ...none };
   }
-  await compileCheck(deps, script.app_id, runs);
+  await compileCheck(deps, script.app_id, runs, upload.entry);
   const hash = await sha256Hex(runs);
   const version = await deps.sql.begin(async (tx) => {
     const version = await insertActiveVersion(tx, {
