@@ -49,6 +49,15 @@ export async function main(args: string[]): Promise<number> {
       console.error(err.message);
       return 2;
     }
+    const { DataDirLockedError } = await import("./common/db.ts");
+    if (err instanceof DataDirLockedError) {
+      // One line and no stack: the usual cause is a second start (systemd and a shell, two shells).
+      console.error(
+        `picloud: ${err.message}; stop that process, or point PICLOUD_DATA_DIR at another ` +
+          `directory (or DATABASE_URL at PostgreSQL) to run a second one`,
+      );
+      return 1;
+    }
     throw err;
   }
   return 0;

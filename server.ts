@@ -21,20 +21,26 @@ import type { ManagerDeps } from "./manager/deps.ts";
 import type { EndpointDoc } from "./manager/openapi_types.ts";
 import {
   createEntries,
+  createHealth,
   createLogFeed,
   createLogWriter,
+  createMetrics,
+  createOpsEndpoints,
   createRouting,
   createSourceCache,
   createTenantHandler,
   type DispatchDeps,
   dispatchScheduled,
   type Entries,
+  type Health,
   type LogWriter,
+  type Metrics,
   type Routing,
   type Scheduler,
   startScheduler,
 } from "./orchestrator/mod.ts";
 import { seed } from "./manager/seed.ts";
+import { bundlerStats } from "./manager/mod.ts";
 import { createConsoleUi } from "./ui/mod.ts";
 
 /** A running platform without its listeners: what tests drive with `tenant.request()` / `console.request()`. */
@@ -59,9 +65,16 @@ export interface Platform {
   logs: LogWriter;
   scheduler: Scheduler;
   log: Logger;
+  health: Health;
+  metrics: Metrics;
   /** Ends long-lived responses (live log tails) so a graceful server shutdown can finish. */
   endStreams(): void;
-  close(): Promise<void>;
+  /**
+   * Stops the scheduler (waiting for its running schedules until `deadline`, epoch ms, then
+   * ending them with the executors, so each claim is recorded as finished), stops executors,
+   * flushes the execution log and closes the database.
+   */
+  close(opts?: { deadline?: number }): Promise<void>;
 }
 
 /** Opens (or is given) the database, migrates, seeds, and wires every part together. */
@@ -69,10 +82,13 @@ export async function createPlatform(
   config: Config,
   opts: { db?: Database; log?: Logger } = {},
 ): Promise<Platform> {
+  const startedAt = Date.now();
   const log = opts.log ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
   const db = opts.db ??
     await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const applied = await migrate(db.sql, await loadMigrations());
+  const migrations = await loadMigrations();
+  const applied = await migrate(db.sql, migrations);
   if (applied.length > 0) log.info("migrations applied", { versions: applied });
   const seeded = await seed(db.sql);
   if (seeded.helloWorldSeeded) log.info("fresh install: seeded Hello World at GET / of localhost");
@@ -93,10 +109,13 @@ export async function createPlatform(
     socketDir,
     // Each executor's private Deno cache lives here, removed with the executor.
     stateDir: resolve(config.dataDir, "executors"),
-    log: (level, msg, fields) => log[level](msg, fields),
+    log: (level, msg, fields) => {
+      metrics.observePoolLog(msg, fields);
+      log[level](msg, fields);
+    },
   });
   const logFeed = createLogFeed(db.sql, { listen: db.kind === "postgres" });
-  const logs = createLogWriter(db.sql, {
+  const writer = createLogWriter(db.sql, {
     flushMs: config.logFlushMs,
     batchSize: config.logBatchSize,
     maxPendingRows: config.logBufferRows,
@@ -109,6 +128,19 @@ export async function createPlatform(
       everyMs: 60_000,
     },
   });
+  // Every invocation's row passes here: the metrics count it on its way to the writer.
+  const logs: LogWriter = {
+    push(row) {
+      metrics.observeInvocation(row);
+      writer.push(row);
+    },
+    flush: () => writer.flush(),
+    close: () => writer.close(),
+    get dropped() {
+      return writer.dropped;
+    },
+    stats: () => writer.stats(),
+  };
   const dispatchDeps: DispatchDeps = {
     pool,
     sources: createSourceCache(db.sql),
@@ -149,6 +181,26 @@ export async function createPlatform(
   };
   await bootstrapIdentity(managerDeps);
   const consoleApi = createConsoleApi(managerDeps, dispatchDeps);
+  const health = createHealth({
+    sql: db.sql,
+    routing,
+    expectedSchemaVersion: migrations.length === 0 ? 0 : migrations[migrations.length - 1].version,
+  });
+  const ops = createOpsEndpoints({
+    health,
+    metrics,
+    metricsToken: config.metricsToken,
+    sources: {
+      appSlug: (id) => routing.current().apps.get(id)?.slug,
+      logWriter: () => writer.stats(),
+      executors: () => pool.stats(),
+      database: () => ({ kind: db.kind, maxConnections: db.maxConnections ?? 0 }),
+      lastDatabaseCheck: () => health.lastDatabaseCheck(),
+      routingLoadedAt: () => routing.current().loadedAt,
+      bundler: bundlerStats,
+      startedAt,
+    },
+  });
   const entries: Entries = createEntries({
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
@@ -157,6 +209,8 @@ export async function createPlatform(
     tenant: createTenantHandler(routing, dispatchDeps),
     routing,
     log,
+    ops,
+    onTenantResponse: metrics.observeTenantResponse,
   });
   return {
     ...entries,
@@ -169,11 +223,18 @@ export async function createPlatform(
     logs,
     scheduler,
     log,
+    health,
+    metrics,
     endStreams: () => closing.abort(),
-    async close() {
+    async close(closeOpts = {}) {
       closing.abort();
-      await scheduler.close();
+      const schedulerClosed = scheduler.close();
+      if (closeOpts.deadline !== undefined) {
+        await untilDeadline(schedulerClosed, closeOpts.deadline);
+      } else await schedulerClosed;
+      // Stopping the executors ends any schedule still running; the scheduler then records it.
       await pool.close();
+      await schedulerClosed;
       await logs.close();
       await logFeed.close();
       await routing.close();
@@ -248,10 +309,34 @@ export async function serve(config: Config): Promise<void> {
   }
 
   const signal = await stop;
-  log.info("shutting down", { signal });
+  const deadline = Date.now() + config.shutdownGraceMs;
+  log.info("shutting down", { signal, graceMs: config.shutdownGraceMs });
+  // From here /readyz answers 503, so a balancer's next probe takes this node out.
+  platform.health.startDraining();
   platform.endStreams();
-  await Promise.all(listeners.map((l) => l.shutdown()));
-  await platform.close();
+  // Stop accepting; requests in flight finish (up to the deadline) and get their log rows.
+  const drained = Promise.all(listeners.map((l) => l.shutdown()));
+  const inTime = await untilDeadline(drained, deadline);
+  if (!inTime) {
+    log.warn("shutdown grace period over: ending the requests still running", {
+      open: listeners.reduce((n, l) => n + l.stats().open, 0),
+    });
+  }
+  // Past the deadline, stopping the executors ends what is still running; then connections close.
+  await platform.close({ deadline });
+  await untilDeadline(drained, Date.now() + 2_000);
+  log.info("shut down", { signal, ms: config.shutdownGraceMs - (deadline - Date.now()) });
+}
+
+/** Waits for `p` until `deadline` (epoch ms); true when it settled in time. */
+async function untilDeadline(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), deadline - Date.now()));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A port already taken is a configuration problem: say which variable to change. */
@@ -274,7 +359,8 @@ export async function migrateOnly(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const applied = await migrate(db.sql, await loadMigrations());
+    const migrations = await loadMigrations();
+    const applied = await migrate(db.sql, migrations);
     log.info(applied.length ? "migrations applied" : "schema is up to date", { versions: applied });
   } finally {
     await db.close();

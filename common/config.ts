@@ -85,6 +85,10 @@ export const configSchema = z.object({
   PICLOUD_MAX_CONNECTIONS: intFrom(1, 1_000_000).optional(),
   // Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed: IPs, CIDRs or
   // `loopback`. Empty: no proxy is trusted and the TCP peer is the client.
+  // A bearer token that opens /metrics to callers off this machine; unset: loopback only.
+  PICLOUD_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  // SIGTERM: how long in-flight requests may take to finish before the process stops anyway.
+  PICLOUD_SHUTDOWN_GRACE_MS: intFrom(0, 15 * 60_000).default(10_000),
   PICLOUD_TRUSTED_PROXIES: z.string().transform((s) =>
     s.split(",").map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0)
   ).pipe(z.array(z.string().refine(isProxySpec, "use IPs, CIDRs or `loopback`"))).default([]),
@@ -147,6 +151,10 @@ export interface Config {
   bundler: { cacheDir: string; timeoutMs: number; memoryMb: number; offline: boolean };
   /** Proxies (IPs, CIDRs, `loopback`) whose forwarding headers name the client and scheme. */
   trustedProxies: string[];
+  /** Opens `/metrics` to non-loopback callers presenting it as a bearer token. */
+  metricsToken: string | undefined;
+  /** How long a graceful shutdown waits for in-flight requests. */
+  shutdownGraceMs: number;
   /** HTTP listener limits; `maxConnections` undefined: derived from the open-files limit. */
   http: { headerTimeoutMs: number; idleTimeoutMs: number; maxConnections: number | undefined };
   auth: AuthConfig;
@@ -254,6 +262,8 @@ export function parseConfig(
     },
     logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,
     trustedProxies: e.PICLOUD_TRUSTED_PROXIES,
+    metricsToken: e.PICLOUD_METRICS_TOKEN,
+    shutdownGraceMs: e.PICLOUD_SHUTDOWN_GRACE_MS,
     http: {
       headerTimeoutMs: e.PICLOUD_HEADER_TIMEOUT_MS,
       idleTimeoutMs: e.PICLOUD_IDLE_TIMEOUT_MS,

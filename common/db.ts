@@ -12,6 +12,8 @@ export interface Database {
   sql: Sql;
   /** `postgres` for an external server, `embedded` for PGlite. */
   kind: "postgres" | "embedded";
+  /** Connections the pool may open (absent: unknown, e.g. a test's own handle). */
+  maxConnections?: number;
   close(): Promise<void>;
 }
 
@@ -38,13 +40,14 @@ const silent = () => {};
 /** Opens the configured database. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    const max = opts.maxConnections ?? 10;
     const sql = postgres(opts.databaseUrl, {
-      max: opts.maxConnections ?? 10,
+      max,
       onnotice: silent,
       connection: { application_name: "picloud" },
     });
     await sql`select 1`;
-    return { sql, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
+    return { sql, kind: "postgres", maxConnections: max, close: () => sql.end({ timeout: 5 }) };
   }
   return await openEmbedded(opts.dataDir);
 }
@@ -73,6 +76,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   return {
     sql,
     kind: "embedded",
+    maxConnections: 1,
     close: async () => {
       await sql.end({ timeout: 5 });
       await thread.close();

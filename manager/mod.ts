@@ -141,3 +141,4 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
   });
   return { api, endpoints: () => [...root.declared] };
 }
+export { bundlerStats } from "./scripts/bundle.ts";

@@ -12,6 +12,7 @@ import { createTrustedProxies, remoteAddrFrom, remoteAddrOf } from "../common/re
 import { normalizeHost } from "./domain_pattern.ts";
 import type { Routing } from "./routing.ts";
 import type { TenantHandler } from "./tenant.ts";
+import type { OpsEndpoints } from "./ops_api.ts";
 
 /** What the entries route between. */
 export interface EntryParts {
@@ -26,6 +27,14 @@ export interface EntryParts {
   tenant: TenantHandler;
   routing: Routing;
   log: Logger;
+  /**
+   * `/healthz`, `/readyz`, `/metrics` (absent: not served). On the console port they answer every
+   * caller (`/metrics` only loopback or the token); on the tenant port only a direct probe — see
+   * `isDirectProbe`.
+   */
+  ops?: OpsEndpoints;
+  /** Told the status of every tenant-port response (`/metrics`). */
+  onTenantResponse?: (status: number) => void;
 }
 
 /** The two front doors, and the one used when both share a port. */
@@ -57,9 +66,18 @@ export function createEntries(parts: EntryParts): Entries {
 
   // The tenant listener's entry (the data plane's hot path, no router in between); the Hono
   // tenant entry and the shared port's tenant side call it too.
+  const ops = parts.ops;
+  const counted = parts.onTenantResponse;
   const tenantFetch = async (req: Request, info?: unknown): Promise<Response> => {
     try {
-      return await serveTenant(parts.tenant, req, remoteAddrFrom(info, req.headers, addrOpts));
+      const probe = ops?.probePath(req.url);
+      if (probe && isDirectProbe(info, req.headers, addrOpts)) {
+        const answer = ops!.handle(probe, req, { loopback: true });
+        if (answer !== null) return await answer;
+      }
+      const res = await serveTenant(parts.tenant, req, remoteAddrFrom(info, req.headers, addrOpts));
+      counted?.(res.status);
+      return res;
     } catch (err) {
       parts.log.error("unhandled error", { err });
       return errorResponse("internal", "Internal server error");
@@ -83,6 +101,17 @@ export function createEntries(parts: EntryParts): Entries {
       ? c.json({ claimed: true })
       : errorResponse("unknown_host", "No app claims this host");
   });
+  if (ops !== undefined) {
+    // Before the console-host check too: a prober's Host header is often a bare address.
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      console.get(
+        path,
+        (c) =>
+          ops.handle(path, c.req.raw, { loopback: isLoopback(clientOf(c).hostname) }) ??
+            notFound(c),
+      );
+    }
+  }
   console.use(async (c, next) => {
     const host = hostOf(c);
     if (host === null) return invalidHostResponse();
@@ -174,6 +203,25 @@ function confineToSandbox(headers: Headers): void {
   headers.set("content-security-policy", "sandbox; default-src 'none'");
   headers.set("x-content-type-options", "nosniff");
   headers.set("x-frame-options", "DENY");
+}
+
+/**
+ * On the tenant port the platform answers `/healthz` and `/readyz` itself only for a probe: a
+ * request whose TCP peer is loopback or a trusted proxy and that carries no forwarding header.
+ * Caddy's active health checks are such requests; anything Caddy forwards for a client carries
+ * `X-Forwarded-For`, so an app that claims every host still gets its own `/healthz` from the
+ * internet, and no outside client can reach the platform's.
+ */
+function isDirectProbe(
+  info: unknown,
+  headers: Headers,
+  opts: { trustedProxies: ReturnType<typeof createTrustedProxies> },
+): boolean {
+  if (headers.has("x-forwarded-for") || headers.has("forwarded")) return false;
+  const peer = (info as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname;
+  // In-process requests (tests) have no peer: they are this process's own.
+  if (peer === undefined) return true;
+  return isLoopback(peer) || opts.trustedProxies.has(peer);
 }
 
 function isLoopback(addr: string): boolean {

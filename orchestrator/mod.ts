@@ -51,3 +51,8 @@ export { createLogWriter, type LogWriter, type LogWriterOptions } from "./log_wr
 export { createLogFeed, type LogFeed } from "./log_feed.ts";
 export { decodeLogTuples, type StoredLogRow, type StoredLogTuple, tupleRow } from "./log_block.ts";
 export { type ExecutionLogRow, insertLogBlocks, readExecutionLogs } from "./repo.ts";
+
+// Operating the platform: liveness, readiness and metrics.
+export { createHealth, type Health, type HealthOptions, type Readiness } from "./health.ts";
+export { createMetrics, type Metrics, type MetricSources } from "./metrics.ts";
+export { createOpsEndpoints, type OpsEndpoints, type OpsParts } from "./ops_api.ts";

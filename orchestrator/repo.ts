@@ -314,3 +314,10 @@ export async function readExecutionLogs(
   }
   return out;
 }
+
+/** The newest applied migration (0 before any): readiness compares it with the code's. */
+export async function appliedSchemaVersion(sql: Sql): Promise<number> {
+  const [{ v }] = await sql<{ v: number }[]>`
+    select coalesce(max(version), 0)::int as v from schema_migrations`;
+  return v;
+}

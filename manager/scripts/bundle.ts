@@ -93,16 +93,29 @@ export function needsBundle(upload: Upload): boolean {
  */
 export async function bundle(upload: Upload, options: BundlerOptions): Promise<Bundled> {
   if (running >= MAX_CONCURRENT_BUNDLES) {
+    counts.refused++;
     throw new ApiError("capacity", "Other deploys are being bundled; try again shortly", {
       retry_after_s: 2,
     });
   }
   running++;
+  counts.runs++;
   try {
     return await bundleNow(upload, options);
+  } catch (err) {
+    counts.failed++;
+    throw err;
   } finally {
     running--;
   }
+}
+
+/** Bundler runs since start (with `running`, the process-wide state this module already keeps). */
+const counts = { runs: 0, failed: 0, refused: 0 };
+
+/** Bundler runs, failures, refusals and bundles running now: for `/metrics`. */
+export function bundlerStats(): { runs: number; failed: number; refused: number; running: number } {
+  return { ...counts, running };
 }
 
 /** Bundles run at most this many at once (each is a process tree of its own). */

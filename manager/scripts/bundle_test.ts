@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { ApiError } from "../../common/errors.ts";
 import { testBundler } from "../../testing/packages.ts";
-import { bundle, importedSpecifiers, needsBundle, parseBundlerErrors } from "./bundle.ts";
+import {
+  bundle,
+  bundlerStats,
+  importedSpecifiers,
+  needsBundle,
+  parseBundlerErrors,
+} from "./bundle.ts";
 import { uploadOf } from "./upload.ts";
 
 const HONO_APP = `import { Hono } from "hono";
@@ -79,6 +85,7 @@ Deno.test("an npm: import without a version resolves through the cache and recor
 });
 
 Deno.test("a syntax error in a second file is reported at that file, line and column", async () => {
+  const before = bundlerStats();
   const err = await refusal(bundle(
     uploadOf({
       files: {
@@ -93,6 +100,9 @@ Deno.test("a syntax error in a second file is reported at that file, line and co
   assert.equal(d.file, "lib/f.ts");
   assert.equal(d.line, 2);
   assert.doesNotMatch(err.message, /picloud-bundle-|file:\/\//, "no server paths in the message");
+  // Counted for /metrics (other tests may bundle at the same time: at least this one).
+  const after = bundlerStats();
+  assert.ok(after.runs >= before.runs + 1 && after.failed >= before.failed + 1);
 });
 
 Deno.test("a package the cache lacks, offline, is 422 dependency_unavailable naming it", async () => {
