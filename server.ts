@@ -28,11 +28,13 @@ import {
   createOpsEndpoints,
   createRouting,
   createSourceCache,
+  createStackMaps,
   createTenantHandler,
   type DispatchDeps,
   dispatchScheduled,
   type Entries,
   type Health,
+  loadVersionMap,
   type LogWriter,
   type Metrics,
   type Routing,
@@ -146,6 +148,7 @@ export async function createPlatform(
     sources: createSourceCache(db.sql),
     logs,
     limits: config.limits,
+    maps: createStackMaps((id) => loadVersionMap(db.sql, id)),
   };
   const scheduler = startScheduler({
     sql: db.sql,

@@ -12,6 +12,7 @@ import type {
 import type { LogWriter } from "./log_writer.ts";
 import type { ScriptRow } from "./repo.ts";
 import type { SourceCache } from "./source_cache.ts";
+import type { StackMaps } from "./stack_maps.ts";
 
 /** What dispatch needs; built once in `main.ts`. */
 export interface DispatchDeps {
@@ -19,6 +20,8 @@ export interface DispatchDeps {
   sources: SourceCache;
   logs: LogWriter;
   limits: LimitDefaults;
+  /** Maps frames of bundled versions to the upload's files; without it, traces stay as they are. */
+  maps?: StackMaps;
 }
 
 /** The request being dispatched and where it came from. */
@@ -112,14 +115,20 @@ export async function dispatchTraced(
   });
   const status = inv.response.status;
   // A streamed response is logged once it has been delivered, with its final outcome.
-  const completed = inv.completed.then((done) => {
-    deps.logs.push(logRow(ref, done, status, {
-      trigger: input.trigger,
-      requestId,
-      method: req.method,
-      path: input.url.pathname + input.url.search,
-      host: input.host,
-    }));
+  const completed = inv.completed.then(async (done) => {
+    deps.logs.push(
+      await withUserFrames(
+        deps,
+        ref,
+        logRow(ref, done, status, {
+          trigger: input.trigger,
+          requestId,
+          method: req.method,
+          path: input.url.pathname + input.url.search,
+          host: input.host,
+        }),
+      ),
+    );
     return done;
   });
   inv.response.headers.set("x-request-id", requestId);
@@ -148,13 +157,19 @@ export async function dispatchScheduled(
     remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
     trigger: "cron",
   });
-  deps.logs.push(logRow(ref, inv, inv.response.status, {
-    trigger: "cron",
-    requestId,
-    method: null,
-    path: input.cron,
-    host: null,
-  }));
+  deps.logs.push(
+    await withUserFrames(
+      deps,
+      ref,
+      logRow(ref, inv, inv.response.status, {
+        trigger: "cron",
+        requestId,
+        method: null,
+        path: input.cron,
+        host: null,
+      }),
+    ),
+  );
   return inv;
 }
 
@@ -191,4 +206,29 @@ export function logRow(
     error: o.kind === "ok" ? null : o,
     at: new Date(),
   };
+}
+
+/**
+ * The log row with the frames of a bundled version named at the upload's files and lines (the
+ * outcome's error text and the console lines); a row of an unbundled version is returned as is.
+ */
+export async function withUserFrames(
+  deps: Pick<DispatchDeps, "maps">,
+  ref: Pick<ScriptRef, "versionId" | "entry">,
+  row: ReturnType<typeof logRow>,
+): Promise<ReturnType<typeof logRow>> {
+  const maps = deps.maps;
+  if (!maps) return row;
+  const entry = ref.entry ?? "main.ts";
+  const remap = (text: string) => maps.remap(ref.versionId, entry, text);
+  let error = row.error;
+  if (error?.kind === "rejected") error = { ...error, error: await remap(error.error) };
+  else if (error?.kind === "crashed") error = { ...error, reason: await remap(error.reason) };
+  const logs = await Promise.all(
+    row.logs.map(async (l) => {
+      const message = await remap(l.message);
+      return message === l.message ? l : { ...l, message };
+    }),
+  );
+  return { ...row, error, logs };
 }

@@ -24,6 +24,7 @@ export {
   effectiveLimits,
 } from "./dispatch.ts";
 export { createSourceCache, type SourceCache } from "./source_cache.ts";
+export { createStackMaps, type StackMaps } from "./stack_maps.ts";
 
 // The cron trigger.
 export { CronError, nextRunAfter, parseCron, validateTimezone } from "./cron/cron.ts";
@@ -50,7 +51,12 @@ export { type Reservation, reservationOf } from "./reserved_domains.ts";
 export { createLogWriter, type LogWriter, type LogWriterOptions } from "./log_writer.ts";
 export { createLogFeed, type LogFeed } from "./log_feed.ts";
 export { decodeLogTuples, type StoredLogRow, type StoredLogTuple, tupleRow } from "./log_block.ts";
-export { type ExecutionLogRow, insertLogBlocks, readExecutionLogs } from "./repo.ts";
+export {
+  type ExecutionLogRow,
+  insertLogBlocks,
+  loadVersionMap,
+  readExecutionLogs,
+} from "./repo.ts";
 
 // Operating the platform: liveness, readiness and metrics.
 export { createHealth, type Health, type HealthOptions, type Readiness } from "./health.ts";

@@ -79,6 +79,13 @@ export async function loadVersionCode(
   return row ?? null;
 }
 
+/** A version's compact source map (JSON text), or null when it runs its source as uploaded. */
+export async function loadVersionMap(sql: Sql, versionId: string): Promise<string | null> {
+  const [row] = await sql<{ map: string | null }[]>`
+    select bundle_map as map from script_versions where id = ${versionId}`;
+  return row?.map ?? null;
+}
+
 /** One execution log entry as written. */
 export interface ExecutionLogRow {
   app_id: string;

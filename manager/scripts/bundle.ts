@@ -32,6 +32,11 @@ export interface Bundled {
   lock: Record<string, unknown>;
   /** Top-level packages as imported, with the versions they resolved to. */
   packages: Record<string, string>;
+  /**
+   * The bundle's source map, compact (no `sourcesContent`, no `names`), its sources named as the
+   * upload's files and `npm/<package>/<version>/<file>`: how stack traces name the user's lines.
+   */
+  map: string | null;
   ms: number;
 }
 
@@ -160,9 +165,16 @@ async function bundleNow(upload: Upload, options: BundlerOptions): Promise<Bundl
     if (run.limit) throw limitError(run.limit, opts, run);
     if (!run.ok) throw bundleFailure(run.stderr, src);
     const code = withoutServerPaths(await Deno.readTextFile(out), dir, opts.cacheDir);
-    assertInsideUpload(JSON.parse(await Deno.readTextFile(`${out}.map`)), dir, opts.cacheDir);
+    const map = JSON.parse(await Deno.readTextFile(`${out}.map`));
+    assertInsideUpload(map, dir, opts.cacheDir);
     const lock = await readLock(`${dir}/deno.lock`);
-    return { code, lock, packages: packagesOf(lock), ms: Math.round(performance.now() - started) };
+    return {
+      code,
+      lock,
+      packages: packagesOf(lock),
+      map: compactMap(map, dir, opts.cacheDir),
+      ms: Math.round(performance.now() - started),
+    };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -405,6 +417,38 @@ function assertInsideUpload(map: { sources?: string[] }, dir: string, cacheDir: 
 }
 
 /**
+ * The source map as a version keeps it: positions only (the sources' text is the upload's, kept
+ * apart; names are not shown), sources named like the bundle's `// path` comments.
+ */
+export function compactMap(
+  map: { version?: number; sources?: string[]; mappings?: string },
+  dir: string,
+  cacheDir: string,
+): string | null {
+  if (typeof map.mappings !== "string") return null;
+  const base = `file://${dir}/out/`;
+  const sources = (map.sources ?? []).map((source) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(source, base).pathname);
+    } catch {
+      return source;
+    }
+    if (source.includes(":") && !source.startsWith("file:")) return source;
+    return serverPathName(path, dir, cacheDir) ?? source;
+  });
+  return JSON.stringify({ version: map.version ?? 3, sources, names: [], mappings: map.mappings });
+}
+
+/** A server path as the user may see it: an upload file, `npm/<pkg>/<version>/…`, or null. */
+function serverPathName(path: string, dir: string, cacheDir: string): string | null {
+  if (path.startsWith(`${dir}/src/`)) return path.slice(dir.length + 5);
+  const npm = `${cacheDir}/npm/`;
+  if (path.startsWith(npm)) return `npm/${path.slice(npm.length).replace(/^[^/]+\//, "")}`;
+  return path.startsWith(cacheDir) ? "(package cache)" : null;
+}
+
+/**
  * The bundler marks each module with a `// path` comment relative to its working folder; paths
  * into the package cache or the upload's temporary folder would name the server's folders in
  * the stored bundle (and its stack traces). They become `// npm/<package>/<version>/…` and the
@@ -419,10 +463,8 @@ function withoutServerPaths(code: string, dir: string, cacheDir: string): string
     } catch {
       return line;
     }
-    if (path.startsWith(`${dir}/src/`)) return `// ${path.slice(dir.length + 5)}`;
-    const npm = `${cacheDir}/npm/`;
-    if (path.startsWith(npm)) return `// npm/${path.slice(npm.length).replace(/^[^/]+\//, "")}`;
-    return path.startsWith(cacheDir) ? "// (package cache)" : line;
+    const name = serverPathName(path, dir, cacheDir);
+    return name === null ? line : `// ${name}`;
   });
 }
 

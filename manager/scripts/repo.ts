@@ -36,6 +36,8 @@ export interface VersionBundle {
   lock: Record<string, unknown> | null;
   packages: Record<string, string> | null;
   bundle: string | null;
+  /** The bundle's compact source map (JSON text), to name the user's lines in stack traces. */
+  bundleMap?: string | null;
 }
 
 const versionColumns = (sql: Sql | Tx) =>
@@ -76,10 +78,11 @@ export async function insertActiveVersion(
   const json = (v: unknown) => v === null || v === undefined ? null : tx.json(v as never);
   const [inserted] = await tx<{ id: string }[]>`
     insert into script_versions (script_id, version, source, hash, created_by,
-      entry, files, imports, lock, packages, bundle)
+      entry, files, imports, lock, packages, bundle, bundle_map)
     select ${input.scriptId}, coalesce(max(version), 0) + 1, ${input.source}, ${input.hash},
       ${input.createdBy}, ${b?.entry ?? null}, ${json(b?.files)}, ${json(b?.imports)},
-      ${json(b?.lock)}, ${json(b?.packages)}, ${b?.bundle ?? null}
+      ${json(b?.lock)}, ${json(b?.packages)}, ${b?.bundle ?? null},
+      ${b?.bundleMap ?? null}
     from script_versions where script_id = ${input.scriptId}
     returning id`;
   const [version] = await tx<VersionRow[]>`

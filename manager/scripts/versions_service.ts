@@ -60,6 +60,7 @@ export async function deployUpload(
       lock: b.lock,
       packages: b.packages,
       bundle: b.code,
+      bundleMap: b.map,
     };
   } else if (upload.entry !== "main.ts") {
     const none = { files: null, imports: null, lock: null, packages: null, bundle: null };
