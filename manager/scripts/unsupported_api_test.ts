@@ -157,8 +157,9 @@ Deno.test("execution log - a failure's stack names the version's entry file, not
       error: { error: string };
       logs: { message: string }[];
     }[];
-    assert.match(row.error.error, /^RangeError: mine\n\s+at fail \(src\/index\.ts:\d+:\d+\)/);
-    assert.match(row.logs[0].message, /^Error: logged\n\s+at Object\.fetch \(src\/index\.ts:/);
+    // A bundled version's frames name the upload's own files and lines.
+    assert.match(row.error.error, /^RangeError: mine\n\s+at fail \(src\/fail\.ts:2:9\)/);
+    assert.match(row.logs[0].message, /^Error: logged\n\s+at Object\.fetch \(src\/index\.ts:2:/);
     assert.doesNotMatch(row.error.error + row.logs[0].message, /blob:|loader\.ts|ext:|file:\/\//);
   });
 });
