@@ -5,6 +5,7 @@ import { testBundler } from "../../testing/packages.ts";
 import {
   bundle,
   bundlerStats,
+  compactMap,
   importedSpecifiers,
   needsBundle,
   parseBundlerErrors,
@@ -270,4 +271,29 @@ Deno.test("JSX settings of a deploy's deno.json reach the bundler; a JSX pragma 
       }),
     (e: ApiError) => e.code === "invalid_upload",
   );
+});
+
+Deno.test("compactMap() keeps positions only and names sources as the user sees them", () => {
+  const map = compactMap(
+    {
+      version: 3,
+      sources: [
+        "../src/lib/f.ts",
+        "../../cache/npm/registry.npmjs.org/zod/4.6.7/index.js",
+        "../../cache/deps/x.js",
+      ],
+      sourcesContent: ["secret", "text", "more"],
+      names: ["a"],
+      mappings: "AAAA",
+    } as Parameters<typeof compactMap>[0],
+    "/tmp/b",
+    "/tmp/cache",
+  );
+  assert.deepEqual(JSON.parse(map!), {
+    version: 3,
+    sources: ["lib/f.ts", "npm/zod/4.6.7/index.js", "(package cache)"],
+    names: [],
+    mappings: "AAAA",
+  });
+  assert.equal(compactMap({ sources: [] }, "/tmp/b", "/tmp/cache"), null);
 });
