@@ -148,13 +148,17 @@ export async function dispatchScheduled(
     remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
     trigger: "cron",
   });
-  deps.logs.push(logRow(ref, inv, inv.response.status, {
-    trigger: "cron",
-    requestId,
-    method: null,
-    path: input.cron,
-    host: null,
-  }));
+  const status = inv.response.status;
+  // Recorded once its waitUntil work settled too, with the lines that work logged.
+  inv.completed.then((done) =>
+    deps.logs.push(logRow(ref, done, status, {
+      trigger: "cron",
+      requestId,
+      method: null,
+      path: input.cron,
+      host: null,
+    }))
+  );
   return inv;
 }
 
