@@ -41,7 +41,8 @@ export interface CallOptions {
 /**
  * Runs one invocation. `head` settles with the Invocation to answer as soon as the response's
  * status and headers exist (or it failed); `completed` settles once its body was delivered, or
- * the call ended otherwise, with what the execution log records.
+ * the call ended otherwise, and its `ctx.waitUntil` work settled (or was cut short at the
+ * deadline), with what the execution log records.
  */
 export class Call implements InvocationSink {
   readonly head: Promise<Invocation>;

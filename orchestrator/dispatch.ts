@@ -111,7 +111,8 @@ export async function dispatchTraced(
     signal: () => req.signal,
   });
   const status = inv.response.status;
-  // A streamed response is logged once it has been delivered, with its final outcome.
+  // A streamed response is logged once it has been delivered, with its final outcome; one with
+  // `ctx.waitUntil` work once that settled, with the lines it logged.
   const completed = inv.completed.then((done) => {
     deps.logs.push(logRow(ref, done, status, {
       trigger: input.trigger,
