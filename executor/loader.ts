@@ -238,13 +238,15 @@ async function invoke(
  */
 async function tail(state: Live, ending: Ending, cap: Capture, markCompleted: () => void) {
   const id = state.id;
+  // A copy: the reply is encoded at the end of this microtask, and the work may log before that.
+  const logs = cap.logs.slice();
   if (ending.t === "result") {
     const { body, ...rest } = ending;
-    send({ ...rest, id, logs: cap.logs, body, wait: true });
-  } else if (ending.t === "fail") send({ ...ending, id, logs: cap.logs, wait: true });
-  else send({ t: "end", id, logs: cap.logs, wait: true });
+    send({ ...rest, id, logs, body, wait: true });
+  } else if (ending.t === "fail") send({ ...ending, id, logs, wait: true });
+  else send({ t: "end", id, logs, wait: true });
   markCompleted();
-  const sent = cap.logs.length;
+  const sent = logs.length;
   await new Promise<void>((resolve) => state.settle = resolve);
   state.settle = null;
   live.delete(id);
