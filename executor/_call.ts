@@ -15,6 +15,8 @@ const MAX_ERROR_CHARS = 4_000;
 const CLIENT_WATCH_MS = 100;
 /** At the deadline, a thread using this share of a core is taken as stuck without waiting. */
 const STUCK_CPU_SHARE = 0.9;
+/** How long a Worker has to hand over its waitUntil lines once cancelled at the time limit. */
+const TAIL_ACK_MS = 250;
 
 /** What a call needs from the pool. */
 export interface CallOptions {
@@ -39,7 +41,8 @@ export interface CallOptions {
 /**
  * Runs one invocation. `head` settles with the Invocation to answer as soon as the response's
  * status and headers exist (or it failed); `completed` settles once its body was delivered, or
- * the call ended otherwise, with what the execution log records.
+ * the call ended otherwise, and its `ctx.waitUntil` work settled (or was cut short at the
+ * deadline), with what the execution log records.
  */
 export class Call implements InvocationSink {
   readonly head: Promise<Invocation>;
@@ -53,6 +56,10 @@ export class Call implements InvocationSink {
   #answered = false;
   #done = false;
   #logs: LogLine[] = [];
+  // Answered while its `ctx.waitUntil` work runs: the completion waits for that work's `done`.
+  #holding = false;
+  #held: { outcome: Outcome; cpuUs: number | null } | null = null;
+  #tailCancelAt = 0;
   // Request body towards the Worker.
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   #sentBytes = 0;
@@ -154,24 +161,83 @@ export class Call implements InvocationSink {
         this.#wakePump();
         return;
       case "ack":
+        // Cancelled at the time limit while its waitUntil work ran: its lines so far come along.
+        if (this.#held) this.#finishTail(header.logs, this.#tailTimeoutNote());
         return;
+      case "done":
+        return this.#finishTail(header.logs);
       case "result":
+        if (header.wait === true) this.#holding = true;
         return this.#result(header, body, cpuUs);
       case "head":
         return this.#head(header);
       case "chunk":
         return this.#chunk(body);
       case "end":
+        if (header.wait === true) this.#holding = true;
         this.#logs = this.#logs.concat(sanitizeLogs(header.logs));
         this.#finishStream(cpuUs);
         return;
       case "fail":
+        if (header.wait === true) this.#holding = true;
         return this.#fail(header, cpuUs);
     }
   }
 
   onDeath(death: Death): void {
+    if (this.#held) {
+      const o = death.outcome;
+      const why = o.kind === "crashed" ? o.reason : o.kind;
+      return this.#finishTail([], `waitUntil work was cut short: ${why}`);
+    }
     this.#end(death.outcome, null, death.code);
+  }
+
+  /**
+   * The invocation's waitUntil work ended: `late` is what it logged after the response, `note`
+   * says why it was cut short. Its completion (and so its execution log row) goes out now.
+   */
+  #finishTail(late: unknown, note?: string): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = null;
+    this.#logs = this.#logs.concat(sanitizeLogs(late));
+    if (note) this.#logs.push({ level: "warn", message: note, at: Date.now() });
+    this.#completeWith(held.outcome, held.cpuUs);
+  }
+
+  #tailTimeoutNote(): string {
+    return `waitUntil work was still running at the script's time limit of ${this.#o.timeoutMs} ms; ` +
+      "what it logs later is not recorded";
+  }
+
+  /**
+   * At the deadline, waitUntil work still running is cancelled: an idle-waiting Worker answers
+   * with its lines at once; a busy thread gets its process killed, as for any timed-out script;
+   * one that does not answer is completed without its late lines and then watched.
+   */
+  #expireTail(now: number): void {
+    const { ex, msg, requestId, log, kill } = this.#o;
+    if (!this.#cancelled) {
+      const share = ex.threadBusyShare(msg.w);
+      this.#acked = false;
+      this.#tailCancelAt = now;
+      this.#cancelWorker("timeout");
+      if (share < STUCK_CPU_SHARE) return;
+      this.#watching = true;
+      ex.forget(this.#id);
+      this.#finishTail([], this.#tailTimeoutNote());
+      kill(
+        `request ${requestId} timed out in its waitUntil work while its script's thread was busy (${
+          Math.round(share * 100)
+        }% of a core)`,
+      );
+      return;
+    }
+    if (this.#acked || this.#watching || now - this.#tailCancelAt < TAIL_ACK_MS) return;
+    this.#watching = true;
+    this.#finishTail([], this.#tailTimeoutNote());
+    watchCancel({ ex, w: msg.w, id: this.#id, requestId, log, kill, acked: () => this.#acked });
   }
 
   #result(header: Record<string, unknown>, body: Uint8Array | null, cpuUs: number | null): void {
@@ -298,6 +364,14 @@ export class Call implements InvocationSink {
       }
     }
     this.#stream = null;
+    if (this.#holding) {
+      this.#held = { outcome, cpuUs };
+      return;
+    }
+    this.#completeWith(outcome, cpuUs);
+  }
+
+  #completeWith(outcome: Outcome, cpuUs: number | null): void {
     const completion: Completion = {
       outcome,
       logs: this.#logs,
@@ -325,7 +399,7 @@ export class Call implements InvocationSink {
 
   /** Whether the pool's deadline sweep can let go of this call. */
   get finished(): boolean {
-    return this.#done && (!this.#cancelled || this.#acked || this.#watching);
+    return this.#done && !this.#held && (!this.#cancelled || this.#acked || this.#watching);
   }
 
   /**
@@ -334,6 +408,7 @@ export class Call implements InvocationSink {
    * not stop a spinning script from being found and stopped at the deadline).
    */
   expire(now: number): void {
+    if (this.#held) return this.#expireTail(now);
     if (!this.#done) {
       const elapsedMs = Math.round(now - this.#o.start);
       // A thread pegged right now is stuck in script code: stopped at once, before the 504 goes

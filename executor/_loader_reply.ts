@@ -42,7 +42,8 @@ export function createOutbox(post: (message: unknown, transfer: Transferable[]) 
 /** The `ctx.waitUntil` counter. */
 export interface Background {
   pending: number;
-  add(promise: unknown): void;
+  /** Counts `promise` until it settles; `settled` is called then (after a rejection's line). */
+  add(promise: unknown, settled?: () => void): void;
 }
 
 /**
@@ -55,11 +56,12 @@ export function createBackground(
 ): Background {
   return {
     pending: 0,
-    add(promise: unknown): void {
+    add(promise: unknown, settled?: () => void): void {
       if (this.pending++ === 0) send({ t: "bg", pending: true });
       Promise.resolve(promise).catch((err) => console.error("waitUntil rejected:", text(err)))
         .finally(() => {
           if (--this.pending === 0) send({ t: "bg", pending: false });
+          settled?.();
         });
     },
   };
@@ -78,6 +80,10 @@ export interface Live {
   creditWaiter: (() => void) | null;
   reader: ReadableStreamDefaultReader<Uint8Array> | null;
   cancelled: boolean;
+  /** Its own `ctx.waitUntil` promises not yet settled. */
+  waits: number;
+  /** Set while its ending was sent and it waits for those promises (or a cancel) to finish. */
+  settle: (() => void) | null;
 }
 
 /** A request body that streams in as the executor forwards it and reports what is consumed. */

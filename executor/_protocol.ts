@@ -61,14 +61,18 @@ export interface UnloadMessage {
  * - `cancel` (towards the Worker): stop the invocation: its `request.signal` aborts; answered by `ack`.
  * - `credit`: the reader consumed `bytes` more of the body the other side sends.
  * - `head` (from the Worker): status and headers of a response whose body follows in chunks.
+ * - `done` (from the Worker): the invocation's `ctx.waitUntil` work settled, with the lines it
+ *   logged. It follows a `result`, `end` or `fail` marked `wait` (sent while that work was
+ *   pending); a `cancel` then is answered by an `ack` carrying the lines logged so far.
  */
 export type StreamMessage =
   | { t: "chunk"; id: number }
-  | { t: "end"; id: number; logs?: LogLine[] }
+  | { t: "end"; id: number; logs?: LogLine[]; wait?: boolean }
+  | { t: "done"; id: number; logs: LogLine[] }
   | { t: "abort"; id: number; code: string; message: string }
   | { t: "cancel"; id: number; reason: "timeout" | "client_closed" | "limit" }
   | { t: "credit"; id: number; bytes: number }
-  | { t: "ack"; id: number }
+  | { t: "ack"; id: number; logs?: LogLine[] }
   | { t: "head"; id: number; status: number; statusText: string; headers: [string, string][] };
 
 /** Child → supervisor: the script produced a Response; the frame body is its whole body. */
@@ -80,6 +84,8 @@ export interface ResultMessage {
   statusText: string;
   headers: [string, string][];
   logs: LogLine[];
+  /** Set when its `ctx.waitUntil` work is still pending: a `done` follows. */
+  wait?: boolean;
 }
 
 /** Why an invocation failed inside the Worker. */
@@ -94,6 +100,8 @@ export interface FailMessage {
   message: string;
   logs: LogLine[];
   producedBytes: number;
+  /** Set when its `ctx.waitUntil` work is still pending: a `done` follows. */
+  wait?: boolean;
 }
 
 /** Worker → child: one message of a batch; `body` is a chunk or a whole response body. */

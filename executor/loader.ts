@@ -125,7 +125,14 @@ async function run(
   const { target } = await module;
   const params = Object.freeze({ ...msg.params });
   const remoteAddr = Object.freeze({ ...msg.remoteAddr });
-  const waitUntil = (promise: unknown) => background.add(promise);
+  // Counted for the executor's background budget and for this invocation, whose completion (and
+  // so its execution log row) waits for them.
+  const waitUntil = (promise: unknown) => {
+    state.waits++;
+    background.add(promise, () => {
+      if (--state.waits === 0) state.settle?.();
+    });
+  };
   // Workers' third argument, with PiCloud's own fields.
   const ctx = Object.freeze({
     waitUntil,
@@ -190,6 +197,8 @@ async function invoke(
     creditWaiter: null,
     reader: null,
     cancelled: false,
+    waits: 0,
+    settle: null,
   };
   if (reply) live.set(msg.id, state);
   // Made now: body chunks may arrive in the same batch, before the module is ready.
@@ -210,6 +219,7 @@ async function invoke(
         producedBytes: 0,
       };
   }
+  if (reply && !state.cancelled && state.waits > 0) return tail(state, ending, cap, markCompleted);
   live.delete(msg.id);
   if (reply && !state.cancelled) {
     if (ending.t === "result") {
@@ -221,13 +231,37 @@ async function invoke(
   markCompleted();
 }
 
+/**
+ * The ending of an invocation whose `ctx.waitUntil` work is still pending: the response goes
+ * out now, marked `wait`; once that work settles, a `done` follows with the lines it logged (or,
+ * if the invocation is cancelled at its time limit first, the `ack` carries them).
+ */
+async function tail(state: Live, ending: Ending, cap: Capture, markCompleted: () => void) {
+  const id = state.id;
+  // A copy: the reply is encoded at the end of this microtask, and the work may log before that.
+  const logs = cap.logs.slice();
+  if (ending.t === "result") {
+    const { body, ...rest } = ending;
+    send({ ...rest, id, logs, body, wait: true });
+  } else if (ending.t === "fail") send({ ...ending, id, logs, wait: true });
+  else send({ t: "end", id, logs, wait: true });
+  markCompleted();
+  const sent = logs.length;
+  await new Promise<void>((resolve) => state.settle = resolve);
+  state.settle = null;
+  live.delete(id);
+  send({ t: state.cancelled ? "ack" : "done", id, logs: cap.logs.slice(sent) });
+}
+
 /** Stops an invocation: its signal aborts, its streams end, nothing more is sent for it. */
 function cancel(id: number, reason: string): void {
   const state = live.get(id);
-  send({ t: "ack", id });
+  // One waiting for its waitUntil work is acknowledged by `tail()`, with the lines logged so far.
+  if (!state?.settle) send({ t: "ack", id });
   if (!state) return;
-  live.delete(id);
+  if (!state.settle) live.delete(id);
   state.cancelled = true;
+  state.settle?.();
   const why = reason === "timeout"
     ? new DOMException("The request exceeded its time limit", "TimeoutError")
     : reason === "client_closed"

@@ -60,6 +60,11 @@ export class ExecutorProcess {
 
   #opts: ExecutorProcessOptions;
   #pending = new Map<number, Pending>();
+  /**
+   * Invocations answered while their `ctx.waitUntil` work runs: only their `done` (or the `ack`
+   * of their cancel) is still read. Not in flight: that work is background, on its budget.
+   */
+  #tails = new Map<number, Pending>();
   #nextId = 1;
   #nextWorker = 1;
   #writer: FrameWriter | null = null;
@@ -227,15 +232,26 @@ export class ExecutorProcess {
     const id = header.id;
     const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
     // A Worker may only answer requests sent to it: no cross-version forgery.
-    if (!pending || pending.w !== w) return;
+    if (!pending || pending.w !== w) return this.#onTail(header, body, w);
     let cpuUs: number | null = null;
     // An `ack` (of a cancel) is final too: the Worker sends nothing more for that invocation.
     if (t === "result" || t === "end" || t === "fail" || t === "ack") {
       this.#pending.delete(id as number);
       cpuUs = this.#usage?.finish(id as number, pending.w) ?? null;
       this.#settled(pending.w);
+      if (header.wait === true && t !== "ack") this.#tails.set(id as number, pending);
     } else if (t !== "head" && t !== "chunk" && t !== "credit") return;
     pending.sink.onFrame(header, body, cpuUs);
+  }
+
+  /** The last frame of an invocation answered before its `ctx.waitUntil` work settled. */
+  #onTail(header: Record<string, unknown>, body: Uint8Array | null, w: number): void {
+    const t = header.t;
+    if (t !== "done" && t !== "ack") return;
+    const tail = this.#tails.get(header.id as number);
+    if (!tail || tail.w !== w) return;
+    this.#tails.delete(header.id as number);
+    tail.sink.onFrame(header, body, null);
   }
 
   /** Sends a script version's source once and returns its Worker id. */
@@ -277,6 +293,7 @@ export class ExecutorProcess {
   /** Whether Worker `w` has invocations in flight. */
   busy(w: number): boolean {
     for (const p of this.#pending.values()) if (p.w === w) return true;
+    for (const p of this.#tails.values()) if (p.w === w) return true;
     return false;
   }
 
@@ -321,6 +338,7 @@ export class ExecutorProcess {
 
   /** Forgets an invocation (after a timeout or a limit answered it); later frames are ignored. */
   forget(id: number): void {
+    this.#tails.delete(id);
     const pending = this.#pending.get(id);
     if (pending && this.#pending.delete(id)) {
       this.#usage?.finish(id, pending.w);
@@ -385,8 +403,9 @@ export class ExecutorProcess {
     try {
       this.#child?.kill("SIGKILL");
     } catch { /* already exited */ }
-    const pending = [...this.#pending.values()];
+    const pending = [...this.#pending.values(), ...this.#tails.values()];
     this.#pending.clear();
+    this.#tails.clear();
     this.#usage?.close();
     for (const p of pending) p.sink.onDeath(death);
     if (!this.#child) {

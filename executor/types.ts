@@ -79,7 +79,11 @@ export interface Completion {
   outcome: Outcome;
   logs: LogLine[];
   durationMs: number;
-  /** CPU time of the script's thread while the invocation was in flight (shared fairly). */
+  /**
+   * CPU time of the script's thread while the invocation was in flight (shared fairly), until its
+   * response ended: its `ctx.waitUntil` work after that is charged to the executor's background
+   * budget instead.
+   */
   cpuMs: number | null;
   /** Resident memory of the app's executor when the invocation ended (what its limit applies to). */
   memoryMb: number | null;
@@ -90,7 +94,8 @@ export interface Completion {
 /**
  * Result of one invocation: the response to send as soon as its head exists, with what was known
  * then. A streamed response's body arrives later: `completed` settles once it was delivered (or
- * the invocation ended otherwise) with the final outcome, every log line and the usage.
+ * the invocation ended otherwise) and its `ctx.waitUntil` work settled (at most until the script's
+ * timeout), with the final outcome, every log line (that work's too) and the usage.
  */
 export interface Invocation extends Completion {
   response: Response;

@@ -114,7 +114,8 @@ export async function dispatchTraced(
     signal: () => req.signal,
   });
   const status = inv.response.status;
-  // A streamed response is logged once it has been delivered, with its final outcome.
+  // A streamed response is logged once it has been delivered, with its final outcome; one with
+  // `ctx.waitUntil` work once that settled, with the lines it logged.
   const completed = inv.completed.then(async (done) => {
     deps.logs.push(
       await withUserFrames(
@@ -157,18 +158,22 @@ export async function dispatchScheduled(
     remoteAddr: { transport: "tcp", hostname: "0.0.0.0", port: 0 },
     trigger: "cron",
   });
-  deps.logs.push(
-    await withUserFrames(
-      deps,
-      ref,
-      logRow(ref, inv, inv.response.status, {
-        trigger: "cron",
-        requestId,
-        method: null,
-        path: input.cron,
-        host: null,
-      }),
-    ),
+  const status = inv.response.status;
+  // Recorded once its waitUntil work settled too, with the lines that work logged.
+  inv.completed.then(async (done) =>
+    deps.logs.push(
+      await withUserFrames(
+        deps,
+        ref,
+        logRow(ref, done, status, {
+          trigger: "cron",
+          requestId,
+          method: null,
+          path: input.cron,
+          host: null,
+        }),
+      ),
+    )
   );
   return inv;
 }
