@@ -14,6 +14,8 @@ export interface Database {
   kind: "postgres" | "embedded";
   /** Connections the pool may open (absent: unknown, e.g. a test's own handle). */
   maxConnections?: number;
+  /** The embedded database's data directory as a tarball (a template for `OpenOptions`). */
+  dumpDataDir?: () => Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,11 @@ export interface OpenOptions {
   dataDir: string;
   /** Connections in the postgres.js pool for PostgreSQL (default 10; embedded always uses 1). */
   maxConnections?: number;
+  /**
+   * An embedded `memory://` database starts from this dumped data directory (`dumpDataDir`)
+   * instead of an empty one: tests start from one migrated template.
+   */
+  template?: Uint8Array;
 }
 
 /** The data directory is held by another running process. */
@@ -49,17 +56,17 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     await sql`select 1`;
     return { sql, kind: "postgres", maxConnections: max, close: () => sql.end({ timeout: 5 }) };
   }
-  return await openEmbedded(opts.dataDir);
+  return await openEmbedded(opts.dataDir, opts.template);
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
+async function openEmbedded(dataDir: string, template?: Uint8Array): Promise<Database> {
   const inMemory = dataDir === "memory://";
   let lock: Deno.FsFile | undefined;
   if (!inMemory) {
     await Deno.mkdir(dataDir, { recursive: true });
     lock = await lockDataDir(dataDir);
   }
-  const thread = await startEmbeddedThread(inMemory ? null : `${dataDir}/pgdata`);
+  const thread = await startEmbeddedThread(inMemory ? null : `${dataDir}/pgdata`, template);
   const sql = postgres({
     host: "127.0.0.1",
     port: thread.port,
@@ -77,6 +84,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     sql,
     kind: "embedded",
     maxConnections: 1,
+    dumpDataDir: thread.dump,
     close: async () => {
       await sql.end({ timeout: 5 });
       await thread.close();
@@ -86,7 +94,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
 }
 
 /** Starts PGlite and its socket server in a Worker thread; resolves with the port. */
-async function startEmbeddedThread(dataDir: string | null) {
+async function startEmbeddedThread(dataDir: string | null, template?: Uint8Array) {
   const worker = new Worker(new URL("./_embedded_worker.ts", import.meta.url), { type: "module" });
   const next = () =>
     new Promise<EmbeddedReply>((resolve, reject) => {
@@ -98,7 +106,7 @@ async function startEmbeddedThread(dataDir: string | null) {
     });
   const send = (m: EmbeddedRequest) => worker.postMessage(m);
   const ready = next();
-  send({ t: "open", dataDir });
+  send({ t: "open", dataDir, template: template ?? null });
   const reply = await ready.catch((err) => {
     worker.terminate();
     throw err;
@@ -111,6 +119,13 @@ async function startEmbeddedThread(dataDir: string | null) {
   }
   return {
     port: reply.port,
+    async dump(): Promise<Uint8Array> {
+      const dumped = next();
+      send({ t: "dump" });
+      const r = await dumped;
+      if (r.t !== "dumped") throw new Error("Embedded database could not be dumped");
+      return r.tar;
+    },
     async close() {
       const closed = next();
       send({ t: "close" });

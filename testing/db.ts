@@ -4,17 +4,31 @@ import { type Database, openDatabase } from "../common/db.ts";
 import { loadMigrations, migrate } from "../common/migrate.ts";
 import type { ExecutionLogRow } from "../orchestrator/mod.ts";
 
+let template: Promise<Uint8Array> | undefined;
+
+/**
+ * A freshly migrated embedded database, dumped once per test process: each test's database starts
+ * from it (~0.5 s) instead of running initdb and the migrations again (~3.5 s).
+ */
+function migratedTemplate(): Promise<Uint8Array> {
+  return template ??= (async () => {
+    const db = await openDatabase({ dataDir: "memory://" });
+    try {
+      await migrate(db.sql, await loadMigrations());
+      return await db.dumpDataDir!();
+    } finally {
+      await db.close();
+    }
+  })();
+}
+
 /**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is
  * created on that server and dropped on close; otherwise an in-memory PGlite is used.
  */
 export async function openTestDatabase(): Promise<Database> {
   const url = Deno.env.get("DATABASE_URL");
-  if (!url) {
-    const db = await openDatabase({ dataDir: "memory://" });
-    await migrate(db.sql, await loadMigrations());
-    return db;
-  }
+  if (!url) return await openDatabase({ dataDir: "memory://", template: await migratedTemplate() });
   const name = `picloud_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);

@@ -109,6 +109,9 @@ export async function withTestPlatform(
     PICLOUD_TIMEOUT_MS: "5000",
     PICLOUD_LOG_FLUSH_MS: "20",
     PICLOUD_PACKAGE_CACHE_DIR: denoCacheDir(),
+    // A spare executor per test platform is a process start each test pays for and none needs
+    // (the spare has its own tests: executor/spare_test.ts).
+    PICLOUD_SPARE_EXECUTOR: "false",
     ...env,
   });
   const p = await createPlatform(config, { db, log: createLogger("debug", (l) => lines.push(l)) });
