@@ -136,6 +136,12 @@ export async function createPlatform(
       metrics.observeInvocation(row);
       writer.push(row);
     },
+    pushLater(row) {
+      writer.pushLater(row.then((r) => {
+        metrics.observeInvocation(r);
+        return r;
+      }));
+    },
     flush: () => writer.flush(),
     close: () => writer.close(),
     get dropped() {

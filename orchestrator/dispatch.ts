@@ -116,19 +116,17 @@ export async function dispatchTraced(
   const status = inv.response.status;
   // A streamed response is logged once it has been delivered, with its final outcome; one with
   // `ctx.waitUntil` work once that settled, with the lines it logged.
-  const completed = inv.completed.then(async (done) => {
-    deps.logs.push(
-      await withUserFrames(
-        deps,
-        ref,
-        logRow(ref, done, status, {
-          trigger: input.trigger,
-          requestId,
-          method: req.method,
-          path: input.url.pathname + input.url.search,
-          host: input.host,
-        }),
-      ),
+  const completed = inv.completed.then((done) => {
+    pushRow(
+      deps,
+      ref,
+      logRow(ref, done, status, {
+        trigger: input.trigger,
+        requestId,
+        method: req.method,
+        path: input.url.pathname + input.url.search,
+        host: input.host,
+      }),
     );
     return done;
   });
@@ -160,22 +158,33 @@ export async function dispatchScheduled(
   });
   const status = inv.response.status;
   // Recorded once its waitUntil work settled too, with the lines that work logged.
-  inv.completed.then(async (done) =>
-    deps.logs.push(
-      await withUserFrames(
-        deps,
-        ref,
-        logRow(ref, done, status, {
-          trigger: "cron",
-          requestId,
-          method: null,
-          path: input.cron,
-          host: null,
-        }),
-      ),
+  inv.completed.then((done) =>
+    pushRow(
+      deps,
+      ref,
+      logRow(ref, done, status, {
+        trigger: "cron",
+        requestId,
+        method: null,
+        path: input.cron,
+        host: null,
+      }),
     )
   );
   return inv;
+}
+
+/**
+ * Queues a log row: at once when it names no stack frame (the usual row), else once its frames
+ * are mapped to the upload's files (`pushLater`, which `flush` and `close` wait for).
+ */
+function pushRow(
+  deps: Pick<DispatchDeps, "maps" | "logs">,
+  ref: Pick<ScriptRef, "versionId" | "entry">,
+  row: ReturnType<typeof logRow>,
+): void {
+  if (!deps.maps || (row.error === null && row.logs.length === 0)) return deps.logs.push(row);
+  deps.logs.pushLater(withUserFrames(deps, ref, row));
 }
 
 /** Builds the execution log row of one invocation. */

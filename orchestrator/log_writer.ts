@@ -71,6 +71,11 @@ export interface LogWriterStats {
 export interface LogWriter {
   /** Queues a row; O(1) and never blocks. A row that does not fit is dropped and counted. */
   push(row: ExecutionLogRow): void;
+  /**
+   * Queues a row that is still being finished (its stack frames mapped): `flush` and `close`
+   * wait for it, so it counts as pushed now.
+   */
+  pushLater(row: Promise<ExecutionLogRow>): void;
   /** Resolves once every row pushed before the call is written or counted as dropped. */
   flush(): Promise<void>;
   /** Flushes and stops accepting rows. */
@@ -127,6 +132,11 @@ export function createLogWriter(sql: Sql, opts: LogWriterOptions): LogWriter {
   let queueBytes: number[] = [];
   /** Rows accepted so far, and rows finished (written, discarded or dropped by a failed write). */
   let accepted = 0;
+  /** Rows still being finished (`pushLater`), which `flush` and `close` wait for. */
+  const later = new Set<Promise<void>>();
+  const settleLater = async () => {
+    while (later.size > 0) await Promise.all([...later]);
+  };
   let finished = 0;
   const waiters: Waiter[] = [];
   const drops = new Map<string, LogGap>();
@@ -293,10 +303,19 @@ export function createLogWriter(sql: Sql, opts: LogWriterOptions): LogWriter {
       if (queue.length >= opts.batchSize) kick();
       else arm();
     },
+    pushLater(row) {
+      const done: Promise<void> = row.then((r) => this.push(r), () => {}).finally(() =>
+        later.delete(done)
+      );
+      later.add(done);
+    },
     flush() {
-      return waitFor(accepted);
+      // With nothing being finished, one moment's flushes share one promise.
+      if (later.size === 0) return waitFor(accepted);
+      return settleLater().then(() => waitFor(accepted));
     },
     async close() {
+      await settleLater();
       closed = true;
       await waitFor(accepted);
       while (loop) await loop;

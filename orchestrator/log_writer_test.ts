@@ -276,3 +276,20 @@ Deno.test("createLogWriter() - announces apps with new rows to the live feed", a
     await db.close();
   }
 });
+
+Deno.test("createLogWriter() - a row still being finished (pushLater) is waited for by flush", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { appId } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
+    const w = createLogWriter(db.sql, { flushMs: 10_000, batchSize: 10_000, log: quiet() });
+    let finish = (_: ReturnType<typeof row>) => {};
+    w.pushLater(new Promise((resolve) => finish = resolve));
+    const flushed = w.flush();
+    setTimeout(() => finish(row(appId, 1)), 50);
+    await flushed;
+    assert.equal(w.stats().written, 1, "the late row was written before flush resolved");
+    await w.close();
+  } finally {
+    await db.close();
+  }
+});
