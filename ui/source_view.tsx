@@ -34,12 +34,9 @@ export const SOURCE_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 /** Each of `SOURCE_ERRORS` shown next to the source field. */
-export const SOURCE_FIELD = {
-  compile_error: "source",
-  bundle_failed: "source",
-  dependency_unavailable: "source",
-  unsupported_api: "source",
-} as const;
+export const SOURCE_FIELD: Readonly<Record<string, string>> = Object.fromEntries(
+  [...SOURCE_ERRORS].map((code) => [code, "source"]),
+);
 
 /** The diagnostics of a deploy's refusal (an empty list for anything else). */
 export function diagnosticsOf(details: unknown): Diagnostic[] {
