@@ -39,10 +39,14 @@ Deno.test("neighbours - a slow-upstream timeout in a busy app fails only its own
     assert.ok(statuses.length >= 20);
     assert.deepEqual(new Set(statuses), new Set([200]));
     // The Worker acknowledged the cancel (it was waiting, not spinning): the executor stays.
-    for (let i = 0; i < 20 && !logs.some((l) => /answered its cancel/.test(l.msg)); i++) {
+    // The verdict (kept or killed) comes within a few grace periods; a loaded machine may delay
+    // its timers, so the wait ends on the verdict itself, bounded at 10 s.
+    const verdict = () => logs.some((l) => /answered its cancel|killed/i.test(l.msg));
+    for (let i = 0; i < 100 && !verdict(); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.ok(logs.some((l) => /answered its cancel/.test(l.msg)));
+    const said = logs.map((l) => `${l.msg} ${JSON.stringify(l.fields ?? {})}`).join("\n");
+    assert.ok(logs.some((l) => /answered its cancel/.test(l.msg)), `the executor logged:\n${said}`);
     assert.equal(pool.stats()[0].pid, pid);
     assert.ok(!logs.some((l) => /killed/i.test(l.msg)));
   } finally {
