@@ -1,66 +1,18 @@
 /**
- * @module PiCloud's command line: `serve` (default), `migrate`, and the internal `executor` role.
- * Everything is imported lazily so the executor role, which runs with `--no-npm`, loads only the
- * executor's own code.
+ * @module PiCloud's entry point: `picloud <command>` (see `cli/program.ts`; `serve` is the
+ * default), and the internal `executor` role. The executor role runs with `--no-npm`, so it is
+ * dispatched before anything else is imported and loads only the executor's own code.
  */
-
-const usage = `Usage: picloud <command>
-
-Commands:
-  serve     Run the platform (default)
-  migrate   Apply database migrations and exit
-  help      Show this help
-
-Configuration comes from the environment; see README.md.`;
 
 /** Runs one CLI command; returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const [command = "serve", ...rest] = args;
-  if (command === "executor") {
+  if (args[0] === "executor") {
     const { runExecutorChild } = await import("./executor/child.ts");
-    await runExecutorChild(rest);
+    await runExecutorChild(args.slice(1));
     return 0;
   }
-  if (command === "help" || command === "--help" || command === "-h") {
-    console.log(usage);
-    return 0;
-  }
-  if (command !== "serve" && command !== "migrate") {
-    console.error(`Unknown command: ${command}\n\n${usage}`);
-    return 2;
-  }
-  const { ConfigError, parseConfig } = await import("./common/config.ts");
-  let config;
-  try {
-    config = parseConfig(Deno.env.toObject());
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    throw err;
-  }
-  const server = await import("./server.ts");
-  try {
-    if (command === "migrate") await server.migrateOnly(config);
-    else await server.serve(config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      return 2;
-    }
-    const { DataDirLockedError } = await import("./common/db.ts");
-    if (err instanceof DataDirLockedError) {
-      // One line and no stack: the usual cause is a second start (systemd and a shell, two shells).
-      console.error(
-        `picloud: ${err.message}; stop that process, or point PICLOUD_DATA_DIR at another ` +
-          `directory (or DATABASE_URL at PostgreSQL) to run a second one`,
-      );
-      return 1;
-    }
-    throw err;
-  }
-  return 0;
+  const { runCli } = await import("./cli/program.ts");
+  return await runCli(args);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -68,7 +68,7 @@ async function startServer(env: Record<string, string>) {
   throw new Error(`server did not start:\n${seen}`);
 }
 
-Deno.test("main serve - a second server on the same data directory exits 1 with one clear line", async () => {
+Deno.test("main serve - a second server on the same data directory exits 3 with one clear line", async () => {
   const dataDir = await Deno.makeTempDir();
   const first = await startServer({ PICLOUD_DATA_DIR: dataDir });
   try {
@@ -86,7 +86,7 @@ Deno.test("main serve - a second server on the same data directory exits 1 with 
       stderr: "piped",
     }).output();
     const err = new TextDecoder().decode(out.stderr).trim();
-    assert.equal(out.code, 1, err);
+    assert.equal(out.code, 3, err);
     const lines = err.split("\n");
     assert.equal(lines.length, 1, err);
     assert.ok(lines[0].includes(dataDir), err);

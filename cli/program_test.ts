@@ -1,0 +1,33 @@
+/** @module The command line's frame: help, usage errors, exit codes, `--json` errors. */
+
+import assert from "node:assert/strict";
+import { runCli } from "./program.ts";
+import type { CliIo } from "./io.ts";
+
+/** Runs the CLI in process, capturing what it prints. */
+export async function cli(args: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), env };
+  const code = await runCli(args, io);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+Deno.test("cli - --help lists the commands and the exit codes, and exits 0", async () => {
+  const r = await cli(["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Usage: picloud/);
+  assert.match(r.out, /serve/);
+  assert.match(r.out, /migrate/);
+  assert.match(r.out, /Exit codes:/);
+});
+
+Deno.test("cli - an unknown command or option is a usage error (exit 2) with the usage", async () => {
+  const unknown = await cli(["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /unknown command 'frobnicate'/);
+  assert.match(unknown.err, /Usage: picloud/);
+  const option = await cli(["migrate", "--bogus"]);
+  assert.equal(option.code, 2);
+  assert.match(option.err, /unknown option '--bogus'/);
+});
