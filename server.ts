@@ -15,7 +15,7 @@ import {
   listen,
   readOpenFilesSoftLimit,
 } from "./common/http_listener.ts";
-import { createExecutorPool, type ExecutorPool } from "./executor/mod.ts";
+import { createExecutorPool, type ExecutorPool, QUEUE_WAIT_BUCKETS_S } from "./executor/mod.ts";
 import { bootstrapIdentity, createConsoleApi, createIdentityParts } from "./manager/mod.ts";
 import type { ManagerDeps } from "./manager/deps.ts";
 import type { EndpointDoc } from "./manager/openapi_types.ts";
@@ -203,6 +203,7 @@ export async function createPlatform(
       appSlug: (id) => routing.current().apps.get(id)?.slug,
       logWriter: () => writer.stats(),
       executors: () => pool.stats(),
+      queueWaits: () => ({ bucketsS: QUEUE_WAIT_BUCKETS_S, ...pool.queueWaits() }),
       database: () => ({ kind: db.kind, maxConnections: db.maxConnections ?? 0 }),
       lastDatabaseCheck: () => health.lastDatabaseCheck(),
       routingLoadedAt: () => routing.current().loadedAt,

@@ -8,6 +8,19 @@ export interface Refusal {
   waitedMs: number;
 }
 
+/** Upper bounds of the queue-wait histogram's buckets, in seconds (the last bucket is +Inf). */
+export const QUEUE_WAIT_BUCKETS_S = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+
+/** How long admitted requests waited in the queue: only those that queued at all are counted. */
+export interface QueueWaits {
+  /** Admitted waiters per bucket of `QUEUE_WAIT_BUCKETS_S` (not cumulative), then over the last. */
+  counts: number[];
+  sumS: number;
+  count: number;
+  /** Requests waiting now. */
+  waiting: number;
+}
+
 /** Queue bounds; units are in the names. */
 export interface AdmissionOptions {
   /** Most requests waiting at once, all apps together. */
@@ -33,6 +46,9 @@ export class AdmissionQueue<T, M> {
   #opts: AdmissionOptions;
   #waiters: Waiter<T, M>[] = [];
   #perKey = new Map<string, number>();
+  #waitCounts: number[] = new Array(QUEUE_WAIT_BUCKETS_S.length + 1).fill(0);
+  #waitSumS = 0;
+  #waitCount = 0;
 
   constructor(opts: AdmissionOptions) {
     this.#opts = opts;
@@ -86,11 +102,31 @@ export class AdmissionQueue<T, M> {
   /** Serves every waiter of `key`, in order; `take()` is called once per waiter, synchronously. */
   grant(key: string, take: () => T): number {
     const served = this.#waiters.filter((w) => w.key === key);
+    const now = performance.now();
     for (const w of served) {
       this.#remove(w);
+      this.#observeWait((now - w.enqueuedAt) / 1000);
       w.resolve(take());
     }
     return served.length;
+  }
+
+  /** The waits of admitted requests so far, and how many wait now. */
+  waits(): QueueWaits {
+    return {
+      counts: [...this.#waitCounts],
+      sumS: this.#waitSumS,
+      count: this.#waitCount,
+      waiting: this.#waiters.length,
+    };
+  }
+
+  #observeWait(s: number): void {
+    let b = 0;
+    while (b < QUEUE_WAIT_BUCKETS_S.length && s > QUEUE_WAIT_BUCKETS_S[b]) b++;
+    this.#waitCounts[b]++;
+    this.#waitSumS += s;
+    this.#waitCount++;
   }
 
   /** Refuses every waiter (the pool is closing). */

@@ -1,7 +1,7 @@
 /** @module The live executor processes of a pool: at most `maxExecutors`, reservations, eviction of idle ones, and the wait for a slot. */
 
 import type { BackgroundPolicy } from "./_background.ts";
-import { AdmissionQueue, type Refusal } from "./_admission.ts";
+import { AdmissionQueue, type QueueWaits, type Refusal } from "./_admission.ts";
 import { isHost } from "./_command.ts";
 import { SpareExecutor } from "./_spare.ts";
 import { ExecutorProcess } from "./supervisor.ts";
@@ -337,6 +337,11 @@ export class Fleet {
       .filter((ex): ex is ExecutorProcess => ex !== undefined);
     for (const ex of all) this.#stop(ex, "App stopped");
     await Promise.all(all.map((ex) => ex.closed));
+  }
+
+  /** The admission queue's waits so far (requests that queued for a slot). */
+  queueWaits(): QueueWaits {
+    return this.#queue.waits();
   }
 
   /** Live executor processes. */

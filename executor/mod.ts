@@ -12,6 +12,7 @@
  */
 
 export { createExecutorPool, type ExecutorPoolOptions } from "./pool.ts";
+export { QUEUE_WAIT_BUCKETS_S } from "./_admission.ts";
 export type { BackgroundPolicy } from "./_background.ts";
 export type * from "./types.ts";
 export { unsupportedApis, unsupportedMessage } from "./_words.ts";

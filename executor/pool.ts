@@ -12,6 +12,7 @@ import type {
   ExecutorStats,
   Invocation,
   InvokeOptions,
+  QueueWaits,
   ScheduledEvent,
   ScriptRef,
 } from "./types.ts";
@@ -135,6 +136,11 @@ class Pool implements ExecutorPool {
 
   stats(): ExecutorStats[] {
     return this.#fleet.stats();
+  }
+
+  /** How long requests that queued for an executor slot waited before they were admitted. */
+  queueWaits(): QueueWaits {
+    return this.#fleet.queueWaits();
   }
 
   close(): Promise<void> {

@@ -126,9 +126,16 @@ Deno.test("break 3 - queue overflow answers 503 capacity with Retry-After; the q
       assert.equal(d.outcome.kind, "capacity");
     });
     await t.step("queued requests are served once a slot frees", async () => {
+      assert.equal(pool.queueWaits().waiting, 2);
       for (const inv of await Promise.all([a, b, c])) {
         assert.equal((await summary(inv)).status, 200);
       }
+      // Both queued requests were admitted after waiting (for a's 800 ms, at least b did).
+      const waits = pool.queueWaits();
+      assert.equal(waits.count, 2);
+      assert.equal(waits.waiting, 0);
+      assert.equal(waits.counts.reduce((x, y) => x + y, 0), 2);
+      assert.ok(waits.sumS > 0.3, `waited ${waits.sumS} s in all`);
     });
   } finally {
     await pool.close();

@@ -1,5 +1,9 @@
 /** @module The contract between the trusted orchestrator and the executor pool that runs user code. */
 
+import type { QueueWaits } from "./_admission.ts";
+
+export type { QueueWaits };
+
 /** Per-script limits, enforced by the trusted side. Units are in the names. */
 export interface ScriptLimits {
   /** Wall time for one invocation, from dispatch to the last byte of the response. */
@@ -152,6 +156,8 @@ export interface ExecutorPool {
   stopApp(appId: string): Promise<void>;
   /** Live executor processes, for tests and the dashboard. */
   stats(): ExecutorStats[];
+  /** How long requests that queued for an executor slot waited before they were admitted. */
+  queueWaits(): QueueWaits;
   /** Stop every executor process. */
   close(): Promise<void>;
 }

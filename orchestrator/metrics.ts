@@ -58,6 +58,14 @@ export interface MetricSources {
     failedBatches: number;
   };
   executors(): { job: string; rssMb: number; inFlight: number }[];
+  /** Waits of requests admitted after queueing for an executor slot (`bucketsS` are the bounds). */
+  queueWaits(): {
+    bucketsS: readonly number[];
+    counts: number[];
+    sumS: number;
+    count: number;
+    waiting: number;
+  };
   database(): { kind: string; maxConnections: number };
   /** The last readiness probe's database answer (null before the first). */
   lastDatabaseCheck(): { up: boolean; seconds: number } | null;
@@ -221,6 +229,28 @@ export function createMetrics(): Metrics {
         "Time refused requests spent waiting in the executor queue",
       );
       out.sample("picloud_executor_queue_refused_wait_seconds_total", {}, queueRefusedWaitS);
+
+      const qw = src.queueWaits();
+      out.family(
+        "picloud_executor_queue_wait_seconds",
+        "histogram",
+        "Time admitted requests waited in the executor queue for a slot (only those that queued)",
+      );
+      let cumWaits = 0;
+      for (let b = 0; b < qw.bucketsS.length; b++) {
+        cumWaits += qw.counts[b] ?? 0;
+        out.sample("picloud_executor_queue_wait_seconds_bucket", {
+          le: String(qw.bucketsS[b]),
+        }, cumWaits);
+      }
+      out.sample("picloud_executor_queue_wait_seconds_bucket", { le: "+Inf" }, qw.count);
+      out.sample("picloud_executor_queue_wait_seconds_sum", {}, qw.sumS);
+      out.sample("picloud_executor_queue_wait_seconds_count", {}, qw.count);
+      out.gauge(
+        "picloud_executor_queue_waiting",
+        "Requests waiting in the executor queue for a slot now",
+        qw.waiting,
+      );
 
       out.family(
         "picloud_tenant_responses_total",

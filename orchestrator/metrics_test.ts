@@ -17,6 +17,13 @@ const sources: MetricSources = {
     failedBatches: 1,
   }),
   executors: () => [{ job: "app", rssMb: 70, inFlight: 1 }],
+  queueWaits: () => ({
+    bucketsS: [0.01, 0.1, 1],
+    counts: [2, 0, 1, 1],
+    sumS: 3.5,
+    count: 4,
+    waiting: 3,
+  }),
   database: () => ({ kind: "embedded", maxConnections: 1 }),
   lastDatabaseCheck: () => ({ up: true, seconds: 0.002 }),
   routingLoadedAt: () => Date.now(),
@@ -101,4 +108,12 @@ Deno.test("createMetrics() - invocations, limits and executor events render as v
     "0.5",
   );
   assert.equal(fams.get("picloud_log_writer_rows_dropped_total")!.metrics[0].value, "1");
+  // Queue waits of admitted requests: cumulative buckets, +Inf = count; the queue's length now.
+  const waits = (le: string) => {
+    const head = `picloud_executor_queue_wait_seconds_bucket{le="${le}"} `;
+    return text.split("\n").find((l) => l.startsWith(head))?.slice(head.length);
+  };
+  assert.deepEqual(["0.01", "0.1", "1", "+Inf"].map(waits), ["2", "2", "3", "4"]);
+  assert.match(text, /^picloud_executor_queue_wait_seconds_sum 3\.5$/m);
+  assert.equal(fams.get("picloud_executor_queue_waiting")!.metrics[0].value, "3");
 });
