@@ -1,5 +1,7 @@
 /** @module Process-tree accounting from /proc: CPU ticks, RSS and threads of a server and its children. */
 
+import { treePids } from "../common/proc_tree.ts";
+
 /** One process's counters from /proc/<pid>/stat and statm. */
 interface ProcStat {
   pid: number;
@@ -35,26 +37,7 @@ export function rssKb(pid: number): number {
   }
 }
 
-/** The pid and all its live descendants. */
-export function treePids(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const st = readStat(Number(entry.name));
-    if (!st) continue;
-    const list = children.get(st.ppid) ?? [];
-    list.push(st.pid);
-    children.set(st.ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0 && out.length < 10_000) {
-    const pid = queue.shift()!;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
+export { treePids };
 
 /** A point-in-time sample of a whole process tree. */
 export interface TreeSample {

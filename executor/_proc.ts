@@ -1,17 +1,13 @@
 /** @module Readers of a child process's resource use from Linux /proc (no timers, no state). */
 
+import { rssKb } from "../common/proc_tree.ts";
+
 /** A process with more threads than this is not inspected. */
 const MAX_THREADS_READ = 256;
 
 /** Resident set size of `pid` in MiB; 0 once the process is gone. */
 export function readRssMb(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return Math.round(kb / 1024);
-  } catch {
-    return 0;
-  }
+  return Math.round(rssKb(pid) / 1024);
 }
 
 /** CPU time of all threads of `pid` in ns (schedstat: precise, unlike clock ticks); -1 if unknown. */

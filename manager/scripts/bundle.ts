@@ -6,6 +6,7 @@
  * file, so nothing is resolved or fetched at run time and a rollback needs no network.
  */
 import { ApiError } from "../../common/errors.ts";
+import { killTree, treeRssMb } from "../../common/proc_tree.ts";
 import type { Upload } from "./upload.ts";
 
 /** Where and how the bundler runs. */
@@ -249,43 +250,6 @@ async function runBundler(cwd: string, args: string[], opts: BundlerOptions): Pr
   } finally {
     clearInterval(watch);
     clearTimeout(deadline);
-  }
-}
-
-/** The pids of `root` and its descendants (the bundler runs esbuild as a child). */
-function treePids(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parentOf.set(Number(entry.name), ppid);
-    } catch { /* gone */ }
-  }
-  const out = [root];
-  for (let i = 0; i < out.length && out.length < 64; i++) {
-    for (const [pid, ppid] of parentOf) if (ppid === out[i]) out.push(pid);
-  }
-  return out;
-}
-
-function treeRssMb(root: number): number {
-  let kb = 0;
-  for (const pid of treePids(root)) {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-      kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    } catch { /* gone */ }
-  }
-  return Math.round(kb / 1024);
-}
-
-function killTree(root: number): void {
-  for (const pid of treePids(root).reverse()) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* gone */ }
   }
 }
 
