@@ -6,10 +6,13 @@
 import assert from "node:assert/strict";
 import {
   cachedDenortZip,
+  COMPILE_INCLUDE,
   CompileSetupError,
   DENO_VERSION,
+  ENTRY_POINT,
   resolveDenort,
   ROOT,
+  RUN_FLAGS,
 } from "./compile.ts";
 
 const HOST = "x86_64-unknown-linux-gnu";
@@ -109,3 +112,207 @@ function baseEnv(): Record<string, string> {
   }
   return env;
 }
+
+/** The repository's local files in the module graph of `entry` (what `deno compile` embeds). */
+async function localModules(entry: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", entry],
+    cwd: ROOT,
+    env: { DENO_NO_PACKAGE_JSON: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules: { specifier: string }[];
+  };
+  const root = new URL(`file://${ROOT}`).href;
+  return info.modules.map((m) => m.specifier).filter((s) => s.startsWith(root)).map((s) =>
+    decodeURIComponent(s.slice(root.length))
+  );
+}
+
+async function copyPath(rel: string, dest: string): Promise<void> {
+  const from = `${ROOT}${rel}`;
+  const to = `${dest}/${rel}`;
+  if ((await Deno.stat(from)).isDirectory) {
+    await Deno.mkdir(to, { recursive: true });
+    for await (const e of Deno.readDir(from)) {
+      await copyPath(`${rel.replace(/\/$/, "")}/${e.name}`, dest);
+    }
+    return;
+  }
+  await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true });
+  await Deno.copyFile(from, to);
+}
+
+/**
+ * Copies what the binary holds into `dest`: the entry point's module graph, the include list
+ * (modules with their graphs, data as it is) and deno.json/deno.lock. No other file of the tree.
+ */
+async function copyIncludeList(dest: string, include: readonly string[]): Promise<number> {
+  const files = new Set<string>(["deno.json", "deno.lock"]);
+  for (const entry of [ENTRY_POINT, ...include.filter((e) => /\.tsx?$/.test(e))]) {
+    for (const f of await localModules(entry)) files.add(f);
+  }
+  for (const entry of include.filter((e) => !/\.tsx?$/.test(e))) files.add(entry);
+  for (const f of files) await copyPath(f, dest);
+  return files.size;
+}
+
+interface Started {
+  child: Deno.ChildProcess;
+  port: number;
+  consolePort: number;
+  output: () => string;
+  drained: Promise<void>;
+}
+
+/** Starts `<copy>/main.ts serve` through `deno run` with the binary's flags, from an empty cwd. */
+async function startFromCopy(
+  copy: string,
+  cwd: string,
+  env: Record<string, string>,
+): Promise<Started> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...RUN_FLAGS,
+      "--cached-only",
+      "--frozen",
+      "--config",
+      `${copy}/deno.json`,
+      `${copy}/${ENTRY_POINT}`,
+      "serve",
+    ],
+    cwd,
+    clearEnv: true,
+    env: { ...baseEnv(), PORT: "0", PICLOUD_CONSOLE_PORT: "0", HOSTNAME: "127.0.0.1", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+    const m =
+      /listening on http:\/\/localhost:(\d+)\/.*console and admin API on http:\/\/localhost:(\d+)\//
+        .exec(seen);
+    if (m) {
+      const drained = (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
+      })();
+      return { child, port: Number(m[1]), consolePort: Number(m[2]), output: () => seen, drained };
+    }
+  }
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already ended */ }
+  await child.status;
+  throw new Error(`the server did not start from the copy:\n${seen}`);
+}
+
+const EMAIL = "owner@example.com";
+const PASSWORD = "copy-test-password-1";
+const SOURCE =
+  `export default { fetch: (req) => new Response("from the copy " + new URL(req.url).pathname) };`;
+
+Deno.test("include list - the server runs from a copy holding only the entry point's graph and the include list", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "picloud-include-" });
+  const copy = `${tmp}/app`;
+  const cwd = `${tmp}/cwd`;
+  await Deno.mkdir(cwd);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(`${ROOT}ui/static/islands/manifest.json`).catch(() => {
+      throw new Error("islands not built: run deno task build");
+    }),
+  ) as { islands: Record<string, string> };
+  let s: Started | undefined;
+  try {
+    const copied = await copyIncludeList(copy, COMPILE_INCLUDE);
+    const started = performance.now();
+    s = await startFromCopy(copy, cwd, {
+      PICLOUD_DATA_DIR: `${tmp}/data`,
+      PICLOUD_BOOTSTRAP_EMAIL: EMAIL,
+      PICLOUD_BOOTSTRAP_PASSWORD: PASSWORD,
+      PICLOUD_SPARE_EXECUTOR: "false",
+    });
+    const out = s.output;
+    const listeningMs = Math.round(performance.now() - started);
+    const app = `http://127.0.0.1:${s.port}`;
+    const con = `http://127.0.0.1:${s.consolePort}`;
+    for (const probe of ["/healthz", "/readyz"]) {
+      const res = await fetch(`${app}${probe}`);
+      const body = await res.text();
+      assert.equal(res.status, 200, `${probe}: ${body}\n${out()}`);
+    }
+    // Argon2 (the native addon): the bootstrap hashed the password, the login verifies it.
+    const login = await fetch(`${con}/api/v1/admin/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+    });
+    const session = await login.json();
+    assert.equal(login.status, 200, JSON.stringify(session));
+    const auth = { authorization: `Bearer ${session.token}`, "content-type": "application/json" };
+    // The deploy's check runs in an executor started from the copy, the request in another.
+    const created = await fetch(`${con}/api/v1/admin/scripts`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ name: "copy-check", source: SOURCE }),
+    });
+    const script = await created.json();
+    assert.equal(created.status, 201, `${JSON.stringify(script)}\n${out()}`);
+    const route = await fetch(`${con}/api/v1/admin/routes`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({
+        app_id: "default",
+        script_id: script.id,
+        method: "GET",
+        path: "/copy",
+      }),
+    });
+    assert.equal(route.status, 201, await route.text());
+    const served = await fetch(`${app}/copy`);
+    assert.equal(await served.text(), "from the copy /copy", out());
+    // The console: its page, the stylesheet it links and every built island.
+    const page = await fetch(`${con}/admin/login`);
+    const html = await page.text();
+    assert.equal(page.status, 200, html);
+    const css = /\/admin\/static\/console\.[0-9a-f]+\.css/.exec(html);
+    assert.ok(css, "the login page links the console's stylesheet");
+    const cssRes = await fetch(`${con}${css[0]}`);
+    assert.equal(cssRes.status, 200);
+    assert.equal(await cssRes.text(), await Deno.readTextFile(`${ROOT}ui/static/console.css`));
+    const islands = Object.values(manifest.islands);
+    assert.ok(islands.length > 0);
+    for (const file of islands) {
+      const res = await fetch(`${con}/admin/static/islands/${file}`);
+      assert.equal(res.status, 200, `island ${file} is not served from the copy`);
+      assert.equal(await res.text(), await Deno.readTextFile(`${ROOT}ui/static/islands/${file}`));
+    }
+    s.child.kill("SIGTERM");
+    const status = await s.child.status;
+    await s.drained;
+    assert.equal(status.code, 0, out());
+    console.log(
+      `ran from a copy of ${copied} files and directories: listening after ${listeningMs} ms, served, checked and stopped in ${
+        Math.round(performance.now() - started)
+      } ms`,
+    );
+    s = undefined;
+  } finally {
+    if (s) {
+      try {
+        s.child.kill("SIGKILL");
+      } catch { /* already ended */ }
+      await s.child.status;
+    }
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
