@@ -316,3 +316,71 @@ Deno.test("include list - the server runs from a copy holding only the entry poi
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+const LAUNCHER = `${ROOT}bin/picloud`;
+
+async function runLauncher(args: string[], env: Record<string, string>, cwd: string) {
+  const out = await new Deno.Command("sh", {
+    args: [LAUNCHER, ...args],
+    cwd,
+    // Bounded: a launcher that lost its arguments would start serving.
+    signal: AbortSignal.timeout(30_000),
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("bin/picloud - runs main.ts with the pinned Deno from any directory, through a symlink, and refuses a missing or wrong deno", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "picloud-launcher-" });
+  try {
+    const env = {
+      PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:/usr/bin:/bin`,
+      HOME: Deno.env.get("HOME") ?? tmp,
+    };
+    if (Deno.env.get("DENO_DIR")) Object.assign(env, { DENO_DIR: Deno.env.get("DENO_DIR") });
+    const help = await runLauncher(["--help"], env, tmp);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: picloud /);
+    // Through a symlink on PATH (how an owner installs it), with the arguments passed on.
+    await Deno.symlink(LAUNCHER, `${tmp}/picloud`);
+    const linked = await new Deno.Command(`${tmp}/picloud`, {
+      args: ["nonsense", "x"],
+      cwd: "/",
+      clearEnv: true,
+      env,
+      signal: AbortSignal.timeout(30_000),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(linked.code, 2);
+    assert.match(new TextDecoder().decode(linked.stderr), /Unknown command: nonsense/);
+
+    // deno.json's import map (zod, through npm) resolves from a directory outside the checkout.
+    const config = await runLauncher(["serve"], { ...env, PORT: "not-a-port" }, tmp);
+    assert.equal(config.code, 2, config.stderr);
+    assert.match(config.stderr, /PORT/);
+
+    const missing = await runLauncher(["--help"], { ...env, PICLOUD_DENO: `${tmp}/no-deno` }, tmp);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stderr, /^picloud: deno not found .*npm install -g deno@2\.9\.6/);
+    await Deno.writeTextFile(
+      `${tmp}/old-deno`,
+      "#!/bin/sh\necho 'deno 2.1.0 (stable, release, x86_64-unknown-linux-gnu)'\n",
+    );
+    await Deno.chmod(`${tmp}/old-deno`, 0o755);
+    const wrong = await runLauncher(["serve"], { ...env, PICLOUD_DENO: `${tmp}/old-deno` }, tmp);
+    assert.equal(wrong.code, 127);
+    assert.match(
+      wrong.stderr,
+      /^picloud: needs Deno 2\.9\.6, but .*old-deno is 2\.1\.0;.*npm install -g deno@2\.9\.6/,
+    );
+    assert.equal(wrong.stderr.trim().split("\n").length, 1);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
