@@ -358,7 +358,7 @@ Deno.test("bin/picloud - runs main.ts with the pinned Deno from any directory, t
       stderr: "piped",
     }).output();
     assert.equal(linked.code, 2);
-    assert.match(new TextDecoder().decode(linked.stderr), /Unknown command: nonsense/);
+    assert.match(new TextDecoder().decode(linked.stderr), /unknown command 'nonsense'/);
 
     // deno.json's import map (zod, through npm) resolves from a directory outside the checkout.
     const config = await runLauncher(["serve"], { ...env, PORT: "not-a-port" }, tmp);
