@@ -76,6 +76,7 @@ export const configSchema = z.object({
   PICLOUD_PACKAGE_CACHE_DIR: z.string().min(1).optional(),
   PICLOUD_BUNDLE_TIMEOUT_MS: intFrom(1_000, 600_000).default(60_000),
   PICLOUD_BUNDLE_MEMORY_MB: intFrom(64, 16_384).default(1024),
+  PICLOUD_DENO_BIN: z.string().min(1).optional(),
   PICLOUD_PACKAGES_OFFLINE: z.enum(["0", "1", "true", "false"]).default("0"),
   PICLOUD_LOG_MAX_ROWS_PER_APP: intFrom(10, 10_000_000).default(10_000),
   // HTTP listener: whole request header from accept, keep-alive idle between requests, and open
@@ -148,7 +149,14 @@ export interface Config {
   logRetentionDays: number;
   logMaxRowsPerApp: number;
   /** Deploy-time bundling: the package cache (default `<dataDir>/packages`) and the limits. */
-  bundler: { cacheDir: string; timeoutMs: number; memoryMb: number; offline: boolean };
+  bundler: {
+    cacheDir: string;
+    timeoutMs: number;
+    memoryMb: number;
+    offline: boolean;
+    /** The `deno` that bundles (PICLOUD_DENO_BIN); unset: see `bundlerDeno()`. */
+    denoPath?: string;
+  };
   /** Proxies (IPs, CIDRs, `loopback`) whose forwarding headers name the client and scheme. */
   trustedProxies: string[];
   /** Opens `/metrics` to non-loopback callers presenting it as a bearer token. */
@@ -259,6 +267,7 @@ export function parseConfig(
       timeoutMs: e.PICLOUD_BUNDLE_TIMEOUT_MS,
       memoryMb: e.PICLOUD_BUNDLE_MEMORY_MB,
       offline: e.PICLOUD_PACKAGES_OFFLINE === "1" || e.PICLOUD_PACKAGES_OFFLINE === "true",
+      denoPath: e.PICLOUD_DENO_BIN,
     },
     logMaxRowsPerApp: e.PICLOUD_LOG_MAX_ROWS_PER_APP,
     trustedProxies: e.PICLOUD_TRUSTED_PROXIES,

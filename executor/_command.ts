@@ -1,6 +1,7 @@
 /** @module Builds the command line of an executor child process (deno run, or the compiled binary re-executing itself). */
 
 import type { JobKind } from "./types.ts";
+import { isCompiledBinary } from "../common/runtime.ts";
 
 /**
  * The files the loader Worker is made of: the child may read these and its socket, nothing else.
@@ -25,11 +26,7 @@ export interface ChildCommand {
   cwd: string;
 }
 
-/** True when running from a `deno compile`d binary rather than the `deno` CLI. */
-export function isCompiledBinary(): boolean {
-  const base = Deno.execPath().split("/").pop() ?? "";
-  return !/^deno(\.exe)?$/.test(base);
-}
+export { isCompiledBinary };
 
 /** The executor child command for one socket and memory cap. */
 export function childCommand(

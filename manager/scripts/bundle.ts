@@ -7,6 +7,7 @@
  */
 import { ApiError } from "../../common/errors.ts";
 import { killTree, treeRssMb } from "../../common/proc_tree.ts";
+import { bundlerDeno } from "../../common/runtime.ts";
 import type { Upload } from "./upload.ts";
 
 /** Where and how the bundler runs. */
@@ -21,7 +22,10 @@ export interface BundlerOptions {
   env?: Record<string, string>;
   /** Never reach the registry: only packages already in the cache (an air-gapped install). */
   offline?: boolean;
-  /** The Deno executable that bundles; default: the one running the platform. */
+  /**
+   * The Deno executable that bundles (PICLOUD_DENO_BIN); default: the `deno` running the platform,
+   * or, from a compiled binary, a `deno` on PATH.
+   */
   denoPath?: string;
 }
 
@@ -214,15 +218,25 @@ async function runBundler(cwd: string, args: string[], opts: BundlerOptions): Pr
     delete env.no_proxy;
   }
   const started = performance.now();
-  const child = new Deno.Command(opts.denoPath ?? Deno.execPath(), {
-    args,
-    cwd,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const deno = bundlerDeno(opts.denoPath);
+  if (deno === null) throw noBundler();
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(deno, {
+      args,
+      cwd,
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied) {
+      throw noBundler(deno);
+    }
+    throw err;
+  }
   let limit: RunResult["limit"] = null;
   let peakMb = 0;
   const stop = (why: "time" | "memory") => {
@@ -251,6 +265,18 @@ async function runBundler(cwd: string, args: string[], opts: BundlerOptions): Pr
     clearInterval(watch);
     clearTimeout(deadline);
   }
+}
+
+/** No `deno` to bundle with (a compiled binary, a wrong PICLOUD_DENO_BIN): refused, saying what to do. */
+function noBundler(tried?: string): ApiError {
+  return new ApiError(
+    "bundle_failed",
+    "This PiCloud bundles packages and multi-file uploads with Deno 2.9.6, which " +
+      (tried ? `was not found at ${tried}` : "is not installed here") +
+      ": install it (npm install -g deno@2.9.6) or set PICLOUD_DENO_BIN to its path; a " +
+      "single-file script without imports deploys without it",
+    { diagnostics: [] },
+  );
 }
 
 function limitError(limit: "time" | "memory", opts: BundlerOptions, run: RunResult): ApiError {

@@ -297,3 +297,18 @@ Deno.test("compactMap() keeps positions only and names sources as the user sees 
   });
   assert.equal(compactMap({ sources: [] }, "/tmp/b", "/tmp/cache"), null);
 });
+
+Deno.test("no deno to bundle with (a compiled binary without one, a wrong PICLOUD_DENO_BIN) is 422 saying what to do", async () => {
+  const err = await refusal(bundle(
+    uploadOf({
+      files: {
+        "main.ts": `import { f } from "./f.ts";\nexport default { fetch: f };\n`,
+        "f.ts": "",
+      },
+    }),
+    { ...testBundler({ offline: true }), denoPath: "/nonexistent/deno" },
+  ));
+  assert.equal(err.code, "bundle_failed");
+  assert.match(err.message, /Deno 2\.9\.6, which was not found at \/nonexistent\/deno/);
+  assert.match(err.message, /PICLOUD_DENO_BIN/);
+});
