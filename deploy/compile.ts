@@ -4,7 +4,7 @@
  * The files the program reads at run time are listed once, in `COMPILE_INCLUDE`, which the
  * include-list test (`compile_test.ts`) runs from a copy holding nothing else.
  */
-import { LOADER_FILES } from "../executor/_command.ts";
+import { LOADER_FILES } from "../executor/mod.ts";
 
 /** The Deno version the project is pinned to: the `denort` base must be of this very version. */
 export const DENO_VERSION = "2.9.6";

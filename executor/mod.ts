@@ -13,6 +13,8 @@
 
 export { createExecutorPool, type ExecutorPoolOptions } from "./pool.ts";
 export { QUEUE_WAIT_BUCKETS_S } from "./_admission.ts";
+/** The loader Worker's files, for the compiled binary's include list. */
+export { LOADER_FILES } from "./_command.ts";
 export type { BackgroundPolicy } from "./_background.ts";
 export type * from "./types.ts";
 export { unsupportedApis, unsupportedMessage } from "./_words.ts";
