@@ -2,11 +2,13 @@
 # PiCloud container image.
 #
 #   docker build -t picloud .
-#   docker run -p 8000:8000 -v picloud-data:/data picloud
+#   docker run -p 8000:8000 -p 127.0.0.1:8001:8001 -v picloud-data:/data picloud
 #   docker run -p 8000:8000 -e DATABASE_URL=postgres://user:pass@db:5432/picloud picloud
 #
 # Without DATABASE_URL, PiCloud uses embedded PGlite with its data in /data.
-# Put Caddy in front for TLS (see caddy/README.md).
+# Port 8000 is tenant traffic, 8001 the console and admin API (keep it private).
+# Put Caddy in front for TLS: deploy/docker-compose.yml runs PostgreSQL, PiCloud
+# and Caddy together (see caddy/README.md). Linted by deploy/deploy_test.ts.
 #
 # Stage 1 installs Deno from npm (the npm package ships the native binary; the
 # Deno download hosts are not needed) and warms the dependency cache from the
@@ -43,6 +45,7 @@ RUN deno install --frozen
 # Add new top-level source folders here (ui/ once it exists). Top-level *.ts: main.ts, server.ts...
 # (their *_test.ts come along and are harmless).
 COPY *.ts ./
+COPY cli/ ./cli/
 COPY common/ ./common/
 COPY manager/ ./manager/
 COPY orchestrator/ ./orchestrator/
@@ -75,14 +78,24 @@ COPY --from=build /app /app
 ENV DENO_DIR=/deno-dir \
     DENO_NO_PACKAGE_JSON=1 \
     DENO_NO_UPDATE_CHECK=1 \
+    NO_COLOR=1 \
     PICLOUD_DATA_DIR=/data \
     HOSTNAME=0.0.0.0 \
-    PORT=8000
+    PORT=8000 \
+    PICLOUD_CONSOLE_PORT=8001
 
 USER picloud
 WORKDIR /app
-EXPOSE 8000
+EXPOSE 8000 8001
 VOLUME /data
+# `docker stop` waits 10 s by default; PiCloud drains for PICLOUD_SHUTDOWN_GRACE_MS (10 s), so
+# give the container more (`docker stop -t 20`, compose's stop_grace_period).
+STOPSIGNAL SIGTERM
+# /healthz on the console port answers every caller. The image has no curl: Deno itself asks.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["deno", "eval", "--quiet", "const p = Deno.env.get('PICLOUD_CONSOLE_PORT') ?? '8001'; const r = await fetch('http://127.0.0.1:' + p + '/healthz').catch(() => null); Deno.exit(r?.ok ? 0 : 1);"]
 # tini as PID 1: forwards SIGTERM to deno and reaps orphaned executor processes.
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["deno", "task", "start"]
+# The start task's command without its build step (the islands were built above): no work,
+# and no write to /app, at each start.
+CMD ["deno", "run", "-A", "--unstable-worker-options", "main.ts", "serve"]

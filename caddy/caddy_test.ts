@@ -1,0 +1,226 @@
+/**
+ * @module Caddy in front of PiCloud, for real: Debian's `caddy` runs the shared Caddyfile with its
+ * internal CA (`local_certs`) on high loopback ports, and curl checks what a TLS client sees — a
+ * claimed host gets a certificate and its app, an unclaimed host gets no certificate, the console
+ * host gets HTTPS and the console.
+ */
+import assert from "node:assert/strict";
+import { OWNER, withTestPlatform } from "../testing/platform.ts";
+
+const CADDY = "/usr/bin/caddy";
+const CURL = "/usr/bin/curl";
+const CONSOLE_HOST = "console.picloud.test";
+const SHOP_HOST = "shop.picloud.test";
+const A = "/api/v1/admin";
+
+/** True when `path` is a file. */
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** A free loopback TCP port (closed again; Caddy binds it a moment later). */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/**
+ * The shared Caddyfile with test settings added to its global block: the internal CA (no ACME,
+ * no change to the system's trust store), the given ports, no admin endpoint, storage in `dir`.
+ */
+export function testCaddyfile(
+  shared: string,
+  opts: { httpPort: number; httpsPort: number; storageDir: string },
+): string {
+  const globals = [
+    "\tlocal_certs",
+    "\tskip_install_trust",
+    "\tadmin off",
+    `\thttp_port ${opts.httpPort}`,
+    `\thttps_port ${opts.httpsPort}`,
+    `\tstorage file_system {\n\t\troot ${opts.storageDir}\n\t}`,
+  ].join("\n");
+  const at = shared.search(/^\{\s*$/m);
+  assert.ok(at >= 0, "the Caddyfile has a global options block");
+  return `${shared.slice(0, at)}{\n${globals}\n${shared.slice(at + 2)}`;
+}
+
+/** curl over HTTPS to `host` at 127.0.0.1:`port`, trusting only `caCert`: exit code and output. */
+async function curl(host: string, port: number, path: string, caCert: string) {
+  const r = await new Deno.Command(CURL, {
+    args: [
+      "-sS",
+      "--max-time",
+      "5",
+      "--resolve",
+      `${host}:${port}:127.0.0.1`,
+      "--cacert",
+      caCert,
+      "-w",
+      "\n%{http_code}",
+      `https://${host}:${port}${path}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout);
+  const nl = out.lastIndexOf("\n");
+  return {
+    code: r.code,
+    status: Number(out.slice(nl + 1)),
+    body: out.slice(0, Math.max(nl, 0)),
+    err: new TextDecoder().decode(r.stderr).trim(),
+  };
+}
+
+// Caddy is a Debian package; CI installs it. Elsewhere the test is skipped, and its name says so.
+const skip = !(exists(CADDY) && exists(CURL)) && !Deno.env.get("CI");
+
+Deno.test({
+  name: `caddy - on-demand TLS for claimed hosts only, HTTPS console, with Debian's caddy${
+    skip ? " (SKIPPED: no /usr/bin/caddy or curl, CI unset)" : ""
+  }`,
+  ignore: skip,
+  fn: async (t) => {
+    const testStart = performance.now();
+    await withTestPlatform(async (tp) => {
+      console.log(`platform ready in ${Math.round(performance.now() - testStart)} ms`);
+      // The console answers only to its host: set up through it directly (no HTTP yet).
+      const api = async (path: string, body: unknown, token?: string) => {
+        const res = await tp.p.console.request(`http://${CONSOLE_HOST}${A}${path}`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+        const json = await res.json();
+        assert.ok(res.status === 200 || res.status === 201, `${path}: ${JSON.stringify(json)}`);
+        return json;
+      };
+      const { token } = await api("/login", OWNER);
+      await api("/apps", { slug: "shop", name: "Shop" }, token);
+      await api("/apps/shop/domains", { pattern: SHOP_HOST }, token);
+      const source = `export default {
+        fetch(req) {
+          return new Response("shop says hi via " + req.headers.get("x-forwarded-proto"));
+        },
+      };`;
+      const script = await api("/scripts", { app_id: "shop", name: "front", source }, token);
+      await api(
+        "/routes",
+        { app_id: "shop", script_id: script.id, method: "GET", path: "/" },
+        token,
+      );
+
+      // PiCloud's two listeners on loopback, as `serve` runs them.
+      const ac = new AbortController();
+      const listen = (
+        fetch: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>,
+      ) => Deno.serve({ hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} }, fetch);
+      const consoleServer = listen((req, info) => tp.p.console.fetch(req, info));
+      const tenantServer = listen((req, info) => tp.p.tenantFetch(req, info));
+
+      const dir = await Deno.makeTempDir({ prefix: "picloud-caddy-" });
+      const httpsPort = freePort();
+      const config = testCaddyfile(
+        await Deno.readTextFile(new URL("./Caddyfile", import.meta.url)),
+        { httpPort: freePort(), httpsPort, storageDir: `${dir}/storage` },
+      );
+      await Deno.writeTextFile(`${dir}/Caddyfile`, config);
+      const log = await Deno.open(`${dir}/caddy.log`, { write: true, create: true });
+      const caddyStart = performance.now();
+      const caddy = new Deno.Command(CADDY, {
+        args: ["run", "--config", `${dir}/Caddyfile`, "--adapter", "caddyfile"],
+        env: {
+          PICLOUD_CONSOLE_HOST: CONSOLE_HOST,
+          PICLOUD_UPSTREAM: `127.0.0.1:${tenantServer.addr.port}`,
+          PICLOUD_CONSOLE_UPSTREAM: `127.0.0.1:${consoleServer.addr.port}`,
+          HOME: dir,
+          XDG_DATA_HOME: `${dir}/data`,
+          XDG_CONFIG_HOME: `${dir}/config`,
+        },
+        clearEnv: true,
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Caddy's log goes to a file (read on failure), so a full pipe never blocks it.
+      const logDone = caddy.stderr.pipeTo(log.writable);
+      let stopped: Promise<void> | undefined;
+      // Stops the Caddy this test started, by its PID (SIGKILL after 3 s), and flushes its log.
+      const caddyStopped = () =>
+        stopped ??= (async () => {
+          caddy.kill("SIGTERM");
+          const killer = setTimeout(() => caddy.kill("SIGKILL"), 3000);
+          await caddy.status;
+          clearTimeout(killer);
+          await logDone.catch(() => {});
+        })();
+      const caCert = `${dir}/storage/pki/authorities/local/root.crt`;
+      try {
+        // Ready when its root certificate exists and the console host answers (bounded: 10 s).
+        let ready = false;
+        for (let i = 0; i < 100 && !ready; i++) {
+          if (exists(caCert)) {
+            ready = (await curl(CONSOLE_HOST, httpsPort, "/healthz", caCert)).code === 0;
+          }
+          if (!ready) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(ready, "Caddy did not come up in 10 s");
+        console.log(`caddy ready in ${Math.round(performance.now() - caddyStart)} ms`);
+
+        const steps: boolean[] = [];
+        steps.push(
+          await t.step("a claimed host gets a certificate and its app's response", async () => {
+            const r = await curl(SHOP_HOST, httpsPort, "/", caCert);
+            assert.equal(r.code, 0, r.err);
+            assert.equal(r.status, 200, r.body);
+            assert.equal(r.body, "shop says hi via https");
+          }),
+        );
+        steps.push(
+          await t.step("an unclaimed host's TLS handshake fails (no certificate)", async () => {
+            const r = await curl("nobody.picloud.test", httpsPort, "/", caCert);
+            // 35: SSL connect error (Caddy ends the handshake with an alert).
+            assert.equal(r.code, 35, `${r.code} ${r.err} ${r.body}`);
+          }),
+        );
+        steps.push(
+          await t.step("the console host gets HTTPS, the console and the API", async () => {
+            const health = await curl(CONSOLE_HOST, httpsPort, "/healthz", caCert);
+            assert.equal(health.status, 200, health.body);
+            const api = await curl(CONSOLE_HOST, httpsPort, `${A}/apps`, caCert);
+            assert.equal(api.status, 401, api.body);
+            assert.equal(JSON.parse(api.body).error.code, "unauthorized");
+            // Caddy's own ask endpoint is not reachable from outside.
+            const ask = await curl(
+              CONSOLE_HOST,
+              httpsPort,
+              `/api/v1/internal/tls-ask?domain=${SHOP_HOST}`,
+              caCert,
+            );
+            assert.equal(ask.status, 404, ask.body);
+          }),
+        );
+        // A failed step does not throw: fail here, so Caddy's log is printed below.
+        assert.ok(steps.every(Boolean), "a step failed");
+      } catch (err) {
+        await caddyStopped();
+        console.error(await Deno.readTextFile(`${dir}/caddy.log`).catch(() => ""));
+        throw err;
+      } finally {
+        await caddyStopped();
+        ac.abort();
+        await Promise.all([consoleServer.finished, tenantServer.finished]);
+        await Deno.remove(dir, { recursive: true });
+      }
+    }, { PICLOUD_CONSOLE_HOSTS: CONSOLE_HOST, PICLOUD_TRUSTED_PROXIES: "127.0.0.1" });
+  },
+});
