@@ -12,9 +12,13 @@ import { adminPath, type ApiClient, connect } from "./client.ts";
 import { kb, packDir, packFile, type Upload } from "./pack.ts";
 import { findScript, type Script } from "./lookup.ts";
 
-/** Live only between creating a new script and its first real version (no route points to it). */
-const PLACEHOLDER =
-  `export default { fetch: () => new Response("Being deployed", { status: 503 }) };`;
+/**
+ * Version 1 of a script `deploy` creates: `POST /scripts` takes one JSON source, not an upload, so
+ * the script is made with this and the upload becomes version 2. No route points to it meanwhile,
+ * and `rollback` refuses to make it live again.
+ */
+export const PLACEHOLDER =
+  `export default { fetch: () => new Response("Not deployed yet", { status: 503 }) };`;
 
 const REFUSALS = new Set([
   "compile_error",
@@ -87,7 +91,7 @@ A refused deploy prints each problem as file:line:col and exits with 1.`,
       let script = await findScript(api, opts.app, name);
       const created = !script;
       if (!script) {
-        out.progress(`creating script ${name} in app ${opts.app}`);
+        out.progress(`creating script ${name} in app ${opts.app} (version 1 is a placeholder)`);
         script = await api.json<Script>("POST", adminPath`/scripts`, {
           json: { app_id: opts.app, name, source: PLACEHOLDER },
         });

@@ -87,6 +87,12 @@ export function row(e: LogEntry, names: { get(id: string | null): string }): str
   return [when, String(e.status), String(e.duration_ms), names.get(e.script_id), request, error];
 }
 
+/** A `--follow` line: the table's columns at fixed widths (later rows cannot re-align earlier). */
+function followLine(cells: string[]): string {
+  const widths = [20, 3, 6, 12, 30];
+  return cells.map((c, i) => i < widths.length ? c.padEnd(widths[i]) : c).join("  ").trimEnd();
+}
+
 /** Script names by id, read once (again when an unknown id shows up, at most once per id). */
 class ScriptNames {
   #names = new Map<string, string>();
@@ -134,7 +140,7 @@ async function follow(
       if (out.json) opts.io.out(event.data);
       else {
         await names.load(entry.script_id);
-        opts.io.out(row(entry, names).join("  "));
+        opts.io.out(followLine(row(entry, names)));
       }
     }
   } finally {

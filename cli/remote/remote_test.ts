@@ -258,6 +258,13 @@ Deno.test({
         assert.equal((await get(`${s.tenant}/hello/bob`)).text, "hello bob");
         const missing = await cli(["rollback", "hello", "99", "--app", "default"], env);
         assert.equal(missing.code, 5);
+        const placeholder = await cli(
+          ["--json", "rollback", "hello", "1", "--app", "default"],
+          env,
+        );
+        assert.equal(placeholder.code, 1);
+        assert.equal(JSON.parse(placeholder.err).error.code, "placeholder_version");
+        assert.equal((await get(`${s.tenant}/hello/bob`)).text, "hello bob");
       });
 
       await t.step("exit codes: bad key 4, unknown app 5, server down 3", async () => {
