@@ -9,7 +9,7 @@ import type { CliContext } from "../program.ts";
 import { CliError, type Output } from "../io.ts";
 import { ExitCode } from "../exit_codes.ts";
 import { adminPath, type ApiClient, connect } from "./client.ts";
-import { kb, packDir, packFile, type Upload } from "./pack.ts";
+import { packDir, packFile, sizeText, type Upload } from "./pack.ts";
 import { findScript, type Script } from "./lookup.ts";
 
 /**
@@ -80,8 +80,8 @@ A refused deploy prints each problem as file:line:col and exits with 1.`,
       if (stat.isDirectory) {
         upload = await packDir(trimmed);
         out.progress(
-          `packed ${upload.files.length} files (${kb(upload.sourceBytes)}, ${
-            kb(upload.body.length)
+          `packed ${upload.files.length} files (${sizeText(upload.sourceBytes)}, ${
+            sizeText(upload.body.length)
           } gzipped)`,
         );
       } else upload = await packFile(trimmed);
@@ -96,7 +96,7 @@ A refused deploy prints each problem as file:line:col and exits with 1.`,
           json: { app_id: opts.app, name, source: PLACEHOLDER },
         });
       }
-      out.progress(`uploading ${kb(upload.body.length)}; the server bundles and checks it…`);
+      out.progress(`uploading ${sizeText(upload.body.length)}; the server bundles and checks it…`);
       let version: Version;
       try {
         version = await api.json<Version>("POST", adminPath`/scripts/${script.id}/versions`, {
@@ -116,7 +116,7 @@ A refused deploy prints each problem as file:line:col and exits with 1.`,
       }
       out.progress(
         `deployed ${name} version ${version.version}` +
-          (version.bundle_bytes !== null ? ` (bundle ${kb(version.bundle_bytes)})` : ""),
+          (version.bundle_bytes !== null ? ` (bundle ${sizeText(version.bundle_bytes)})` : ""),
       );
       const made = await ensureRoutes(api, out, { app: opts.app, script, routes });
       const hosts = await exactHosts(api, opts.app);

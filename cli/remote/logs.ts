@@ -76,11 +76,7 @@ Examples:
 
 /** A table row for one entry. */
 export function row(e: LogEntry, names: { get(id: string | null): string }): string[] {
-  const error = e.error
-    ? String(e.error.message ?? e.error.code ?? JSON.stringify(e.error)).split("\n")[0]
-    : e.outcome === "ok"
-    ? ""
-    : e.outcome;
+  const error = e.error ? firstErrorLine(e.error) : e.outcome === "ok" ? "" : e.outcome;
   const time = new Date(e.at);
   const when = Number.isNaN(time.getTime()) ? e.at : time.toISOString().slice(0, 19) + "Z";
   const request = e.trigger === "cron" ? "(schedule)" : `${e.method ?? ""} ${e.path ?? ""}`.trim();
@@ -91,6 +87,16 @@ export function row(e: LogEntry, names: { get(id: string | null): string }): str
 function followLine(cells: string[]): string {
   const widths = [20, 3, 6, 12, 30];
   return cells.map((c, i) => i < widths.length ? c.padEnd(widths[i]) : c).join("  ").trimEnd();
+}
+
+/** The first line of what an entry's error says (`kind: message`, as recorded). */
+export function firstErrorLine(error: Record<string, unknown>): string {
+  const text = ["message", "error", "reason", "code"].map((k) => error[k])
+    .find((v): v is string => typeof v === "string");
+  const kind = typeof error.kind === "string" ? error.kind : "";
+  if (text === undefined) return kind || JSON.stringify(error);
+  const line = text.split("\n")[0];
+  return kind ? `${kind}: ${line}` : line;
 }
 
 /** Script names by id, read once (again when an unknown id shows up, at most once per id). */

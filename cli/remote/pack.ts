@@ -103,11 +103,11 @@ function tooLarge(what: string, bytes: number): CliError {
     ExitCode.failed,
     "upload_too_large",
     `${what} is over the ${UPLOAD_CAPS.maxTotalBytes / 1024 / 1024} MB a deploy may upload ` +
-      `(${kb(bytes)} so far): leave out what the script does not import`,
+      `(${sizeText(bytes)} so far): leave out what the script does not import`,
   );
 }
 
-/** Bytes as "12.3 KB". */
-export function kb(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} KB`;
+/** Bytes as "512 B" or "12.3 KB". */
+export function sizeText(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
 }

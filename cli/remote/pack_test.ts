@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { parseTarGzip } from "nanotar";
 import { packDir, packFile, UPLOAD_CAPS } from "./pack.ts";
 import { parseRoute } from "./deploy.ts";
-import { sseEvents } from "./logs.ts";
+import { firstErrorLine, sseEvents } from "./logs.ts";
 import { table } from "./terminal.ts";
 
 Deno.test("packDir() leaves out node_modules, .git and dotfiles, keeping folders", async () => {
@@ -83,4 +83,13 @@ Deno.test("sseEvents() yields events across chunk boundaries and skips comments"
 
 Deno.test("table() pads every column but the last", () => {
   assert.equal(table(["A", "BB"], [["xyz", "1"], ["", ""]]), "A    BB\nxyz  1\n");
+});
+
+Deno.test("firstErrorLine() gives the kind and the first line of the message", () => {
+  assert.equal(
+    firstErrorLine({ kind: "rejected", error: "Error: boom\nsecond\n    at fetch (main.ts:1:2)" }),
+    "rejected: Error: boom",
+  );
+  assert.equal(firstErrorLine({ message: "x\ny" }), "x");
+  assert.equal(firstErrorLine({ kind: "timeout" }), "timeout");
 });

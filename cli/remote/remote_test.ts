@@ -111,7 +111,7 @@ Deno.test({
         );
         assert.equal(r.code, 0, r.err);
         assert.match(r.err, /creating script hello in app default/);
-        assert.match(r.err, /uploading \d+\.\d KB/);
+        assert.match(r.err, /uploading \d+ B/);
         assert.match(r.err, /added route GET \/hello\/:name/);
         assert.match(r.out, /hello v2 is live in app default/);
         assert.match(
@@ -119,6 +119,20 @@ Deno.test({
           /GET \/hello\/:name {2}on (localhost, 127\.0\.0\.1|127\.0\.0\.1, localhost)/,
         );
         assert.deepEqual(await get(`${s.tenant}/hello/ann`), { status: 200, text: "hello ann" });
+        await Deno.writeTextFile(
+          `${work}/boom.js`,
+          `export default { fetch() { throw new Error("boom\\nmore"); } };\n`,
+        );
+        const boom = await cli([
+          "deploy",
+          `${work}/boom.js`,
+          "--app",
+          "default",
+          "--route",
+          "/boom",
+        ], env);
+        assert.equal(boom.code, 0, boom.err);
+        assert.equal((await get(`${s.tenant}/boom`)).status, 500);
       });
 
       await t.step(
@@ -189,12 +203,13 @@ Deno.test({
         let r: Run = { code: -1, out: "", err: "" };
         for (let i = 0; i < 50; i++) {
           r = await cli(["logs", "--app", "default"], env);
-          if (r.out.includes("/hello/ann")) break;
+          if (r.out.includes("/hello/ann") && r.out.includes("/boom")) break;
           await new Promise((ok) => setTimeout(ok, 50));
         }
         assert.equal(r.code, 0, r.err);
         assert.match(r.out, /^TIME +STATUS +MS +SCRIPT +REQUEST/);
         assert.match(r.out, /200 +\d+ +hello +GET \/hello\/ann/);
+        assert.match(r.out, /500 +\d+ +boom +GET \/boom +rejected: Error: boom$/m);
         const json = await cli(["--json", "logs", "--app", "default", "--script", "site"], env);
         const lines = json.out.split("\n").map((l) => JSON.parse(l));
         assert.ok(lines.length >= 1 && lines.every((l) => l.path === "/site"));
