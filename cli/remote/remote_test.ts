@@ -354,4 +354,8 @@ Deno.test("remote cli - bad usage is exit 2 before any request", async () => {
   assert.equal(route.code, 2);
   const limit = await cli(["logs", "--app", "a", "--limit", "0"], env);
   assert.equal(limit.code, 2);
+  // Without a terminal to ask on, login names the option to pipe the key with.
+  const login = await cli(["login", "http://127.0.0.1:9"], {}, {});
+  assert.equal(login.code, 2);
+  assert.match(login.err, /pipe it with --api-key-stdin/);
 });
