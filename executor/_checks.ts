@@ -73,6 +73,6 @@ export class DeployChecks {
       trigger: "execute",
     }, { kind: "check" });
     await inv.response.body?.cancel();
-    return diagnosticsOf(inv.outcome);
+    return diagnosticsOf(inv.outcome, input.entry);
   }
 }

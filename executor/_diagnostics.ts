@@ -9,13 +9,16 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 // A frame in the user's module once worded: `at main.ts:3:15` or `at fn (main.ts:3:15)`.
 const FRAME_POSITION = /^\s+at (?:[^\n]*\()?[^\s()]+:(\d+):(\d+)\)?$/m;
 
-/** Empty for `ok`; otherwise one diagnostic saying why the source cannot run, with its position. */
-export function diagnosticsOf(outcome: Outcome): Diagnostic[] {
+/**
+ * Empty for `ok`; otherwise one diagnostic saying why the source cannot run, with its position in
+ * `entry` (the version's entry file: a frame there is the user's, any other is the platform's).
+ */
+export function diagnosticsOf(outcome: Outcome, entry?: string): Diagnostic[] {
   switch (outcome.kind) {
     case "ok":
       return [];
     case "rejected":
-      return [parseLoadError(outcome.error)];
+      return [parseLoadError(outcome.error, entry)];
     case "timeout":
       return [{ message: `Loading the module took longer than ${outcome.limitMs} ms` }];
     case "memory":

@@ -22,6 +22,17 @@ Deno.test("ExecutorPool.check() - loads the source in the sandbox and reports wh
       assert.equal(d.line, 3);
       assert.equal(d.column, 15);
     });
+    await t.step(
+      "an entry named other than main.ts keeps the position (app.js, site.tsx)",
+      async () => {
+        for (const entry of ["app.js", "site.tsx"]) {
+          const source = "export default {\n  fetch() {\n    return 1 +;\n  },\n};";
+          const [d] = await pool.check({ appId: "app-c", source, entry, ...limits });
+          assert.match(d.message, /SyntaxError/);
+          assert.deepEqual([d.line, d.column], [3, 15], `${entry}: ${JSON.stringify(d)}`);
+        }
+      },
+    );
     await t.step("a module that throws at top level", async () => {
       const [d] = await check("throw new Error('boom at load');\nexport default {};");
       assert.match(d.message, /boom at load/);

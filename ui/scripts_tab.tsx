@@ -9,7 +9,7 @@ import { ApiError } from "../common/errors.ts";
 import { type AppView, getApp } from "../manager/apps/service.ts";
 import { can } from "../manager/authz.ts";
 import type { ManagerDeps } from "../manager/deps.ts";
-import { createScript as createScriptBody } from "../manager/scripts/schemas.ts";
+import { createScriptSource as createScriptBody } from "../manager/scripts/schemas.ts";
 import { createScript, deleteScript, listScripts } from "../manager/scripts/service.ts";
 import { appPage, ConfirmForm } from "./app_shell.tsx";
 import {

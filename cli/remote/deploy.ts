@@ -12,14 +12,6 @@ import { adminPath, type ApiClient, connect } from "./client.ts";
 import { packDir, packFile, sizeText, type Upload } from "./pack.ts";
 import { findScript, type Script } from "./lookup.ts";
 
-/**
- * Version 1 of a script `deploy` creates: `POST /scripts` takes one JSON source, not an upload, so
- * the script is made with this and the upload becomes version 2. No route points to it meanwhile,
- * and `rollback` refuses to make it live again.
- */
-export const PLACEHOLDER =
-  `export default { fetch: () => new Response("Not deployed yet", { status: 503 }) };`;
-
 const REFUSALS = new Set([
   "compile_error",
   "bundle_failed",
@@ -90,25 +82,33 @@ A refused deploy prints each problem as file:line:col and exits with 1.`,
 
       let script = await findScript(api, opts.app, name);
       const created = !script;
-      if (!script) {
-        out.progress(`creating script ${name} in app ${opts.app} (version 1 is a placeholder)`);
-        script = await api.json<Script>("POST", adminPath`/scripts`, {
-          json: { app_id: opts.app, name, source: PLACEHOLDER },
-        });
-      }
-      out.progress(`uploading ${sizeText(upload.body.length)}; the server bundles and checks it…`);
       let version: Version;
       try {
-        version = await api.json<Version>("POST", adminPath`/scripts/${script.id}/versions`, {
-          body: upload.body,
-          contentType: upload.contentType,
-          query: { entry },
-        });
-      } catch (err) {
-        // A new script whose first upload is refused is removed again: nothing half-made stays.
-        if (created) {
-          await api.request("DELETE", adminPath`/scripts/${script.id}`).catch(() => {});
+        if (!script) {
+          // A new script is created with its first version in one call (files as JSON text).
+          out.progress(
+            `creating script ${name} in app ${opts.app} with ${
+              sizeText(upload.sourceBytes)
+            }; the server bundles and checks it…`,
+          );
+          script = await api.json<Script>("POST", adminPath`/scripts`, {
+            json: { app_id: opts.app, name, files: upload.texts, entry },
+          });
+          version = await api.json<Version>(
+            "GET",
+            adminPath`/scripts/${script.id}/versions/${String(script.active_version ?? 1)}`,
+          );
+        } else {
+          out.progress(
+            `uploading ${sizeText(upload.body.length)}; the server bundles and checks it…`,
+          );
+          version = await api.json<Version>("POST", adminPath`/scripts/${script.id}/versions`, {
+            body: upload.body,
+            contentType: upload.contentType,
+            query: { entry },
+          });
         }
+      } catch (err) {
         if (err instanceof CliError && REFUSALS.has(err.code)) {
           printDiagnostics(out, err, stat.isDirectory ? trimmed : undefined, trimmed);
         }

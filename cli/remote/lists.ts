@@ -5,9 +5,7 @@
 
 import type { Command } from "commander";
 import type { CliContext } from "../program.ts";
-import { CliError, usageError } from "../io.ts";
-import { ExitCode } from "../exit_codes.ts";
-import { PLACEHOLDER } from "./deploy.ts";
+import { usageError } from "../io.ts";
 import { adminPath, connect } from "./client.ts";
 import { listScripts, requireScript } from "./lookup.ts";
 import { table } from "./terminal.ts";
@@ -121,18 +119,6 @@ export function registerListCommands(program: Command, ctx: CliContext): void {
       if (!/^[1-9][0-9]{0,9}$/.test(n)) throw usageError(`Not a version number: ${n}`);
       const api = await connect(ctx.io.env);
       const script = await requireScript(api, opts.app, ref);
-      const target = await api.json<{ source: string }>(
-        "GET",
-        adminPath`/scripts/${script.id}/versions/${n}`,
-      );
-      if (target.source === PLACEHOLDER) {
-        throw new CliError(
-          ExitCode.failed,
-          "placeholder_version",
-          `Version ${n} of ${script.name} is the placeholder picloud deploy created it with: ` +
-            "roll back to a later version",
-        );
-      }
       const version = await api.json<{ version: number }>(
         "POST",
         adminPath`/scripts/${script.id}/versions/${n}` + ":activate",

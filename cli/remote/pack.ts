@@ -19,6 +19,8 @@ export interface Upload {
   files: string[];
   /** Bytes of the files before packing. */
   sourceBytes: number;
+  /** The same files as text by path: how `POST /scripts` takes a new script's first version. */
+  texts: Record<string, string>;
 }
 
 const MEDIA: Record<string, string> = {
@@ -49,11 +51,13 @@ export async function packFile(path: string): Promise<Upload> {
   }
   const body = await Deno.readFile(path);
   if (body.length > UPLOAD_CAPS.maxTotalBytes) throw tooLarge(path, body.length);
+  const name = path.slice(path.lastIndexOf("/") + 1);
   return {
     body,
     contentType,
-    files: [path.slice(path.lastIndexOf("/") + 1)],
+    files: [name],
     sourceBytes: body.length,
+    texts: { [name]: new TextDecoder().decode(body) },
   };
 }
 
@@ -90,11 +94,13 @@ export async function packDir(dir: string): Promise<Upload> {
     throw new CliError(ExitCode.usage, "usage", `${dir} has no files to deploy`);
   }
   const body = new Uint8Array(await createTarGzip(files));
+  const decoder = new TextDecoder();
   return {
     body,
     contentType: "application/gzip",
     files: files.map((f) => f.name),
     sourceBytes: total,
+    texts: Object.fromEntries(files.map((f) => [f.name, decoder.decode(f.data)])),
   };
 }
 

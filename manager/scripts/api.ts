@@ -8,7 +8,6 @@ import type { ManagerDeps } from "../deps.ts";
 import type { Routes } from "../endpoint.ts";
 import {
   compileError,
-  createScript as createScriptBody,
   listQuery,
   patchScript,
   scriptIdParams,
@@ -18,14 +17,19 @@ import {
 } from "./schemas.ts";
 import { createScript, deleteScript, listScripts, scriptFor, updateScript } from "./service.ts";
 import { bindScriptSettingsApi } from "./settings_api.ts";
-import { deployBody, deployQuery, uploadOf } from "./upload.ts";
+import { createScriptBody, deployBody, deployQuery, uploadOf } from "./upload.ts";
 import { uploadMedia } from "./upload_media.ts";
 import { activateVersion, deployUpload, getVersion, listVersions } from "./versions_service.ts";
 
 const notFound = { description: "`script_not_found`: no such script (or not visible)" };
 const versionNotFound = { description: "`script_not_found` or `version_not_found`" };
-const compileFailed = {
-  description: "`compile_error` with diagnostics; `unsupported_api` (`details.api`)",
+/** How a deploy is refused: the same for a new script and a new version. */
+const deployRefused = {
+  description: "`compile_error` with diagnostics; `bundle_failed` (diagnostics at the " +
+    "upload's file, line and column, or the bundler's time or memory limit); " +
+    "`dependency_unavailable` (an npm package neither cached nor fetchable); " +
+    "`unsupported_api` (`details.api`: a Workers API PiCloud does not provide, such as " +
+    "`HTMLRewriter`, `WebSocketPair` or a `cloudflare:` module, named with what to do)",
   schema: compileError,
 };
 const busy = {
@@ -49,14 +53,18 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
   r.add({
     method: "post",
     path: "",
-    summary: "Create a script with its first version (checked in the sandbox first)",
+    summary: "Create a script with its first version: one source, or files bundled like any deploy",
     action: "script.deploy",
     tag: "scripts",
     body: createScriptBody,
     responses: {
       201: { description: "Created", schema: scriptSchema },
+      400: {
+        description: "`invalid_request`, or `invalid_upload`: a file name, the entry or a " +
+          "dependency is refused",
+      },
       409: { description: "`script_exists`: the app has a script of this name" },
-      422: compileFailed,
+      422: deployRefused,
       503: busy,
     },
   }, async ({ p, body }, c) => c.json(await createScript(deps, p, body), 201));
@@ -130,14 +138,7 @@ export function bindScriptsApi(r: Routes, deps: ManagerDeps): void {
             "dependency is refused",
         },
         404: notFound,
-        422: {
-          description: "`compile_error` with diagnostics; `bundle_failed` (diagnostics at the " +
-            "upload's file, line and column, or the bundler's time or memory limit); " +
-            "`dependency_unavailable` (an npm package neither cached nor fetchable); " +
-            "`unsupported_api` (`details.api`: a Workers API PiCloud does not provide, such as " +
-            "`HTMLRewriter`, `WebSocketPair` or a `cloudflare:` module, named with what to do)",
-          schema: compileError,
-        },
+        422: deployRefused,
         503: busy,
       },
     },

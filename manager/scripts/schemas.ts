@@ -11,13 +11,14 @@ export const scriptName = z.string().regex(
   /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/,
   "Use letters, digits, . _ -",
 );
-/** `POST /scripts`. */
-export const createScript = z.strictObject({
+/** A new script's app, name and description (`POST /scripts`, beside its first version). */
+export const scriptMeta = {
   app_id: z.string().min(1).max(200).default("default"),
   name: scriptName,
   description: z.string().max(2000).default(""),
-  source,
-});
+};
+/** `POST /scripts` with one source (the console's form; the API also takes files: `upload.ts`). */
+export const createScriptSource = z.strictObject({ ...scriptMeta, source });
 /** `POST /scripts/{id}/versions`. */
 export const createVersion = z.strictObject({ source });
 /** `PATCH /scripts/{id}`. */

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
-import { sha256Hex } from "../../common/hash.ts";
 import { appFor } from "../apps/service.ts";
 import { recordChange } from "../audit/service.ts";
 import { type Action, assertCan, type Principal, visibleAppIds } from "../authz.ts";
@@ -19,7 +18,8 @@ import {
   type ScriptRow,
   updateScript as updateScriptRow,
 } from "./repo.ts";
-import { compileCheck } from "./compile_check.ts";
+import { prepareDeploy } from "./prepare.ts";
+import { type CreateScriptInput, uploadOf } from "./upload.ts";
 
 type Deps = Pick<ManagerDeps, "sql" | "routing" | "pool" | "config">;
 type Snapshot = ReturnType<ManagerDeps["routing"]["current"]>;
@@ -79,34 +79,40 @@ export async function listScripts(
   return await listScriptRows(deps.sql, [row.id]);
 }
 
-/** A new script with its first, active version; the source is checked in the sandbox first. */
+/**
+ * A new script with its first, active version, prepared like every deploy (bundled when it needs
+ * it, checked in the sandbox) before anything is stored.
+ */
 export async function createScript(
   deps: Deps,
   p: Principal,
-  input: { app_id: string; name: string; description: string; source: string },
+  input: CreateScriptInput,
 ): Promise<ScriptRow> {
   const app = await appFor(deps, p, input.app_id, "script.deploy");
-  await compileCheck(deps, app.id, input.source);
-  const hash = await sha256Hex(input.source);
+  const { app_id: _app, name, description, ...body } = input;
+  const { source, hash, bundled } = await prepareDeploy(deps, app.id, uploadOf(body));
   const id = await deps.sql.begin(async (tx) => {
-    const script = await insertScript(tx, {
-      appId: app.id,
-      name: input.name,
-      description: input.description,
-    });
-    if (!script) throw nameTaken(input.name);
+    const script = await insertScript(tx, { appId: app.id, name, description });
+    if (!script) throw nameTaken(name);
     const version = await insertActiveVersion(tx, {
       scriptId: script.id,
-      source: input.source,
+      source,
       hash,
       createdBy: p.userId,
+      bundled,
     });
     await recordChange(tx, p, {
       action: "script.create",
       resourceId: script.id,
       appId: app.id,
       before: null,
-      after: { name: input.name, description: input.description, version: version?.version, hash },
+      after: {
+        name,
+        description,
+        version: version?.version,
+        hash,
+        packages: bundled?.packages ?? undefined,
+      },
     });
     return script.id;
   });

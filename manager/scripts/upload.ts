@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ApiError } from "../../common/errors.ts";
-import { MAX_SOURCE_BYTES, source } from "./schemas.ts";
+import { createScriptSource, MAX_SOURCE_BYTES, scriptMeta, source } from "./schemas.ts";
 
 /** A deploy's files, its entry point and the import map the bundler resolves them with. */
 export interface Upload {
@@ -61,26 +61,41 @@ const importTarget = z.string().max(500).regex(
   "Map to npm:, jsr:, node:, https: or a relative path of the upload",
 );
 
+/** The files form of a deploy body (also how `POST /scripts` creates a script from files). */
+export const filesBody = {
+  files: z.record(filePath, z.string().max(MAX_SOURCE_BYTES)).describe(
+    "The upload's files by relative path; package.json and deno.json / import_map.json " +
+      "among them contribute their dependencies and imports",
+  ),
+  entry: filePath.optional().describe(
+    "The module whose default export is the script (default: the only module, or main.ts, " +
+      "index.ts, mod.ts, main.js, index.js)",
+  ),
+  imports: z.record(z.string().min(1).max(200), importTarget).optional().describe(
+    "An import map: bare specifier → npm:, jsr:, node:, https: or a file of the upload",
+  ),
+  dependencies: z.record(packageName, versionRange).optional().describe(
+    "package.json-style dependencies: name → version range, imported by bare name",
+  ),
+};
+
 /** The JSON deploy body: `{ source }`, or files with an entry, imports and dependencies. */
 export const deployBody = z.union([
   z.strictObject({ source }),
-  z.strictObject({
-    files: z.record(filePath, z.string().max(MAX_SOURCE_BYTES)).describe(
-      "The upload's files by relative path; package.json and deno.json / import_map.json " +
-        "among them contribute their dependencies and imports",
-    ),
-    entry: filePath.optional().describe(
-      "The module whose default export is the script (default: the only module, or main.ts, " +
-        "index.ts, mod.ts, main.js, index.js)",
-    ),
-    imports: z.record(z.string().min(1).max(200), importTarget).optional().describe(
-      "An import map: bare specifier → npm:, jsr:, node:, https: or a file of the upload",
-    ),
-    dependencies: z.record(packageName, versionRange).optional().describe(
-      "package.json-style dependencies: name → version range, imported by bare name",
-    ),
-  }),
+  z.strictObject(filesBody),
 ]);
+
+/**
+ * `POST /scripts`: the script's app, name and description with its first version, as one source or
+ * as files (bundled like any deploy).
+ */
+export const createScriptBody = z.union([
+  createScriptSource,
+  z.strictObject({ ...scriptMeta, ...filesBody }),
+]);
+
+/** A parsed `POST /scripts` body. */
+export type CreateScriptInput = z.output<typeof createScriptBody>;
 
 /** `POST /scripts/{id}/versions?entry=`. */
 export const deployQuery = z.object({

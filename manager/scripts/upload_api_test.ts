@@ -240,3 +240,48 @@ Deno.test("upload - a package fetched once deploys again with the registry block
     await Deno.remove(cache, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("upload - a new script's first version may be files with packages, bundled like any deploy", async () => {
+  await withTestPlatform(async (t) => {
+    const token = await t.login(OWNER.email, OWNER.password);
+    const name = `s${crypto.randomUUID().slice(0, 8)}`;
+    const s = await t.call("POST", `${A}/scripts`, {
+      token,
+      body: {
+        app_id: "default",
+        name,
+        files: { "main.ts": HONO_APP, "lib/greet.ts": GREET },
+        dependencies: { hono: "4.13.19", zod: "4.6.7" },
+      },
+    });
+    assert.equal(s.status, 201, JSON.stringify(s.body));
+    assert.equal(s.body.active_version, 1);
+    const v = await t.call("GET", `${A}/scripts/${s.body.id}/versions/1`, { token });
+    assert.equal(v.status, 200);
+    assert.deepEqual(v.body.packages, { hono: "4.13.19", zod: "4.6.7" });
+    const r = await t.call("POST", `${A}/routes`, {
+      token,
+      body: { app_id: "default", script_id: s.body.id, method: "GET", path: "/hi/:name" },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const res = await t.p.tenant.request("http://localhost/hi/ann");
+    assert.equal(`${res.status} ${await res.text()}`, "200 hello ann");
+    // A refused first version leaves no script behind; its diagnostics name the upload's file.
+    const bad = await t.call("POST", `${A}/scripts`, {
+      token,
+      body: {
+        app_id: "default",
+        name: `${name}-bad`,
+        files: {
+          "main.ts": `import { f } from "./lib/f.ts";\nexport default { fetch: f };\n`,
+          "lib/f.ts": "export const f = (;\n",
+        },
+      },
+    });
+    assert.equal(bad.status, 422, JSON.stringify(bad.body));
+    const details = bad.body.error.details as { diagnostics: { file: string }[] };
+    assert.equal(details.diagnostics[0].file, "lib/f.ts");
+    const list = await t.call("GET", `${A}/scripts?app=default`, { token });
+    assert.ok(!list.body.items.some((x: { name: string }) => x.name === `${name}-bad`));
+  });
+});

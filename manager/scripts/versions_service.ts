@@ -4,7 +4,6 @@
  * writes the audit entry and notifies routing. No HTTP here.
  */
 import { ApiError } from "../../common/errors.ts";
-import { sha256Hex } from "../../common/hash.ts";
 import { recordChange } from "../audit/service.ts";
 import type { Principal } from "../authz.ts";
 import type { ManagerDeps } from "../deps.ts";
@@ -13,11 +12,9 @@ import {
   findVersion,
   insertActiveVersion,
   listVersions as listVersionRows,
-  type VersionBundle,
   type VersionRow,
 } from "./repo.ts";
-import { bundle, needsBundle } from "./bundle.ts";
-import { compileCheck, refuseUnsupported } from "./compile_check.ts";
+import { prepareDeploy } from "./prepare.ts";
 import { scriptFor, scriptNotFound } from "./service.ts";
 import { type Upload, uploadOf } from "./upload.ts";
 
@@ -45,29 +42,7 @@ export async function deployUpload(
   upload: Upload,
 ): Promise<VersionRow> {
   const script = await scriptFor(deps, p, id, "script.deploy");
-  const source = upload.files[upload.entry];
-  let runs = source;
-  let bundled: VersionBundle | undefined;
-  refuseUnsupported(upload.files);
-  if (needsBundle(upload)) {
-    const b = await bundle(upload, deps.config.bundler);
-    const { [upload.entry]: _entry, ...others } = upload.files;
-    runs = b.code;
-    bundled = {
-      entry: upload.entry,
-      files: Object.keys(others).length > 0 ? others : null,
-      imports: Object.keys(upload.imports ?? {}).length > 0 ? upload.imports! : null,
-      lock: b.lock,
-      packages: b.packages,
-      bundle: b.code,
-      bundleMap: b.map,
-    };
-  } else if (upload.entry !== "main.ts") {
-    const none = { files: null, imports: null, lock: null, packages: null, bundle: null };
-    bundled = { entry: upload.entry, ...none };
-  }
-  await compileCheck(deps, script.app_id, runs, upload.entry);
-  const hash = await sha256Hex(runs);
+  const { source, hash, bundled } = await prepareDeploy(deps, script.app_id, upload);
   const version = await deps.sql.begin(async (tx) => {
     const version = await insertActiveVersion(tx, {
       scriptId: script.id,
