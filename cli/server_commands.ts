@@ -55,16 +55,15 @@ Examples:
       const config = await loadConfig(ctx.io.env);
       const server = await import("../server.ts");
       const result = await withServerErrors(() => server.migrateOnly(config));
-      out.result(
-        result,
-        () =>
-          result.applied.length === 0 ? `schema current at ${result.version}` : [
-            ...result.applied.map((name) => `applied ${name}`),
-            `schema now at ${result.version}`,
-          ]
-            .join("\n"),
-      );
+      out.result(result, () => migrateText(result));
     });
+}
+
+/** `picloud migrate`'s human output: each migration applied, or the version already current. */
+export function migrateText(result: { applied: string[]; version: number }): string {
+  if (result.applied.length === 0) return `schema current at ${result.version}`;
+  return [...result.applied.map((name) => `applied ${name}`), `schema now at ${result.version}`]
+    .join("\n");
 }
 
 /**
@@ -77,7 +76,8 @@ export async function loadConfig(
 ): Promise<Config> {
   const { ConfigError, parseConfig } = await import("../common/config.ts");
   try {
-    return parseConfig({ ...env, ...overrides });
+    const given = Object.entries(overrides).filter(([, v]) => v !== undefined);
+    return parseConfig({ ...env, ...Object.fromEntries(given) });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(ExitCode.usage, "config", err.message);
     throw err;
