@@ -17,6 +17,8 @@ export interface PasswordInput {
   isTerminal(): boolean;
   /** Echo off (raw mode) on a terminal. */
   setRaw?(raw: boolean): void;
+  /** Shows a prompt without a line break (default: on stderr). */
+  ask?(text: string): void;
 }
 
 /** A `CliIo` that may carry its own stdin (tests); without it, the process's stdin is read. */
@@ -187,61 +189,77 @@ export async function readPassword(
         "PICLOUD_ADMIN_PASSWORD, or run on a terminal to be asked",
     );
   }
-  const first = await prompt(io, stdin, "Password: ");
-  if (!opts.confirm) return first;
-  const second = await prompt(io, stdin, "Password again: ");
-  if (first !== second) throw usageError("the two passwords differ");
-  return first;
+  const keys = byteReader(stdin.readable);
+  try {
+    const first = await prompt(io, stdin, keys, "Password: ");
+    if (!opts.confirm) return first;
+    const second = await prompt(io, stdin, keys, "Password again: ");
+    if (first !== second) throw usageError("the two passwords differ");
+    return first;
+  } finally {
+    keys.release();
+  }
 }
 
 /** Reads one line (without its `\n` / `\r\n`); null when the stream ends before any byte. */
 async function readLine(stream: ReadableStream<Uint8Array>): Promise<string | null> {
-  const reader = stream.getReader();
+  const keys = byteReader(stream);
   const bytes: number[] = [];
   let sawAny = false;
   try {
-    while (bytes.length <= MAX_LINE_BYTES) {
-      const { value, done } = await reader.read();
-      if (done) break;
+    for (let b = await keys.next(); b !== null; b = await keys.next()) {
       sawAny = true;
-      const nl = value.indexOf(0x0a);
-      if (nl >= 0) {
-        bytes.push(...value.subarray(0, nl));
-        break;
-      }
-      bytes.push(...value);
+      if (b === 0x0a) break;
+      if (bytes.length > MAX_LINE_BYTES) throw usageError("password: the line is too long");
+      bytes.push(b);
     }
   } finally {
-    reader.releaseLock();
+    keys.release();
   }
   if (!sawAny) return null;
-  if (bytes.length > MAX_LINE_BYTES) throw usageError("password: the line is too long");
   return new TextDecoder().decode(new Uint8Array(bytes)).replace(/\r$/, "");
 }
 
+/** A stream's bytes one at a time (what is read ahead stays for the next call). */
+function byteReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
+  let chunk: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  return {
+    async next(): Promise<number | null> {
+      while (at >= chunk.length) {
+        const { value, done } = await reader.read();
+        if (done) return null;
+        chunk = value;
+        at = 0;
+      }
+      return chunk[at++];
+    },
+    release: () => reader.releaseLock(),
+  };
+}
+
 /** Asks on the terminal with echo off (raw mode); Enter ends, Backspace erases, Ctrl-C aborts. */
-async function prompt(io: CliIo, stdin: PasswordInput, question: string): Promise<string> {
-  const enc = new TextEncoder();
-  await Deno.stderr.write(enc.encode(question));
+async function prompt(
+  io: CliIo,
+  stdin: PasswordInput,
+  keys: ReturnType<typeof byteReader>,
+  question: string,
+): Promise<string> {
+  const ask = stdin.ask ??
+    ((text: string) => Deno.stderr.writeSync(new TextEncoder().encode(text)));
+  ask(question);
   stdin.setRaw?.(true);
-  const reader = stdin.readable.getReader();
   const bytes: number[] = [];
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      for (const b of value) {
-        if (b === 0x0d || b === 0x0a || b === 0x04) {
-          return new TextDecoder().decode(new Uint8Array(bytes));
-        }
-        if (b === 0x03) throw new CliError(ExitCode.failed, "aborted", "aborted");
-        if (b === 0x7f || b === 0x08) bytes.pop();
-        else if (bytes.length < MAX_LINE_BYTES) bytes.push(b);
-      }
+    for (let b = await keys.next(); b !== null; b = await keys.next()) {
+      if (b === 0x0d || b === 0x0a || b === 0x04) break;
+      if (b === 0x03) throw new CliError(ExitCode.failed, "aborted", "aborted");
+      if (b === 0x7f || b === 0x08) bytes.pop();
+      else if (bytes.length <= MAX_LINE_BYTES) bytes.push(b);
     }
     return new TextDecoder().decode(new Uint8Array(bytes));
   } finally {
-    reader.releaseLock();
     stdin.setRaw?.(false);
     io.err("");
   }

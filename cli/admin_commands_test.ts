@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { runCli } from "./program.ts";
-import type { AdminIo } from "./admin_commands.ts";
+import { type AdminIo, readPassword } from "./admin_commands.ts";
 import { parseConfig } from "../common/config.ts";
 import { openDatabase } from "../common/db.ts";
 import { createIdentityParts } from "../manager/mod.ts";
@@ -170,4 +170,34 @@ Deno.test("admin - create and reset-password offline: sources, policy, exit code
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("admin - on a terminal the password is asked twice with echo off; Backspace erases", async () => {
+  const raw: boolean[] = [];
+  const asked: string[] = [];
+  const terminal = (typed: string): AdminIo => ({
+    out: () => {},
+    err: () => {},
+    env: {},
+    stdin: {
+      // Both answers in one chunk, as a paste delivers them: the second is not lost.
+      readable: new Blob([typed]).stream(),
+      isTerminal: () => true,
+      setRaw: (on) => void raw.push(on),
+      ask: (text) => void asked.push(text),
+    },
+  });
+  const pw = await readPassword(terminal("secret-pX\x7fw\rsecret-pw\r"), false, { confirm: true });
+  assert.equal(pw, "secret-pw");
+  assert.deepEqual(asked, ["Password: ", "Password again: "]);
+  assert.deepEqual(raw, [true, false, true, false]);
+  await assert.rejects(
+    readPassword(terminal("secret-pw\rsecret-px\r"), false, { confirm: true }),
+    /the two passwords differ/,
+  );
+  await assert.rejects(readPassword(terminal("secr\x03"), false, { confirm: true }), /aborted/);
+  // PICLOUD_ADMIN_PASSWORD comes before the prompt; --password-stdin before both.
+  const io = { ...terminal("typed\r"), env: { PICLOUD_ADMIN_PASSWORD: "from-env-1" } };
+  assert.equal(await readPassword(io, false, { confirm: true }), "from-env-1");
+  assert.equal(await readPassword(io, true, { confirm: true }), "typed");
 });
