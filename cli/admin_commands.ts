@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import type { CliContext } from "./program.ts";
 import { CliError, type CliIo, usageError } from "./io.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { loadConfig } from "./server_commands.ts";
+import { databaseUnavailable, loadConfig } from "./server_commands.ts";
 
 /** Where a password is read from: the process's stdin, or a test's stream. */
 export interface PasswordInput {
@@ -297,12 +297,12 @@ async function withDatabase<T>(
         `${err.message}: stop the server first, or use the console or the API`,
       );
     }
-    throw unavailable(err);
+    throw databaseUnavailable(err) ?? err;
   }
   try {
     const migrations = await loadMigrations();
     const applied = await migrate(db.sql, migrations).catch((err) => {
-      throw unavailable(err);
+      throw databaseUnavailable(err) ?? err;
     });
     if (applied.length > 0) {
       progress(`applied ${applied.length} migration(s) first (schema now at ${applied.at(-1)})`);
@@ -317,18 +317,4 @@ async function withDatabase<T>(
   } finally {
     await db.close();
   }
-}
-
-/** A database that cannot be reached (connection refused, unknown host): exit 3. */
-function unavailable(err: unknown): unknown {
-  if (err instanceof CliError) return err;
-  const code = (err as { code?: string }).code;
-  if (code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(code)) {
-    return new CliError(
-      ExitCode.unavailable,
-      "database_unavailable",
-      `cannot reach the database: ${(err as Error).message}`,
-    );
-  }
-  return err;
 }

@@ -101,10 +101,26 @@ export async function withServerErrors<T>(fn: () => Promise<T>): Promise<T> {
           `directory (or DATABASE_URL at PostgreSQL) to run a second one`,
       );
     }
+    const unreachable = databaseUnavailable(err);
+    if (unreachable) throw unreachable;
     const { SchemaTooNewError } = await import("../common/migrate.ts");
     if (err instanceof SchemaTooNewError) {
       throw new CliError(ExitCode.failed, "schema_too_new", err.message);
     }
     throw err;
   }
+}
+
+/** A database that cannot be reached (refused, unknown host, timed out) as exit 3; else null. */
+export function databaseUnavailable(err: unknown): CliError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return null;
+  if (!/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(code)) {
+    return null;
+  }
+  return new CliError(
+    ExitCode.unavailable,
+    "database_unavailable",
+    `cannot reach the database: ${(err as Error).message}`,
+  );
 }

@@ -74,3 +74,14 @@ Deno.test("migrate - lists what it applied, then says the schema is current; --j
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("migrate, admin - an unreachable database is exit 3 with one line", async () => {
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  const env = { DATABASE_URL: PG, PICLOUD_ADMIN_PASSWORD: "long-enough-1" };
+  for (const args of [["migrate"], ["admin", "reset-password", "--email", "a@example.com"]]) {
+    const r = await cli(args, env);
+    assert.equal(r.code, 3, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, /^picloud: cannot reach the database: .*ECONNREFUSED/);
+    assert.equal(r.err.split("\n").length, 1);
+  }
+});
