@@ -156,7 +156,8 @@ export async function createPlatform(
     limits: config.limits,
     maps: createStackMaps((id) => loadVersionMap(db.sql, id)),
   };
-  const scheduler = startScheduler({
+  // A manager fires no schedules: the nodes do (each run is claimed once across them).
+  const scheduler = config.role === "manager" ? idleScheduler() : startScheduler({
     sql: db.sql,
     routing,
     log,
@@ -188,7 +189,8 @@ export async function createPlatform(
     logWriter: logs,
     ...createIdentityParts(config.auth),
   };
-  await bootstrapIdentity(managerDeps);
+  // The first owner (or the setup URL) is the console's business: a node has no console port.
+  if (config.role !== "node") await bootstrapIdentity(managerDeps);
   const consoleApi = createConsoleApi(managerDeps, dispatchDeps);
   const health = createHealth({
     sql: db.sql,
@@ -268,6 +270,55 @@ export async function serve(config: Config): Promise<void> {
       Deno.addSignalListener(sig, () => resolve(sig));
     }
   });
+  let listeners: HttpListener[];
+  try {
+    ({ listeners } = await startListeners(config, platform, log, { where, started }));
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+
+  const signal = await stop;
+  const deadline = Date.now() + config.shutdownGraceMs;
+  log.info("shutting down", { signal, graceMs: config.shutdownGraceMs });
+  // From here /readyz answers 503, so a balancer's next probe takes this node out.
+  platform.health.startDraining();
+  platform.endStreams();
+  // Stop accepting; requests in flight finish (up to the deadline) and get their log rows.
+  const drained = Promise.all(listeners.map((l) => l.shutdown()));
+  const inTime = await untilDeadline(drained, deadline);
+  if (!inTime) {
+    log.warn("shutdown grace period over: ending the requests still running", {
+      open: listeners.reduce((n, l) => n + l.stats().open, 0),
+    });
+  }
+  // Past the deadline, stopping the executors ends what is still running; then connections close.
+  await platform.close({ deadline });
+  await untilDeadline(drained, Date.now() + 2_000);
+  log.info("shut down", { signal, ms: config.shutdownGraceMs - (deadline - Date.now()) });
+}
+
+/** Where `serve` listens, by role; the ports actually bound (0 in the config: any free one). */
+export interface Listening {
+  listeners: HttpListener[];
+  /** The tenant port (also the console's when they share it); absent for a manager. */
+  tenantPort?: number;
+  /** The console port; absent for a node. */
+  consolePort?: number;
+}
+
+/**
+ * Starts the HTTP listeners of `config.role`: `all` the tenant and console ports (or the one
+ * shared port), `node` the tenant port only, `manager` the console port only. Logs the start-up
+ * line. On failure, whatever was started is shut down again and the error thrown.
+ */
+export async function startListeners(
+  config: Config,
+  platform: Platform,
+  log: Logger,
+  info: { where: string; started: number },
+): Promise<Listening> {
+  const role = config.role;
   const total = config.http.maxConnections ?? defaultMaxConnections(readOpenFilesSoftLimit());
   // The console keeps its own share of connections, so a tenant flood never locks the owner out.
   const consoleCap = config.console.shared ? 0 : Math.max(8, Math.floor(total / 8));
@@ -291,51 +342,60 @@ export async function serve(config: Config): Promise<void> {
     return server.addr.port;
   };
   try {
-    const ms = () => Math.round(performance.now() - started);
-    if (config.console.shared) {
-      const port = serveOn(config.port, config.hostname, platform.shared, total);
+    const ms = () => Math.round(performance.now() - info.started);
+    const where = info.where;
+    if (role === "node") {
+      const port = serveOn(config.port, config.hostname, { fetch: platform.tenantFetch }, total);
       log.info(
-        `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
-          `console and admin API on the hosts ${config.consoleHosts.join(", ")} only`,
+        `PiCloud node listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
+          `no console here (role node)`,
       );
-    } else {
+      return { listeners, tenantPort: port };
+    }
+    if (role === "manager") {
       const consolePort = serveOn(
         config.console.port,
         config.console.hostname,
         platform.console,
-        consoleCap,
+        total,
       );
-      const tenant = { fetch: platform.tenantFetch };
-      const port = serveOn(config.port, config.hostname, tenant, total - consoleCap);
+      log.info(
+        `PiCloud manager: console and admin API on http://localhost:${consolePort}/api/v1/ ` +
+          `(${where}, ready in ${ms()} ms); no tenant port and no schedules here (role manager)`,
+      );
+      return { listeners, consolePort };
+    }
+    if (config.console.shared) {
+      const port = serveOn(config.port, config.hostname, platform.shared, total);
       log.info(
         `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
-          `console and admin API on http://localhost:${consolePort}/api/v1/`,
+          `console and admin API on the hosts ${config.consoleHosts.join(", ")} only (role all)`,
       );
+      return { listeners, tenantPort: port, consolePort: port };
     }
+    const consolePort = serveOn(
+      config.console.port,
+      config.console.hostname,
+      platform.console,
+      consoleCap,
+    );
+    const tenant = { fetch: platform.tenantFetch };
+    const port = serveOn(config.port, config.hostname, tenant, total - consoleCap);
+    log.info(
+      `PiCloud listening on http://localhost:${port}/ (${where}, ready in ${ms()} ms); ` +
+        `console and admin API on http://localhost:${consolePort}/api/v1/ (role all)`,
+    );
+    return { listeners, tenantPort: port, consolePort };
   } catch (err) {
     await Promise.all(listeners.map((l) => l.shutdown()));
-    await platform.close();
     throw err;
   }
+}
 
-  const signal = await stop;
-  const deadline = Date.now() + config.shutdownGraceMs;
-  log.info("shutting down", { signal, graceMs: config.shutdownGraceMs });
-  // From here /readyz answers 503, so a balancer's next probe takes this node out.
-  platform.health.startDraining();
-  platform.endStreams();
-  // Stop accepting; requests in flight finish (up to the deadline) and get their log rows.
-  const drained = Promise.all(listeners.map((l) => l.shutdown()));
-  const inTime = await untilDeadline(drained, deadline);
-  if (!inTime) {
-    log.warn("shutdown grace period over: ending the requests still running", {
-      open: listeners.reduce((n, l) => n + l.stats().open, 0),
-    });
-  }
-  // Past the deadline, stopping the executors ends what is still running; then connections close.
-  await platform.close({ deadline });
-  await untilDeadline(drained, Date.now() + 2_000);
-  log.info("shut down", { signal, ms: config.shutdownGraceMs - (deadline - Date.now()) });
+/** The scheduler of a process that fires no schedules (a manager). */
+function idleScheduler(): Scheduler {
+  const done = () => Promise.resolve();
+  return { rearm: done, idle: done, close: done };
 }
 
 /** Waits for `p` until `deadline` (epoch ms); true when it settled in time. */
@@ -364,14 +424,23 @@ function listenOrExplain<T>(port: number, hostname: string, start: () => T): T {
   }
 }
 
-/** Applies pending migrations and exits. */
-export async function migrateOnly(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
+/** What `migrateOnly` did: the migrations it applied (`0006_bundle_maps`) and the schema version. */
+export interface MigrateResult {
+  applied: string[];
+  version: number;
+}
+
+/** Applies pending migrations and closes the database. */
+export async function migrateOnly(config: Config): Promise<MigrateResult> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     const migrations = await loadMigrations();
-    const applied = await migrate(db.sql, migrations);
-    log.info(applied.length ? "migrations applied" : "schema is up to date", { versions: applied });
+    const versions = await migrate(db.sql, migrations);
+    const names = new Map(migrations.map((m) => [m.version, m.name]));
+    return {
+      applied: versions.map((v) => `${String(v).padStart(4, "0")}_${names.get(v)}`),
+      version: migrations.length === 0 ? 0 : migrations[migrations.length - 1].version,
+    };
   } finally {
     await db.close();
   }

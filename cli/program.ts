@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, type CliIo, Output, processIo } from "./io.ts";
 import { ExitCode, exitCodesHelp } from "./exit_codes.ts";
 import { registerServerCommands } from "./server_commands.ts";
+import { registerAdminCommands } from "./admin_commands.ts";
 import { registerRemoteCommands } from "./remote/mod.ts";
 
 /** What a module's `register` function gets: the program and how to print. */
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
     output: (cmd) => new Output(io, Boolean(cmd.optsWithGlobals().json)),
   };
   registerServerCommands(program, ctx);
+  registerAdminCommands(program, ctx);
   registerRemoteCommands(program, ctx);
   // Every subcommand reports usage errors the same way instead of exiting the process.
   for (const cmd of program.commands) inherit(cmd, io);

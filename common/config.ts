@@ -32,6 +32,8 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().url().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
     .optional(),
   PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/data"),
+  // What this process serves (`picloud serve --role` wins over it); see `Role`.
+  PICLOUD_ROLE: z.enum(["all", "manager", "node"]).default("all"),
   PICLOUD_CONSOLE_HOSTS: hostList.default([]),
   // The console and admin API listen on their own port, so no tenant script ever answers on the
   // console's origin. The same value as PORT shares one port: then PICLOUD_CONSOLE_HOSTS is required.
@@ -119,8 +121,18 @@ export interface LimitDefaults {
   maxConcurrency: number;
 }
 
+/**
+ * What one process serves. `all`: everything (the default). `node`: tenant traffic, executors and
+ * schedule firing, no console port. `manager`: the console port (admin API, console, tls-ask),
+ * executing "try it" with its own executors; no tenant port and no schedule firing. Split roles
+ * need PostgreSQL: the embedded database belongs to one process.
+ */
+export type Role = "all" | "manager" | "node";
+
 /** The typed configuration handed down from `main.ts`. */
 export interface Config {
+  /** What this process serves. */
+  role: Role;
   port: number;
   hostname: string;
   databaseUrl: string | undefined;
@@ -233,7 +245,15 @@ export function parseConfig(
         "required when PICLOUD_CONSOLE_PORT equals PORT (the console needs hosts of its own)",
     }]);
   }
+  if (e.PICLOUD_ROLE !== "all" && !e.DATABASE_URL) {
+    throw new ConfigError([{
+      variable: "PICLOUD_ROLE",
+      message: `role ${e.PICLOUD_ROLE} needs DATABASE_URL (PostgreSQL): the embedded database ` +
+        "belongs to one process, so run the whole platform there (role all)",
+    }]);
+  }
   return {
+    role: e.PICLOUD_ROLE,
     port: e.PORT,
     hostname: e.HOSTNAME,
     databaseUrl: e.DATABASE_URL,

@@ -58,3 +58,20 @@ Deno.test("defaultMaxExecutors() - the executor cap follows the machine's memory
   assert.equal(set.maxExecutors, 3);
   assert.equal(set.executorQueue, 7);
 });
+
+Deno.test("config - PICLOUD_ROLE: all by default; manager and node need DATABASE_URL", () => {
+  assert.equal(parseConfig({}).role, "all");
+  const pg = "postgres://picloud@db.example/picloud";
+  assert.equal(parseConfig({ PICLOUD_ROLE: "node", DATABASE_URL: pg }).role, "node");
+  assert.equal(parseConfig({ PICLOUD_ROLE: "manager", DATABASE_URL: pg }).role, "manager");
+  for (const role of ["manager", "node"]) {
+    assert.throws(
+      () => parseConfig({ PICLOUD_ROLE: role }),
+      (err) =>
+        err instanceof ConfigError && /^PICLOUD_ROLE: role \w+ needs DATABASE_URL/.test(
+          err.message.replace("Invalid configuration: ", ""),
+        ),
+    );
+  }
+  assert.throws(() => parseConfig({ PICLOUD_ROLE: "worker" }), /PICLOUD_ROLE/);
+});

@@ -15,6 +15,7 @@ import {
   deleteUser as deleteUserRow,
   findPasswordHash,
   findUser,
+  findUserByEmail,
   insertUser,
   listUsers as listUserRows,
   lockForRoleChange,
@@ -74,6 +75,60 @@ export async function createUser(deps: Deps, p: Principal, input: NewUser): Prom
       after: row,
     });
     return row;
+  });
+}
+
+/**
+ * The machine's operator creates a user offline (`picloud admin create`): whoever can open the
+ * database may, so there is no principal; the audit entry has no actor and says `via: "cli"`.
+ */
+export async function createUserAsOperator(
+  deps: Pick<Deps, "sql" | "passwords">,
+  input: NewUser,
+): Promise<UserRow> {
+  const passwordHash = await deps.passwords.hash(input.password);
+  return await deps.sql.begin(async (tx) => {
+    const row = await insertUser(tx, {
+      email: input.email,
+      displayName: input.display_name,
+      passwordHash,
+      instanceRole: input.instance_role,
+    });
+    if (!row) throw new ApiError("email_taken", `A user with this email already exists`);
+    await recordChange(tx, null, {
+      action: "user.create",
+      resourceId: row.id,
+      appId: null,
+      before: null,
+      after: { ...row, via: "cli" },
+    });
+    return row;
+  });
+}
+
+/**
+ * The machine's operator sets a user's password offline (`picloud admin reset-password`), found
+ * by email; as with any new password, the user's sessions end. Audited without an actor.
+ */
+export async function resetPasswordAsOperator(
+  deps: Pick<Deps, "sql" | "passwords">,
+  email: string,
+  password: string,
+): Promise<{ user: UserRow; sessionsEnded: number }> {
+  const passwordHash = await deps.passwords.hash(password);
+  return await deps.sql.begin(async (tx) => {
+    const before = await findUserByEmail(tx, email);
+    if (!before) throw new ApiError("user_not_found", `No user with the email ${email}`);
+    const user = (await updateUserRow(tx, before.id, { passwordHash }))!;
+    const sessionsEnded = await deleteUserSessions(tx, before.id);
+    await recordChange(tx, null, {
+      action: "user.update",
+      resourceId: before.id,
+      appId: null,
+      before,
+      after: { ...user, password_changed: true, via: "cli" },
+    });
+    return { user, sessionsEnded };
   });
 }
 
