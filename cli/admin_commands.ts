@@ -49,7 +49,10 @@ prompt (echo off) on a terminal. Never as an argument. At least 8 characters.`;
     .command("create")
     .description("create an admin user with a password")
     .requiredOption("--email <email>", "the user's email (their sign-in name)")
-    .option("--role <role>", "instance role: owner or admin", "admin")
+    .option(
+      "--role <role>",
+      "instance role: owner or admin (default: owner for the first user, admin after)",
+    )
     .option("--name <name>", "display name", "")
     .option("--password-stdin", "read the password as one line from stdin", false)
     .addHelpText(
@@ -57,14 +60,14 @@ prompt (echo off) on a terminal. Never as an argument. At least 8 characters.`;
       `${passwordHelp}
 
 Examples:
-  picloud admin create --email owner@example.com --role owner
+  picloud admin create --email owner@example.com          # the first user: an owner
   PICLOUD_ADMIN_PASSWORD=... picloud --json admin create --email ops@example.com --name Ops`,
     )
     .action(async (opts: CreateOptions, cmd: Command) => {
       const out = ctx.output(cmd);
       const { userFields } = await import("../manager/users/api.ts");
       const role = opts.role;
-      if (role !== "owner" && role !== "admin") {
+      if (role !== undefined && role !== "owner" && role !== "admin") {
         throw usageError(`--role must be owner or admin, not ${JSON.stringify(role)}`);
       }
       const email = check(userFields.email, opts.email, "--email");
@@ -124,7 +127,7 @@ Examples:
 
 interface CreateOptions {
   email: string;
-  role: string;
+  role?: string;
   name: string;
   passwordStdin: boolean;
 }

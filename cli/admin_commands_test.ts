@@ -96,16 +96,19 @@ Deno.test("admin - create and reset-password offline: sources, policy, exit code
       assert.deepEqual([...Deno.readDirSync(dir)], []);
     });
 
-    await t.step("create: migrates a fresh database first, password from stdin", async () => {
-      const r = await run(
-        ["admin", "create", "--email", "owner@example.com", "--role", "owner", "--password-stdin"],
-        {},
-        `${OLD}\r\nignored second line\n`,
-      );
-      assert.equal(r.code, 0, r.err);
-      assert.match(r.err, /applied \d+ migration\(s\) first/);
-      assert.match(r.out, /^created owner owner@example\.com \(id [0-9a-f-]{36}\)$/);
-    });
+    await t.step(
+      "create: migrates a fresh database first, password from stdin; the first user owns",
+      async () => {
+        const r = await run(
+          ["admin", "create", "--email", "owner@example.com", "--password-stdin"],
+          {},
+          `${OLD}\r\nignored second line\n`,
+        );
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.err, /applied \d+ migration\(s\) first/);
+        assert.match(r.out, /^created owner owner@example\.com \(id [0-9a-f-]{36}\)$/);
+      },
+    );
 
     await t.step("create: a taken email (any case) is exit 1, email_taken", async () => {
       const r = await run(["--json", "admin", "create", "--email", "OWNER@example.com"], {
@@ -113,6 +116,14 @@ Deno.test("admin - create and reset-password offline: sources, policy, exit code
       });
       assert.equal(r.code, 1);
       assert.equal(JSON.parse(r.err).error.code, "email_taken");
+    });
+
+    await t.step("create: later users are admins unless --role owner", async () => {
+      const r = await run(["admin", "create", "--email", "ops@example.com"], {
+        PICLOUD_ADMIN_PASSWORD: OLD,
+      });
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^created admin ops@example\.com /);
     });
 
     await t.step("reset-password: an unknown email is exit 5", async () => {
@@ -157,6 +168,7 @@ Deno.test("admin - create and reset-password offline: sources, policy, exit code
         const audit = await db.sql<{ action: string; actor_user_id: string | null; via: string }[]>`
           select action, actor_user_id, after->>'via' as via from audit_log order by at`;
         assert.deepEqual(audit.map((a) => [a.action, a.actor_user_id, a.via]), [
+          ["user.create", null, "cli"],
           ["user.create", null, "cli"],
           ["user.update", null, "cli"],
         ]);

@@ -52,7 +52,7 @@ Deno.test("serve, migrate, admin - --help has a description, options and an exam
     assert.match(r.out, /Examples?:\n {2}picloud /, args.join(" "));
   }
   const create = await cli(["admin", "create", "--help"]);
-  assert.match(create.out, /--role <role>.*\(default: "admin"\)/);
+  assert.match(create.out, /--role <role>.*\(default: owner for the first/);
 });
 
 Deno.test("migrate - lists what it applied, then says the schema is current; --json", async () => {

@@ -12,6 +12,7 @@ import type { ManagerDeps } from "../deps.ts";
 import { tooManyAttempts } from "../rate_limit.ts";
 import { deleteUserSessions } from "../sessions/repo.ts";
 import {
+  countUsers,
   deleteUser as deleteUserRow,
   findPasswordHash,
   findUser,
@@ -81,18 +82,20 @@ export async function createUser(deps: Deps, p: Principal, input: NewUser): Prom
 /**
  * The machine's operator creates a user offline (`picloud admin create`): whoever can open the
  * database may, so there is no principal; the audit entry has no actor and says `via: "cli"`.
+ * Without a role, the first user of the instance is its owner and later ones are admins.
  */
 export async function createUserAsOperator(
   deps: Pick<Deps, "sql" | "passwords">,
-  input: NewUser,
+  input: Omit<NewUser, "instance_role"> & { instance_role?: InstanceRole },
 ): Promise<UserRow> {
   const passwordHash = await deps.passwords.hash(input.password);
   return await deps.sql.begin(async (tx) => {
+    const role = input.instance_role ?? ((await countUsers(tx)) === 0 ? "owner" : "admin");
     const row = await insertUser(tx, {
       email: input.email,
       displayName: input.display_name,
       passwordHash,
-      instanceRole: input.instance_role,
+      instanceRole: role,
     });
     if (!row) throw new ApiError("email_taken", `A user with this email already exists`);
     await recordChange(tx, null, {
