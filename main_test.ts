@@ -1,65 +1,15 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "./common/db.ts";
+import { baseEnv, startServerProcess } from "./testing/server_process.ts";
 
 const mainPath = new URL("./main.ts", import.meta.url).pathname;
 
-/** Only what Deno itself needs: the server must see no DATABASE_URL or PICLOUD_* from the test run. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "DENO_NO_PACKAGE_JSON"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
-}
-
-/** Starts `main.ts serve` (embedded database) on a free port and waits for its "listening" line. */
-async function startServer(env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
+/** Starts `main.ts serve` (embedded database) on free loopback ports. */
+function startServer(env: Record<string, string>) {
+  return startServerProcess({
     args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
-    clearEnv: true,
-    env: {
-      ...baseEnv(),
-      PORT: "0",
-      PICLOUD_CONSOLE_PORT: "0",
-      HOSTNAME: "127.0.0.1",
-      PICLOUD_LOG_LEVEL: "info",
-      ...env,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-    const m =
-      /listening on http:\/\/localhost:(\d+)\/.*console and admin API on http:\/\/localhost:(\d+)\//
-        .exec(seen);
-    if (m) {
-      // Keep draining so the child never blocks on a full pipe.
-      const rest = (async () => {
-        for (;;) {
-          const r = await reader.read();
-          if (r.done) return;
-          seen += r.value;
-        }
-      })();
-      return {
-        child,
-        port: Number(m[1]),
-        consolePort: Number(m[2]),
-        output: () => seen,
-        drained: rest,
-      };
-    }
-  }
-  child.kill("SIGKILL");
-  await child.status;
-  throw new Error(`server did not start:\n${seen}`);
+    env,
+  });
 }
 
 Deno.test("main serve - fresh install serves Hello World; restart keeps data without reseeding", async () => {

@@ -37,13 +37,19 @@ export function createSecretKeys(opts: SecretKeysOptions): SecretKeys {
       }
     }
     await Deno.mkdir(opts.dataDir!, { recursive: true });
+    // The key is written whole to a file of its own, then linked into place: the link either
+    // creates the key file complete or fails because another creator's is there, so two racing
+    // creators agree on one key and neither ever reads a half-written file.
+    const draft = `${path}.${crypto.randomUUID()}.tmp`;
+    await Deno.writeTextFile(draft, generateSecretKey() + "\n", { createNew: true, mode: 0o600 });
     try {
-      // createNew: two racing creators agree on whichever key reached the disk first.
-      await Deno.writeTextFile(path, generateSecretKey() + "\n", { createNew: true, mode: 0o600 });
+      await Deno.chmod(draft, 0o600);
+      await Deno.link(draft, path);
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    } finally {
+      await Deno.remove(draft).catch(() => {});
     }
-    await Deno.chmod(path, 0o600);
     return await createSecretBox(await Deno.readTextFile(path));
   };
   return {

@@ -14,6 +14,7 @@ import {
   ROOT,
   RUN_FLAGS,
 } from "./compile.ts";
+import { baseEnv, type ServerProcess, startServerProcess } from "../testing/server_process.ts";
 
 const HOST = "x86_64-unknown-linux-gnu";
 
@@ -103,16 +104,6 @@ Deno.test("deno task compile - without denort exits 2 with one message: what is 
   }
 });
 
-/** Only what Deno itself needs: nothing of the test run's DATABASE_URL or PICLOUD_*. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" };
-  for (const key of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
-    const value = Deno.env.get(key);
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
-}
-
 /** The repository's local files in the module graph of `entry` (what `deno compile` embeds). */
 async function localModules(entry: string): Promise<string[]> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -160,21 +151,13 @@ async function copyIncludeList(dest: string, include: readonly string[]): Promis
   return files.size;
 }
 
-interface Started {
-  child: Deno.ChildProcess;
-  port: number;
-  consolePort: number;
-  output: () => string;
-  drained: Promise<void>;
-}
-
 /** Starts `<copy>/main.ts serve` through `deno run` with the binary's flags, from an empty cwd. */
-async function startFromCopy(
+function startFromCopy(
   copy: string,
   cwd: string,
   env: Record<string, string>,
-): Promise<Started> {
-  const child = new Deno.Command(Deno.execPath(), {
+): Promise<ServerProcess> {
+  return startServerProcess({
     args: [
       "run",
       ...RUN_FLAGS,
@@ -186,34 +169,8 @@ async function startFromCopy(
       "serve",
     ],
     cwd,
-    clearEnv: true,
-    env: { ...baseEnv(), PORT: "0", PICLOUD_CONSOLE_PORT: "0", HOSTNAME: "127.0.0.1", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-    const m =
-      /listening on http:\/\/localhost:(\d+)\/.*console and admin API on http:\/\/localhost:(\d+)\//
-        .exec(seen);
-    if (m) {
-      const drained = (async () => {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
-      })();
-      return { child, port: Number(m[1]), consolePort: Number(m[2]), output: () => seen, drained };
-    }
-  }
-  try {
-    child.kill("SIGKILL");
-  } catch { /* already ended */ }
-  await child.status;
-  throw new Error(`the server did not start from the copy:\n${seen}`);
+    env,
+  });
 }
 
 const EMAIL = "owner@example.com";
@@ -231,7 +188,7 @@ Deno.test("include list - the server runs from a copy holding only the entry poi
       throw new Error("islands not built: run deno task build");
     }),
   ) as { islands: Record<string, string> };
-  let s: Started | undefined;
+  let s: ServerProcess | undefined;
   try {
     const copied = await copyIncludeList(copy, COMPILE_INCLUDE);
     const started = performance.now();

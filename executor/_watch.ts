@@ -194,12 +194,21 @@ export class ExecutorWatch {
 
   #overBudget(): void {
     const { budgetCpuMs } = this.#opts.background;
-    const scripts = [...this.#meter.byWorker].filter(([w, ms]) => w > 0 && ms >= 1)
+    const label = (w: number) => this.#labels.get(w) ?? `worker ${w}`;
+    let scripts: { versionId: string; cpuMs: number; backgroundPending?: true }[] = [
+      ...this.#meter.byWorker,
+    ].filter(([w, ms]) => w > 0 && ms >= 1)
       .sort((a, b) => b[1] - a[1])
-      .map(([w, ms]) => ({
-        versionId: this.#labels.get(w) ?? `worker ${w}`,
-        cpuMs: Math.round(ms),
+      .map(([w, ms]) => ({ versionId: label(w), cpuMs: Math.round(ms) }));
+    if (scripts.length === 0) {
+      // The CPU could not be told apart per Worker this time (seen under load with work started
+      // by ctx.waitUntil): the scripts with background work pending are named instead, marked so.
+      scripts = [...this.#waiting].map((w) => ({
+        versionId: label(w),
+        cpuMs: Math.round(this.#meter.byWorker.get(w) ?? 0),
+        backgroundPending: true,
       }));
+    }
     this.#opts.log("warn", "Executor over its background CPU budget; killed", {
       appId: this.#opts.appId,
       pid: this.#opts.pid,
