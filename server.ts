@@ -186,6 +186,7 @@ export async function createPlatform(
     closing: closing.signal,
     pool,
     logWriter: logs,
+    database: db,
     ...createIdentityParts(config.auth),
   };
   await bootstrapIdentity(managerDeps);
