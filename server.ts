@@ -187,6 +187,7 @@ export async function createPlatform(
     closing: closing.signal,
     pool,
     logWriter: logs,
+    database: db,
     ...createIdentityParts(config.auth),
   };
   // The first owner (or the setup URL) is the console's business: a node has no console port.

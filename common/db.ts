@@ -135,7 +135,11 @@ async function startEmbeddedThread(dataDir: string | null, template?: Uint8Array
   };
 }
 
-async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
+/**
+ * Takes the data directory's lock (`picloud.lock`), waiting up to 2 s; throws
+ * `DataDirLockedError` when another process keeps it. Closing the file releases it.
+ */
+export async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
   const file = await Deno.open(`${dataDir}/picloud.lock`, { create: true, write: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 2000));

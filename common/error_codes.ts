@@ -79,6 +79,19 @@ export const ERROR_CODES = {
   unclaimed_host: { status: 404, description: "No app claims the host" },
   schedule_not_found: { status: 404, description: "No such schedule" },
   invalid_cron: { status: 400, description: "Not a valid cron expression or time zone" },
+  // ---- Backups (the admin endpoint and `picloud backup` / `restore`) ----
+  backup_unsupported: {
+    status: 409,
+    description: "The database is PostgreSQL: back it up with pg_dump, not PiCloud",
+  },
+  backup_invalid: { status: 400, description: "The file is not a usable PiCloud backup" },
+  backup_too_new: { status: 409, description: "The backup's schema is newer than this PiCloud" },
+  data_dir_locked: { status: 409, description: "A running server holds the data directory" },
+  data_dir_not_empty: {
+    status: 409,
+    description: "The data directory already holds a database (`force` replaces it)",
+  },
+  no_database: { status: 404, description: "The data directory holds no database to back up" },
   // ---- The request path (tenant hosts and `/execute`) ----
   unknown_host: { status: 404, description: "No app claims the host" },
   not_console_host: { status: 421, description: "The console is not served on this host" },

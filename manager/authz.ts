@@ -61,6 +61,8 @@ export const ACTIONS = {
   "user.read": { scope: "instance", min: "admin", write: false },
   "user.write": { scope: "instance", min: "admin", write: true },
   "system.read": { scope: "instance", min: "admin", write: false },
+  // The backup holds every secret and the key that opens them: owners only, never read-only keys.
+  "system.backup": { scope: "instance", min: "owner", write: true },
 } as const satisfies Record<string, Rule>;
 
 /** What an action applies to. */

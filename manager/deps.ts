@@ -1,6 +1,6 @@
 /** @module The dependencies every manager service and endpoint receives from the composition root (`server.ts`). */
 import type { Config } from "../common/config.ts";
-import type { Sql } from "../common/db.ts";
+import type { Database, Sql } from "../common/db.ts";
 import type { Logger } from "../common/logging.ts";
 import type { SecretKeys } from "../common/secret_key.ts";
 import type { ExecutorPool } from "../executor/mod.ts";
@@ -24,6 +24,8 @@ export interface ManagerDeps {
   pool: Pick<ExecutorPool, "check" | "stopApp" | "stats">;
   /** The execution-log writer, for its counters on the system page (absent in some tests). */
   logWriter?: Pick<LogWriter, "stats">;
+  /** The database's kind and, when embedded, its dump (backups; absent in some tests). */
+  database?: Pick<Database, "kind" | "dumpDataDir">;
   /** The password hasher (Argon2id). */
   passwords: PasswordHasher;
   /**

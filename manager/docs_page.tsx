@@ -154,7 +154,8 @@ function Operation({ o, doc }: { o: Op; doc: Doc }) {
       <h4>Responses</h4>
       <table>
         {Object.entries(op.responses).map(([status, r]) => {
-          const s = r.content?.["application/json"].schema;
+          const s = r.content?.["application/json"]?.schema;
+          const media = Object.keys(r.content ?? {}).find((m) => m !== "application/json");
           return (
             <tr>
               <td>
@@ -163,7 +164,7 @@ function Operation({ o, doc }: { o: Op; doc: Doc }) {
               <td>
                 <Md text={r.description} />
               </td>
-              <td>{s ? <code>{typeOf(s)}</code> : ""}</td>
+              <td>{s ? <code>{typeOf(s)}</code> : media ? <code>{media}</code> : ""}</td>
             </tr>
           );
         })}

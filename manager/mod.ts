@@ -8,6 +8,7 @@ import type { DispatchDeps } from "../orchestrator/mod.ts";
 import { bindApiKeysApi } from "./api_keys/api.ts";
 import { bindAppsApi } from "./apps/api.ts";
 import { bindAuditApi } from "./audit/api.ts";
+import { bindBackupApi } from "./backup/api.ts";
 import { authenticate, principalOf } from "./authn.ts";
 import type { ManagerDeps } from "./deps.ts";
 import { Routes } from "./endpoint.ts";
@@ -129,6 +130,7 @@ export function createConsoleApi(deps: ManagerDeps, dispatchDeps: DispatchDeps):
     admin.mount("/apps", (r) => bindAppsApi(r, deps));
     admin.mount("/audit", (r) => bindAuditApi(r, deps));
     admin.mount("/system", (r) => bindSystemApi(r, deps));
+    admin.mount("/backup", (r) => bindBackupApi(r, deps));
     admin.mount("/scripts", (r) => bindScriptsApi(r, deps));
     admin.mount("/routes", (r) => bindRoutesApi(r, deps));
     admin.mount("/schedules", (r) => bindSchedulesApi(r, deps));

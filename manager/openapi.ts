@@ -37,7 +37,7 @@ export interface OpenApiParameter {
 export interface OpenApiResponse {
   description: string;
   headers?: Record<string, { description: string; schema: JsonObject }>;
-  content?: { "application/json": { schema: JsonObject } };
+  content?: Record<string, { schema: JsonObject }>;
 }
 
 /** The document, typed as far as the reference page reads it. */
@@ -202,6 +202,7 @@ function operationOf(
       );
     }
     if (schema) o.content = { "application/json": { schema } };
+    if (r.media) o.content = { [r.media]: { schema: { type: "string", format: "binary" } } };
     out[String(status)] = o;
   }
   // Responses last, after the request side, as readers expect.

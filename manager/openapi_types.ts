@@ -34,7 +34,13 @@ export interface EndpointDoc {
    */
   responses: Record<
     number,
-    { description: string; schema?: z.ZodType; headers?: Record<string, string> }
+    {
+      description: string;
+      schema?: z.ZodType;
+      headers?: Record<string, string>;
+      /** A body that is not JSON: its media type (documented as a binary string). */
+      media?: string;
+    }
   >;
 }
 

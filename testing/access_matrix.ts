@@ -29,7 +29,8 @@ export type Needs =
   | "app_viewer"
   | "app_editor"
   | "app_admin"
-  | "instance_admin";
+  | "instance_admin"
+  | "instance_owner";
 
 /** The standing a declared action needs, read from the action table (never written by hand). */
 export function needsOf(action: EndpointDoc["action"]): Needs {
@@ -39,7 +40,7 @@ export function needsOf(action: EndpointDoc["action"]): Needs {
   if (action === "api_key.manage") return "session";
   const rule = ACTIONS[action];
   if (rule.scope === "self") return "self";
-  if (rule.scope === "instance") return "instance_admin";
+  if (rule.scope === "instance") return rule.min === "owner" ? "instance_owner" : "instance_admin";
   return `app_${rule.min}`;
 }
 
@@ -54,6 +55,8 @@ export function expected(needs: Needs, who: Who, ok: number): number {
       return who === "key_other_app" ? 403 : ok;
     case "instance_admin":
       return who === "instance_admin" || who === "owner" ? ok : 403;
+    case "instance_owner":
+      return who === "owner" ? ok : 403;
     default: {
       if (who === "key_other_app") return 404;
       if (who === "instance_admin" || who === "owner") return ok;

@@ -228,6 +228,12 @@ export const ENDPOINTS: Endpoint[] = [
   },
   { name: "GET audit", ok: 200, action: "audit.read", make: () => get(`${admin}/audit`) },
   { name: "GET system", ok: 200, make: () => get(`${admin}/system`) },
+  // PostgreSQL answers the owner with 409 backup_unsupported (pg_dump is its backup).
+  {
+    name: "GET backup",
+    ok: Deno.env.get("DATABASE_URL") ? 409 : 200,
+    make: () => get(`${admin}/backup`),
+  },
   { name: "GET users", ok: 200, make: () => get(`${admin}/users`) },
   {
     name: "POST user",

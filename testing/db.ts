@@ -23,6 +23,14 @@ function migratedTemplate(): Promise<Uint8Array> {
 }
 
 /**
+ * Opens an embedded database in the data directory `dataDir` (files on disk, locked like a
+ * server's), loaded from the migrated template: ~1 s instead of initdb and migrations on disk.
+ */
+export async function openEmbeddedTestDatabase(dataDir: string): Promise<Database> {
+  return await openDatabase({ dataDir, template: await migratedTemplate() });
+}
+
+/**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is
  * created on that server and dropped on close; otherwise an in-memory PGlite is used.
  */
