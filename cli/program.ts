@@ -9,6 +9,7 @@ import { CliError, type CliIo, Output, processIo } from "./io.ts";
 import { ExitCode, exitCodesHelp } from "./exit_codes.ts";
 import { registerServerCommands } from "./server_commands.ts";
 import { registerAdminCommands } from "./admin_commands.ts";
+import { registerBackupCommands } from "./backup_commands.ts";
 import { registerRemoteCommands } from "./remote/mod.ts";
 
 /** What a module's `register` function gets: the program and how to print. */
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
   };
   registerServerCommands(program, ctx);
   registerAdminCommands(program, ctx);
+  registerBackupCommands(program, ctx);
   registerRemoteCommands(program, ctx);
   // Every subcommand reports usage errors the same way instead of exiting the process.
   for (const cmd of program.commands) inherit(cmd, io);

@@ -1,17 +1,7 @@
 /** @module The command line's frame: help, usage errors, exit codes, `--json` errors. */
 
 import assert from "node:assert/strict";
-import { runCli } from "./program.ts";
-import type { CliIo } from "./io.ts";
-
-/** Runs the CLI in process, capturing what it prints. */
-export async function cli(args: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t), env };
-  const code = await runCli(args, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+import { cli } from "./_testing.ts";
 
 Deno.test("cli - --help lists the commands and the exit codes, and exits 0", async () => {
   const r = await cli(["--help"]);

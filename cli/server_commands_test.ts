@@ -1,7 +1,7 @@
 /** @module Tests of `picloud serve --role` (what is refused before anything starts) and `picloud migrate`. */
 
 import assert from "node:assert/strict";
-import { cli } from "./program_test.ts";
+import { cli } from "./_testing.ts";
 import { loadConfig, migrateText } from "./server_commands.ts";
 
 const PG = "postgres://picloud@127.0.0.1:1/picloud";
