@@ -80,16 +80,19 @@ async function openEmbedded(dataDir: string, template?: Uint8Array): Promise<Dat
     onnotice: silent,
   });
   await sql`select 1`;
+  // Closing twice (a shutdown path and a finally) must not wait on a thread that is gone.
+  let closed: Promise<void> | undefined;
   return {
     sql,
     kind: "embedded",
     maxConnections: 1,
     dumpDataDir: thread.dump,
-    close: async () => {
-      await sql.end({ timeout: 5 });
-      await thread.close();
-      lock?.close();
-    },
+    close: () =>
+      closed ??= (async () => {
+        await sql.end({ timeout: 5 });
+        await thread.close();
+        lock?.close();
+      })(),
   };
 }
 

@@ -1,0 +1,23 @@
+/** @module The embedded database's lifecycle: a second close is harmless and the lock is released. */
+
+import assert from "node:assert/strict";
+import { openEmbeddedTestDatabase } from "../testing/db.ts";
+import { openDatabase } from "./db.ts";
+
+Deno.test("openDatabase() - an embedded database closes once, however often close() is called", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "picloud-db-" });
+  try {
+    const db = await openEmbeddedTestDatabase(dir);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<"hung">((r) => timer = setTimeout(() => r("hung"), 20_000));
+    const both = Promise.all([db.close(), db.close()]).then(() => db.close()).then(() => "closed");
+    assert.equal(await Promise.race([both, hung]), "closed");
+    clearTimeout(timer);
+    // The lock went with it: the directory opens again.
+    const again = await openDatabase({ dataDir: dir });
+    assert.equal((await again.sql`select 1 as one`)[0].one, 1);
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
