@@ -49,6 +49,7 @@ COPY cli/ ./cli/
 COPY common/ ./common/
 COPY manager/ ./manager/
 COPY orchestrator/ ./orchestrator/
+COPY ops/ ./ops/
 COPY executor/ ./executor/
 COPY migrations/ ./migrations/
 COPY ui/ ./ui/
