@@ -4,30 +4,10 @@
  * saved at 1280 px and 375 px under `.picloud/screenshots/`.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-/** Saves the page at desktop and phone widths (full height). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({
-      path: new URL(`${name}-${width}.png`, SHOTS).pathname,
-      fullPage: true,
-    });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter();
 
 Deno.test({
   name: "console e2e - owner and member flows in headless Chromium",
@@ -36,7 +16,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       // Another app with a claim, and a future member, made through the API.
       const token = await tp.login(OWNER.email, OWNER.password);
@@ -56,11 +35,7 @@ Deno.test({
         (req, info) => tp.p.console.fetch(req, info),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({
           viewport: { width: 1280, height: 800 },
@@ -182,18 +157,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       const server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
         (req, info) => tp.p.console.fetch(req, info),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({
           viewport: { width: 1280, height: 800 },

@@ -7,18 +7,9 @@
  * `.picloud/screenshots/flow-NN-name-WIDTH.png`.
  */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { withTestPlatform } from "../testing/platform.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
 const OWNER = { email: "pi@example.com", password: "owner-password-1" };
 const MEMBER = { email: "viewer@example.com", password: "viewer-password-1" };
@@ -45,19 +36,7 @@ const BROKEN = `export default {
 };
 `;
 
-/** Saves the page at desktop and phone widths (full height); the phone view must not scroll sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({
-      path: new URL(`flow-${name}-${width}.png`, SHOTS).pathname,
-      fullPage: true,
-    });
-    const wide = await page.evaluate("document.documentElement.scrollWidth") as number;
-    assert.ok(wide <= width, `flow-${name} is ${wide} px wide at ${width} px`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter("flow-", { noOverflow: true });
 
 /** A loopback port free a moment ago, so the server's printed setup URL points at this server. */
 function freePort(): number {
@@ -92,7 +71,6 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     const started = Date.now();
-    await Deno.mkdir(SHOTS, { recursive: true });
     const port = freePort();
     await withTestPlatform(async (tp) => {
       const server = Deno.serve(
@@ -110,11 +88,7 @@ Deno.test({
       let browser: Browser | undefined;
       const errors: string[] = [];
       try {
-        browser = await chromium.launch({
-          executablePath: CHROMIUM,
-          args: ["--no-sandbox", "--disable-dev-shm-usage"],
-          timeout: 30_000,
-        });
+        browser = await launchChromium();
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
         await context.addInitScript({
           content: `document.addEventListener("securitypolicyviolation", (e) =>

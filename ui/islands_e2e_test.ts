@@ -6,22 +6,13 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { html } from "hono/html";
-import { chromium, type Page } from "playwright-core";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
 import { buildIslands } from "./build_islands.ts";
 import { page, type UiEnv } from "./layout.tsx";
 import { CONSOLE_CSP } from "./mod.ts";
 import { loadConsoleCss, loadIslands } from "./static.ts";
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
 const A = "/api/v1/admin";
 const SOURCE = `export default {
   fetch(req: Request): Response {
@@ -31,14 +22,7 @@ const SOURCE = `export default {
 `;
 const DIAGNOSTICS = [{ line: 3, column: 25, message: "Cannot find name 'undefinedName'" }];
 
-/** Saves the page at desktop and phone widths (full height). */
-async function shoot(p: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await p.setViewportSize({ width, height: 800 });
-    await p.screenshot({ path: new URL(`${name}-${width}.png`, SHOTS).pathname, fullPage: true });
-  }
-  await p.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter();
 
 /** The test-only pages, in front of the platform's console (which serves the bundles). */
 function testPages(consoleApp: Hono, received: string[]): Hono {
@@ -97,7 +81,6 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await buildIslands();
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       const token = await tp.login(OWNER.email, OWNER.password);
       const s = await tp.call("POST", `${A}/scripts`, {
@@ -122,11 +105,7 @@ Deno.test({
         (req) => app.fetch(req),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       const errors: string[] = [];
       try {
         const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });

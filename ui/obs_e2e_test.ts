@@ -4,20 +4,10 @@
  * and 375 px (and dark mode) go under `.picloud/screenshots/` with the `obs-` prefix.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
 import { insertLogBlocks } from "../orchestrator/mod.ts";
 import { testLogRow } from "../testing/db.ts";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
 const source = `export default {
   async fetch(req) {
@@ -33,17 +23,7 @@ const source = `export default {
   },
 };`;
 
-/** Saves the page at desktop and phone widths (full height). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({
-      path: new URL(`obs-${name}-${width}.png`, SHOTS).pathname,
-      fullPage: true,
-    });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter("obs-");
 
 Deno.test({
   name: "console e2e - overview charts, logs with an expanded entry, system page",
@@ -51,7 +31,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       const token = await tp.login(OWNER.email, OWNER.password);
       const A = "/api/v1/admin";
@@ -86,11 +65,7 @@ Deno.test({
         (req, info) => tp.p.console.fetch(req, info),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         page.setDefaultTimeout(15_000);

@@ -4,19 +4,10 @@
  * saved at 1280 px and 375 px under `.picloud/screenshots/scripts-*.png`.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { generateSecretKey } from "../common/secrets.ts";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
 const FIRST = `export default {
   fetch(req) {
@@ -42,17 +33,7 @@ const BROKEN = `export default {
 `;
 const SECRET_VALUE = "e2e-secret-value-never-shown";
 
-/** Saves the page at desktop and phone widths (full height). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({
-      path: new URL(`scripts-${name}-${width}.png`, SHOTS).pathname,
-      fullPage: true,
-    });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter("scripts-");
 
 Deno.test({
   name: "console e2e - scripts tab and script page in headless Chromium",
@@ -60,18 +41,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       const server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
         (req, info) => tp.p.console.fetch(req, info),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         page.setDefaultTimeout(15_000);

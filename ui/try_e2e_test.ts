@@ -5,32 +5,10 @@
  * `.picloud/screenshots/try-*.png`.
  */
 import assert from "node:assert/strict";
-import { chromium, type Page } from "playwright-core";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
+import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-/** Saves the page at desktop and phone widths (full height); fails if the phone view scrolls sideways. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({
-      path: new URL(`${name}-${width}.png`, SHOTS).pathname,
-      fullPage: true,
-    });
-    const wide = await page.evaluate("document.documentElement.scrollWidth") as number;
-    assert.ok(wide <= width, `${name} is ${wide} px wide at ${width} px`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+const shoot = shooter("", { noOverflow: true });
 
 const ECHO = `export default { async fetch(req) {
   console.log("got " + req.method + " " + new URL(req.url).pathname);
@@ -46,7 +24,6 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await Deno.mkdir(SHOTS, { recursive: true });
     await withTestPlatform(async (tp) => {
       const token = await tp.login(OWNER.email, OWNER.password);
       const deploy = async (name: string, source: string) => {
@@ -70,11 +47,7 @@ Deno.test({
         (req, info) => tp.p.console.fetch(req, info),
       );
       const origin = `http://127.0.0.1:${server.addr.port}`;
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ["--no-sandbox", "--disable-dev-shm-usage"],
-        timeout: 30_000,
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         page.setDefaultTimeout(15_000);
