@@ -7,7 +7,7 @@ import { openDatabase } from "./common/db.ts";
 import { loadMigrations, migrate } from "./common/migrate.ts";
 import { readExecutionLogs } from "./orchestrator/mod.ts";
 import { insertTestApp } from "./testing/db.ts";
-import { baseEnv, startServerProcess } from "./testing/server_process.ts";
+import { serverEnv, startServerProcess } from "./testing/server_process.ts";
 
 const mainPath = new URL("./main.ts", import.meta.url).pathname;
 
@@ -26,13 +26,7 @@ Deno.test("main serve - a second server on the same data directory exits 3 with 
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
       clearEnv: true,
-      env: {
-        ...baseEnv(),
-        PORT: "0",
-        PICLOUD_CONSOLE_PORT: "0",
-        HOSTNAME: "127.0.0.1",
-        PICLOUD_DATA_DIR: dataDir,
-      },
+      env: serverEnv({ PICLOUD_DATA_DIR: dataDir }),
       stdout: "piped",
       stderr: "piped",
     }).output();

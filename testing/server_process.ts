@@ -13,6 +13,18 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
+/** A server's environment: `baseEnv()`, free loopback ports, info logs, then `env`. */
+export function serverEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...baseEnv(),
+    PORT: "0",
+    PICLOUD_CONSOLE_PORT: "0",
+    HOSTNAME: "127.0.0.1",
+    PICLOUD_LOG_LEVEL: "info",
+    ...env,
+  };
+}
+
 /** A started server process. */
 export interface ServerProcess {
   child: Deno.ChildProcess;
@@ -46,14 +58,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     args: opts.args,
     cwd: opts.cwd,
     clearEnv: true,
-    env: {
-      ...baseEnv(),
-      PORT: "0",
-      PICLOUD_CONSOLE_PORT: "0",
-      HOSTNAME: "127.0.0.1",
-      PICLOUD_LOG_LEVEL: "info",
-      ...opts.env,
-    },
+    env: serverEnv(opts.env),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
