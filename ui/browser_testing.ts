@@ -1,55 +1,43 @@
-/**
- * @module The console's browser tests' shared parts: the system Chromium (driven by
- * playwright-core), whether it is installed, and screenshots at desktop and phone widths.
- */
+/** @module A browser-like client of the console for in-process page tests (`app.request()`). */
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { TestPlatform } from "../testing/platform.ts";
 
-/** Debian's Chromium, which CI installs. */
-export const CHROMIUM = "/usr/bin/chromium";
+const SAME = { "sec-fetch-site": "same-origin" };
 
-/** Where screenshots go (gitignored). */
-export const SHOTS = new URL("../.picloud/screenshots/", import.meta.url);
-
-/** Whether Chromium is installed; CI always runs the browser tests (they fail without it). */
-export const hasChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-/** Starts the system Chromium headless. */
-export async function launchChromium(): Promise<Browser> {
-  await Deno.mkdir(SHOTS, { recursive: true });
-  return await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
-    timeout: 30_000,
-  });
-}
-
-/**
- * A function that saves the page at 1280 and 375 px (full height) as `<prefix><name>-<width>.png`;
- * with `noOverflow`, a page wider than the viewport fails the test.
- */
-export function shooter(
-  prefix = "",
-  opts: { noOverflow?: boolean } = {},
-): (page: Page, name: string) => Promise<void> {
-  return async (page, name) => {
-    for (const width of [1280, 375]) {
-      await page.setViewportSize({ width, height: 800 });
-      await page.screenshot({
-        path: new URL(`${prefix}${name}-${width}.png`, SHOTS).pathname,
-        fullPage: true,
-      });
-      if (opts.noOverflow) {
-        const wide = await page.evaluate("document.documentElement.scrollWidth") as number;
-        assert.ok(wide <= width, `${prefix}${name} is ${wide} px wide at ${width} px`);
-      }
+/** A browser-like client: keeps the session cookie, posts forms from this origin. */
+export function browser(t: TestPlatform) {
+  let cookie = "";
+  const send = async (
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    headers = {},
+  ) => {
+    const res = await t.p.console.request(`http://localhost${path}`, {
+      method,
+      redirect: "manual",
+      headers: {
+        ...(cookie ? { cookie } : {}),
+        ...(form ? { "content-type": "application/x-www-form-urlencoded", ...SAME } : {}),
+        ...headers,
+      },
+      body: form ? new URLSearchParams(form).toString() : undefined,
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      // Only the cookie at Path=/ (sign-in also clears an old API-scoped one).
+      if (!pair.startsWith("picloud_session=") || !/Path=\/(;|$)/.test(line)) continue;
+      cookie = /Max-Age=0(;|$)/.test(line) ? "" : pair;
     }
-    await page.setViewportSize({ width: 1280, height: 800 });
+    return { status: res.status, location: res.headers.get("location"), html: await res.text() };
+  };
+  return {
+    get: (path: string, headers = {}) => send("GET", path, undefined, headers),
+    post: (path: string, form: Record<string, string>, headers = {}) =>
+      send("POST", path, form, headers),
+    async signIn(email: string, password: string) {
+      const r = await send("POST", "/admin/login", { email, password, next: "/admin" });
+      assert.equal(r.status, 303, r.html);
+    },
   };
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
+import { hasChromium, launchChromium, shooter } from "./chromium_testing.ts";
 
 const shoot = shooter();
 

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { withTestPlatform } from "../testing/platform.ts";
-import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
+import { hasChromium, launchChromium, shooter } from "./chromium_testing.ts";
 
 const OWNER = { email: "pi@example.com", password: "owner-password-1" };
 const MEMBER = { email: "viewer@example.com", password: "viewer-password-1" };

@@ -11,7 +11,7 @@ import { buildIslands } from "./build_islands.ts";
 import { page, type UiEnv } from "./layout.tsx";
 import { CONSOLE_CSP } from "./mod.ts";
 import { loadConsoleCss, loadIslands } from "./static.ts";
-import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
+import { hasChromium, launchChromium, shooter } from "./chromium_testing.ts";
 
 const A = "/api/v1/admin";
 const SOURCE = `export default {

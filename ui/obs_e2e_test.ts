@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { insertLogBlocks } from "../orchestrator/mod.ts";
 import { testLogRow } from "../testing/db.ts";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
+import { hasChromium, launchChromium, shooter } from "./chromium_testing.ts";
 
 const source = `export default {
   async fetch(req) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { generateSecretKey } from "../common/secrets.ts";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-import { hasChromium, launchChromium, shooter } from "./browser_testing.ts";
+import { hasChromium, launchChromium, shooter } from "./chromium_testing.ts";
 
 const FIRST = `export default {
   fetch(req) {
