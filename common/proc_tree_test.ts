@@ -21,8 +21,9 @@ Deno.test("proc_tree - a process and its children are found, measured and killed
     assert.ok(treeRssMb(child.pid) >= 1);
     assert.deepEqual(treePids(child.pid, 2).length, 2, "the walk stops at its bound");
     killTree(child.pid);
-    const status = await child.status;
-    assert.equal(status.signal, "SIGKILL");
+    // Children go first: the shell may see them end and exit by itself before its own SIGKILL;
+    // either way it ends, and so does every child.
+    await child.status;
     for (const pid of pids.slice(1)) {
       for (let i = 0; i < 50 && rssKb(pid) > 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -55,6 +55,19 @@ function procState(pid: number): string {
   }
 }
 
+/** Whether every thread of `pid` is stopped (SIGSTOP reaches the threads one by one). */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      if (stat.split(") ")[1]?.[0] !== "T") return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const MEMORY_KILL = "Executor over its memory limit; killed";
 const CPU_KILL = "Executor over its background CPU budget; killed";
 
@@ -215,6 +228,8 @@ Deno.test("break 10 - an idle executor is frozen, uses no CPU and answers the ne
     assert.equal(await text(pool, s), "200 hi");
     const pid = pidOf(pool, appId);
     assert.ok(await eventually(() => procState(pid) === "T"), "idle executor was not frozen");
+    // The process reads as stopped once its main thread is; the others stop a moment later.
+    assert.ok(await eventually(() => allThreadsStopped(pid)), "not every thread stopped");
     const before = readCpuNs(pid);
     await sleep(500);
     assert.equal(readCpuNs(pid) - before, 0);
