@@ -7,24 +7,14 @@ import { openDatabase } from "./common/db.ts";
 import { loadMigrations, migrate } from "./common/migrate.ts";
 import { readExecutionLogs } from "./orchestrator/mod.ts";
 import { insertTestApp } from "./testing/db.ts";
-import { serverEnv, startServerProcess } from "./testing/server_process.ts";
-
-const mainPath = new URL("./main.ts", import.meta.url).pathname;
-
-/** Starts `main.ts serve` (embedded database) on free loopback ports. */
-function startServer(env: Record<string, string>) {
-  return startServerProcess({
-    args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
-    env,
-  });
-}
+import { MAIN_PATH, serverEnv, startMainServer } from "./testing/server_process.ts";
 
 Deno.test("main serve - a second server on the same data directory exits 3 with one clear line", async () => {
   const dataDir = await Deno.makeTempDir();
-  const first = await startServer({ PICLOUD_DATA_DIR: dataDir });
+  const first = await startMainServer({ PICLOUD_DATA_DIR: dataDir });
   try {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
+      args: ["run", "-A", "--unstable-worker-options", MAIN_PATH, "serve"],
       clearEnv: true,
       env: serverEnv({ PICLOUD_DATA_DIR: dataDir }),
       stdout: "piped",
@@ -62,18 +52,23 @@ interface Outcome {
   slow: boolean;
 }
 
+/** A migrated data directory whose app (claiming 127.0.0.1) runs `SLOW_SOURCE`. */
+async function seedSlowApp(dataDir: string): Promise<void> {
+  const db = await openDatabase({ dataDir });
+  try {
+    await migrate(db.sql, await loadMigrations());
+    await insertTestApp(db.sql, { slug: "slow", host: "127.0.0.1", source: SLOW_SOURCE });
+  } finally {
+    await db.close();
+  }
+}
+
 Deno.test("main serve - SIGTERM under load drains accepted requests, logs them all and exits 0 in the grace period", async () => {
   const GRACE_MS = 8_000;
   const dataDir = await Deno.makeTempDir();
   try {
-    const db = await openDatabase({ dataDir });
-    try {
-      await migrate(db.sql, await loadMigrations());
-      await insertTestApp(db.sql, { slug: "slow", host: "127.0.0.1", source: SLOW_SOURCE });
-    } finally {
-      await db.close();
-    }
-    const s = await startServer({
+    await seedSlowApp(dataDir);
+    const s = await startMainServer({
       PICLOUD_DATA_DIR: dataDir,
       PICLOUD_SHUTDOWN_GRACE_MS: String(GRACE_MS),
     });
@@ -146,14 +141,8 @@ Deno.test("main serve - SIGTERM ends a request that outlives the grace period wi
   const GRACE_MS = 1_000;
   const dataDir = await Deno.makeTempDir();
   try {
-    const db = await openDatabase({ dataDir });
-    try {
-      await migrate(db.sql, await loadMigrations());
-      await insertTestApp(db.sql, { slug: "slow", host: "127.0.0.1", source: SLOW_SOURCE });
-    } finally {
-      await db.close();
-    }
-    const s = await startServer({
+    await seedSlowApp(dataDir);
+    const s = await startMainServer({
       PICLOUD_DATA_DIR: dataDir,
       PICLOUD_SHUTDOWN_GRACE_MS: String(GRACE_MS),
     });

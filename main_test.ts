@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "./common/db.ts";
-import { baseEnv, startServerProcess } from "./testing/server_process.ts";
-
-const mainPath = new URL("./main.ts", import.meta.url).pathname;
-
-/** Starts `main.ts serve` (embedded database) on free loopback ports. */
-function startServer(env: Record<string, string>) {
-  return startServerProcess({
-    args: ["run", "-A", "--unstable-worker-options", mainPath, "serve"],
-    env,
-  });
-}
+import { baseEnv, MAIN_PATH, startMainServer } from "./testing/server_process.ts";
 
 Deno.test("main serve - fresh install serves Hello World; restart keeps data without reseeding", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
     for (const round of [1, 2]) {
-      const s = await startServer({ PICLOUD_DATA_DIR: dataDir });
+      const s = await startMainServer({ PICLOUD_DATA_DIR: dataDir });
       const res = await fetch(`http://127.0.0.1:${s.port}/`, { headers: { host: "localhost" } });
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "Hello World\n");
@@ -49,7 +39,7 @@ Deno.test("main serve - fresh install serves Hello World; restart keeps data wit
 
 Deno.test("main - a bad configuration value stops start-up naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", mainPath, "serve"],
+    args: ["run", "-A", MAIN_PATH, "serve"],
     clearEnv: true,
     env: { ...baseEnv(), PORT: "not-a-port" },
     stdout: "piped",
@@ -61,7 +51,7 @@ Deno.test("main - a bad configuration value stops start-up naming the variable",
 
 Deno.test("main - unknown commands print usage and exit 2", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", mainPath, "frobnicate"],
+    args: ["run", "-A", MAIN_PATH, "frobnicate"],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -4,6 +4,8 @@
  * tenant response); everything else is read from its owner at scrape time.
  */
 import { Exposition } from "./_exposition.ts";
+import type { QueueWaits } from "../executor/mod.ts";
+import type { LogWriterStats } from "./log_writer.ts";
 import type { ExecutionLogRow } from "./repo.ts";
 
 /** Latency histogram bucket bounds, in seconds. */
@@ -47,25 +49,10 @@ interface AppCounters {
 export interface MetricSources {
   /** App id → slug (the routing snapshot); ids of deleted apps are shown as they are. */
   appSlug(id: string): string | undefined;
-  logWriter(): {
-    pushed: number;
-    written: number;
-    dropped: number;
-    discarded: number;
-    pending: number;
-    pendingBytes: number;
-    batches: number;
-    failedBatches: number;
-  };
+  logWriter(): LogWriterStats;
   executors(): { job: string; rssMb: number; inFlight: number }[];
   /** Waits of requests admitted after queueing for an executor slot (`bucketsS` are the bounds). */
-  queueWaits(): {
-    bucketsS: readonly number[];
-    counts: number[];
-    sumS: number;
-    count: number;
-    waiting: number;
-  };
+  queueWaits(): QueueWaits & { bucketsS: readonly number[] };
   database(): { kind: string; maxConnections: number };
   /** The last readiness probe's database answer (null before the first). */
   lastDatabaseCheck(): { up: boolean; seconds: number } | null;

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createMetrics, type MetricSources } from "./metrics.ts";
 import type { ExecutionLogRow } from "./repo.ts";
+import { testLogRow } from "../testing/db.ts";
 
 const sources: MetricSources = {
   appSlug: (id) => id === "a1" ? 'we"ird\\slug' : undefined,
@@ -15,6 +16,8 @@ const sources: MetricSources = {
     pendingBytes: 0,
     batches: 2,
     failedBatches: 1,
+    unrecordedDrops: 0,
+    lastError: null,
   }),
   executors: () => [{ job: "app", rssMb: 70, inFlight: 1 }],
   queueWaits: () => ({
@@ -31,25 +34,8 @@ const sources: MetricSources = {
   startedAt: Date.now(),
 };
 
-const row = (over: Partial<ExecutionLogRow>): ExecutionLogRow => ({
-  app_id: "a1",
-  script_id: null,
-  script_version_id: null,
-  trigger: "http",
-  request_id: "r",
-  method: "GET",
-  path: "/",
-  host: "h",
-  status: 200,
-  outcome: "ok",
-  duration_ms: 3,
-  cpu_ms: null,
-  memory_mb: null,
-  logs: [],
-  error: null,
-  at: new Date(),
-  ...over,
-});
+/** A finished 200 of app `a1` taking 3 ms; `over` changes any field. */
+const row = (over: Partial<ExecutionLogRow>): ExecutionLogRow => testLogRow("a1", 3, over);
 
 type Family = {
   name: string;

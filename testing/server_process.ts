@@ -90,3 +90,14 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   await child.status;
   throw new Error(`the server did not start:\n${seen}`);
 }
+
+/** The repository's `main.ts`. */
+export const MAIN_PATH = new URL("../main.ts", import.meta.url).pathname;
+
+/** Starts `main.ts serve` (from source, as `deno task start` does) with `env` added. */
+export function startMainServer(env: Record<string, string>): Promise<ServerProcess> {
+  return startServerProcess({
+    args: ["run", "-A", "--unstable-worker-options", MAIN_PATH, "serve"],
+    env,
+  });
+}
