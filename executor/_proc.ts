@@ -33,29 +33,47 @@ export interface ThreadCpu {
 }
 
 /**
- * CPU time of every thread of `pid` by thread id, or null if unreadable. `names` caches thread
- * names across calls (a thread keeps its name), so a steady process costs one read per thread.
+ * Thread names by thread id, kept across reads. A new thread shows its creator's name until it
+ * names itself (Rust sets a thread's name from inside the thread, after it started), so a name is
+ * trusted only once two reads agree — or at once for `worker-n`, which a thread only ever gets
+ * from itself. A name caught too early would charge a script's Worker to the process for good.
  */
-export function readThreadCpu(
-  pid: number,
-  names: Map<string, string>,
-): Map<string, ThreadCpu> | null {
+export class ThreadNames {
+  #names = new Map<string, { name: string; confirmed: boolean }>();
+
+  /** The name of thread `tid` of `pid`: cached when confirmed, read from `comm` otherwise. */
+  read(pid: number, tid: string): string {
+    const known = this.#names.get(tid);
+    if (known?.confirmed) return known.name;
+    const name = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/comm`).trim();
+    const confirmed = name.startsWith("worker-") || known?.name === name;
+    this.#names.set(tid, { name, confirmed });
+    return name;
+  }
+
+  /** Forgets the threads not in `alive` (they ended; Linux may reuse their ids). */
+  keep(alive: Map<string, unknown>): void {
+    for (const tid of this.#names.keys()) if (!alive.has(tid)) this.#names.delete(tid);
+  }
+}
+
+/**
+ * CPU time of every thread of `pid` by thread id, or null if unreadable. `names` keeps thread
+ * names across calls, so a steady process costs one read per thread.
+ */
+export function readThreadCpu(pid: number, names: ThreadNames): Map<string, ThreadCpu> | null {
   try {
     const out = new Map<string, ThreadCpu>();
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
       if (out.size >= MAX_THREADS_READ) break;
       const tid = task.name;
       try {
-        let name = names.get(tid);
-        if (name === undefined) {
-          name = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/comm`).trim();
-          names.set(tid, name);
-        }
+        const name = names.read(pid, tid);
         const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/schedstat`);
         out.set(tid, { name, ns: Number(stat.split(" ")[0]) });
       } catch { /* the thread ended meanwhile */ }
     }
-    for (const tid of names.keys()) if (!out.has(tid)) names.delete(tid);
+    names.keep(out);
     return out;
   } catch {
     return null;

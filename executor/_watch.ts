@@ -1,7 +1,7 @@
 /** @module Limits of one executor at all times: RSS and background CPU watched while it can run, SIGSTOP once it is quiet, SIGCONT before its next frame. */
 
 import { BackgroundMeter, type BackgroundPolicy } from "./_background.ts";
-import { readRssMb, readThreadCpu } from "./_proc.ts";
+import { readRssMb, readThreadCpu, ThreadNames } from "./_proc.ts";
 import type { Death } from "./_invocation.ts";
 
 /** RSS is read this often while the process can run (it cannot allocate while frozen). */
@@ -14,6 +14,16 @@ const QUIET_SAMPLES = 2;
 const QUIET_CPU_SHARE = 0.1;
 /** Pending `ctx.waitUntil` work keeps a quiet executor awake at most this long after it answered. */
 export const BACKGROUND_WAKE_MS = 30_000;
+
+/** One script named in a background-budget kill, with the background CPU charged to it. */
+interface ScriptCharge {
+  versionId: string;
+  cpuMs: number;
+  /** False when the CPU could not be told apart per Worker and the script is only a suspect. */
+  attributed?: false;
+  /** Set on a suspect with `ctx.waitUntil` work pending. */
+  backgroundPending?: true;
+}
 
 /** What the watch needs from its executor. */
 export interface WatchOptions {
@@ -48,7 +58,7 @@ export class ExecutorWatch {
   #ticks = 0;
   #quietSamples = 0;
   #lastSampleAt = 0;
-  #names = new Map<string, string>();
+  #names = new ThreadNames();
   /** Worker id by thread name (`worker-n`); 0 for the platform's spare Workers. */
   #threads = new Map<string, number>();
   /** Each Worker thread's CPU clock at the last sample: ns, and when (performance.now()). */
@@ -195,19 +205,25 @@ export class ExecutorWatch {
   #overBudget(): void {
     const { budgetCpuMs } = this.#opts.background;
     const label = (w: number) => this.#labels.get(w) ?? `worker ${w}`;
-    let scripts: { versionId: string; cpuMs: number; backgroundPending?: true }[] = [
-      ...this.#meter.byWorker,
-    ].filter(([w, ms]) => w > 0 && ms >= 1)
+    let scripts: ScriptCharge[] = [...this.#meter.byWorker]
+      .filter(([w, ms]) => w > 0 && ms >= 1)
       .sort((a, b) => b[1] - a[1])
       .map(([w, ms]) => ({ versionId: label(w), cpuMs: Math.round(ms) }));
     if (scripts.length === 0) {
-      // The CPU could not be told apart per Worker this time (seen under load with work started
-      // by ctx.waitUntil): the scripts with background work pending are named instead, marked so.
-      scripts = [...this.#waiting].map((w) => ({
-        versionId: label(w),
-        cpuMs: Math.round(this.#meter.byWorker.get(w) ?? 0),
-        backgroundPending: true,
-      }));
+      // The CPU could not be told apart per Worker this time: every script that ran here is named
+      // as a suspect, marked so — those with ctx.waitUntil work pending first, then the one idle
+      // longest (a spinner keeps running after its last request; a script with traffic does not).
+      const at = (w: number) => this.#activeAt.get(w) ?? 0;
+      scripts = [...this.#labels.keys()]
+        .sort((a, b) =>
+          Number(this.#waiting.has(b)) - Number(this.#waiting.has(a)) || at(a) - at(b)
+        )
+        .map((w) => ({
+          versionId: label(w),
+          cpuMs: Math.round(this.#meter.byWorker.get(w) ?? 0),
+          attributed: false,
+          ...(this.#waiting.has(w) ? { backgroundPending: true } : {}),
+        }));
     }
     this.#opts.log("warn", "Executor over its background CPU budget; killed", {
       appId: this.#opts.appId,
