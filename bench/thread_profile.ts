@@ -4,6 +4,7 @@ import { treePids } from "./_proc.ts";
 const port = Number(Deno.args[0] ?? 18000);
 const secs = Number(Deno.args[1] ?? 5);
 const conns = Number(Deno.args[2] ?? 32);
+const path = Deno.env.get("TP_PATH") ?? "/";
 const dir = await Deno.makeTempDir({ prefix: "tp-" });
 const child = new Deno.Command(Deno.execPath(), {
   args: [
@@ -22,12 +23,12 @@ const child = new Deno.Command(Deno.execPath(), {
     PICLOUD_DATA_DIR: dir,
     ...(Deno.env.get("TP_ENV") ? JSON.parse(Deno.env.get("TP_ENV")!) : {}),
   },
-  stdout: "null",
+  stdout: Deno.env.get("TP_STDOUT") === "inherit" ? "inherit" : "null",
   stderr: "null",
 }).spawn();
 for (let i = 0; i < 200; i++) {
   try {
-    const r = await fetch(`http://localhost:${port}/`);
+    const r = await fetch(`http://localhost:${port}${path}`);
     await r.text();
     if (r.status === 200) break;
   } catch { /* not yet */ }
@@ -55,12 +56,12 @@ const sample = () => {
 };
 // warm
 await new Deno.Command("wrk", {
-  args: ["-t1", `-c${conns}`, "-d2s", `http://localhost:${port}/`],
+  args: ["-t1", `-c${conns}`, "-d2s", `http://localhost:${port}${path}`],
   stdout: "null",
 }).output();
 const before = sample();
 const out = await new Deno.Command("wrk", {
-  args: ["-t1", `-c${conns}`, `-d${secs}s`, "--latency", `http://localhost:${port}/`],
+  args: ["-t1", `-c${conns}`, `-d${secs}s`, "--latency", `http://localhost:${port}${path}`],
 }).output();
 const after = sample();
 const text = new TextDecoder().decode(out.stdout);
@@ -78,7 +79,11 @@ for (const [k, v] of after) {
 }
 rows.sort((a, b) => b[1] - a[1]);
 for (const [k, d] of rows) console.log(`${k.padEnd(32)} ${d.toFixed(1)} µs/req`);
-console.log(`tree ${sum.toFixed(1)} µs/req  rps ${rps}`);
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
+console.log(
+  `tree ${sum.toFixed(1)} µs/req  rps ${rps}  main RSS ${rssMb(child.pid).toFixed(0)} MB`,
+);
 child.kill("SIGTERM");
 await child.status;
 await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -7,18 +7,10 @@
 import type { Command } from "commander";
 import type { CliContext } from "./program.ts";
 import { CliError } from "./io.ts";
-import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+import { ExitCode, exitCodeFor } from "./exit_codes.ts";
 import { loadConfig } from "./server_commands.ts";
 
 /** Which exit code a refused backup or restore ends with, by its error code. */
-const EXIT_OF: Record<string, ExitCodeValue> = {
-  backup_unsupported: ExitCode.usage,
-  data_dir_locked: ExitCode.unavailable,
-  no_database: ExitCode.notFound,
-  unauthorized: ExitCode.auth,
-  forbidden: ExitCode.auth,
-};
-
 /** Registers `backup` and `restore`. */
 export function registerBackupCommands(program: Command, ctx: CliContext): void {
   program
@@ -100,7 +92,7 @@ async function refusals<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof ApiError) {
-      throw new CliError(EXIT_OF[err.code] ?? ExitCode.failed, err.code, err.message);
+      throw new CliError(exitCodeFor(err.code), err.code, err.message);
     }
     if (err instanceof TypeError && /fetch|connect|Connection refused/i.test(err.message)) {
       throw new CliError(

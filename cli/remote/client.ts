@@ -4,7 +4,7 @@
  */
 
 import { CliError } from "../io.ts";
-import { ExitCode, type ExitCodeValue } from "../exit_codes.ts";
+import { ExitCode, exitCodeFor } from "../exit_codes.ts";
 
 /** One request: a JSON body, or a raw one with its content type. */
 export interface RequestOptions {
@@ -55,17 +55,6 @@ export class ApiClient {
   }
 }
 
-/** The exit code an API answer maps to. */
-export function exitCodeOf(status: number, code: string): ExitCodeValue {
-  if (status === 401 || status === 403) return ExitCode.auth;
-  if (status === 404) return ExitCode.notFound;
-  if (status === 400 && (code === "invalid_request" || code === "bad_request")) {
-    return ExitCode.usage;
-  }
-  if (status === 503 && code !== "capacity") return ExitCode.unavailable;
-  return ExitCode.failed;
-}
-
 async function errorOf(res: Response, what: string): Promise<CliError> {
   const text = await res.text();
   let error: { code?: unknown; message?: unknown; details?: unknown } | undefined;
@@ -79,7 +68,7 @@ async function errorOf(res: Response, what: string): Promise<CliError> {
   const details = error?.details && typeof error.details === "object"
     ? { details: error.details as Record<string, unknown>, status: res.status }
     : { status: res.status };
-  return new CliError(exitCodeOf(res.status, code), code, message, details);
+  return new CliError(exitCodeFor(code, res.status), code, message, details);
 }
 
 /** A client for the logged-in server (`PICLOUD_URL` / `PICLOUD_API_KEY`, or `picloud login`). */
