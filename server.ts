@@ -197,6 +197,9 @@ export async function createPlatform(
     sql: db.sql,
     routing,
     expectedSchemaVersion: migrations.length === 0 ? 0 : migrations[migrations.length - 1].version,
+    // A node keeps serving its last routing snapshot when PostgreSQL is gone: a load balancer
+    // must keep it in rotation (`/readyz` says `degraded`, 200).
+    readyWithoutDatabase: config.role === "node",
   });
   const ops = createOpsEndpoints({
     health,
