@@ -163,6 +163,10 @@ export async function createPlatform(
     log,
     node: `${Deno.hostname()}:${Deno.pid}`,
     staleMs: config.limits.timeoutMs * 2 + 60_000,
+    // Several processes on one PostgreSQL: a node killed mid-run frees its schedule at once.
+    liveness: db.kind === "postgres" && config.databaseUrl
+      ? { databaseUrl: config.databaseUrl }
+      : undefined,
     run: async (run) => {
       const snap = routing.current();
       const script = snap.scripts.get(run.scriptId);
