@@ -199,7 +199,7 @@ export function formatCluster(r: ClusterResult): string[] {
     ...r.rounds.map(row),
     `- deploy live on every node: median ${f(median(r.deployLiveMs))} ms, max ` +
     `${f(Math.max(...r.deployLiveMs))} ms after the 201 (${f(median(r.deployTotalMs))} ms ` +
-    `from sending it; ${r.deployLiveMs.length} deploys)`,
+    `from sending it; each: ${r.deployLiveMs.map((x) => f(x)).join(", ")} ms)`,
   ];
 }
 
