@@ -163,6 +163,10 @@ export async function createPlatform(
     log,
     node: `${Deno.hostname()}:${Deno.pid}`,
     staleMs: config.limits.timeoutMs * 2 + 60_000,
+    // Several processes on one PostgreSQL: a node killed mid-run frees its schedule at once.
+    liveness: db.kind === "postgres" && config.databaseUrl
+      ? { databaseUrl: config.databaseUrl }
+      : undefined,
     run: async (run) => {
       const snap = routing.current();
       const script = snap.scripts.get(run.scriptId);
@@ -197,6 +201,9 @@ export async function createPlatform(
     sql: db.sql,
     routing,
     expectedSchemaVersion: migrations.length === 0 ? 0 : migrations[migrations.length - 1].version,
+    // A node keeps serving its last routing snapshot when PostgreSQL is gone: a load balancer
+    // must keep it in rotation (`/readyz` says `degraded`, 200).
+    readyWithoutDatabase: config.role === "node",
   });
   const ops = createOpsEndpoints({
     health,

@@ -17,10 +17,27 @@ const source = `export default {
 async function withRole(
   role: Role,
   fn: (
-    p: { tenantPort?: number; consolePort?: number; runs: () => Promise<number>; log: string[] },
+    p: {
+      tenantPort?: number;
+      consolePort?: number;
+      runs: () => Promise<number>;
+      log: string[];
+      /** From now on every query of the platform fails, as when PostgreSQL is gone. */
+      loseDatabase: () => void;
+    },
   ) => Promise<void>,
 ) {
   const db = await openTestDatabase();
+  let lost = false;
+  const sql = new Proxy(db.sql, {
+    apply: (target, self, args) => {
+      if (!lost) return Reflect.apply(target, self, args);
+      // A query that fails when awaited; a fragment that is never awaited rejects nothing.
+      const failed = Promise.reject(new Error("connection refused (test)"));
+      failed.catch(() => {});
+      return failed;
+    },
+  });
   const lines: string[] = [];
   const log = createLogger("info", (line) => lines.push(line));
   const config = {
@@ -29,7 +46,7 @@ async function withRole(
     console: { port: 0, hostname: "127.0.0.1", shared: false },
     role,
   };
-  const platform = await createPlatform(config, { db, log });
+  const platform = await createPlatform(config, { db: { ...db, sql }, log });
   const { appId, scriptId } = await insertTestApp(db.sql, {
     slug: "cron",
     host: "cron.test",
@@ -44,6 +61,7 @@ async function withRole(
     await fn({
       ...listening,
       log: lines,
+      loseDatabase: () => lost = true,
       runs: async () => {
         const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from schedule_runs`;
         return n;
@@ -91,6 +109,22 @@ Deno.test("roles - node: the tenant port only (probes there), schedules fire", a
     assert.match(p.log.join("\n"), /PiCloud node listening on .*no console here \(role node\)/);
     // A node leaves the first owner (and the setup URL) to the manager.
     assert.doesNotMatch(p.log.join("\n"), /No admin user yet/);
+    // No admin API and no console on a node: a host no app claims gets 404, never the console.
+    for (const path of ["/api/v1/apps", "/api/v1/auth/me", "/console/", "/login"]) {
+      const res: Response = await fetch(`http://127.0.0.1:${p.tenantPort}${path}`, {
+        headers: { host: "console.nobody.test" },
+      });
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(await res.text(), /<html|<form|"apps"|password/i, path);
+    }
+    // PostgreSQL gone: the node keeps serving its last snapshot and stays in rotation, degraded.
+    p.loseDatabase();
+    assert.equal(await get(p.tenantPort, "/"), 200);
+    const ready: Response = await fetch(`http://127.0.0.1:${p.tenantPort}/readyz`);
+    const body = await ready.json();
+    assert.equal(ready.status, 200, JSON.stringify(body));
+    assert.equal(body.status, "degraded");
+    assert.equal(body.checks.database.state, "down");
   });
 });
 

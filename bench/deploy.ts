@@ -143,3 +143,20 @@ export async function firstResponse(
   }
   throw new Error(`${opts.path} still 404 after 1000 probes`);
 }
+
+/**
+ * Deploys a new version of `scriptId` (`POST /api/v1/admin/scripts/{id}/versions`) as the
+ * bootstrap owner; resolves once the control plane has accepted it (201).
+ */
+export async function deployVersion(
+  port: number,
+  creds: BenchCredentials,
+  scriptId: string,
+  source: string,
+): Promise<void> {
+  const login = await post(port, "/api/v1/admin/login", {
+    email: creds.email,
+    password: creds.password,
+  });
+  await post(port, `/api/v1/admin/scripts/${scriptId}/versions`, { source }, String(login.token));
+}

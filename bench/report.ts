@@ -5,6 +5,7 @@ import type { IdleResult } from "./idle.ts";
 import { formatOvercommit, type OvercommitResult } from "./overcommit.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ThroughputResult } from "./throughput.ts";
+import { type ClusterResult, formatCluster } from "./cluster.ts";
 import { formatNeighbours, type NeighboursResult } from "./neighbours.ts";
 import type { LogPathResult } from "./log_path.ts";
 import type { Machine } from "./_tools.ts";
@@ -25,6 +26,8 @@ export interface Results {
   neighbours?: NeighboursResult | null;
   /** The execution log path: rows/s and CPU per row (absent in older results). */
   logPath?: LogPathResult[] | null;
+  /** Req/s through Caddy with 1–3 nodes and deploy propagation (absent in older results). */
+  cluster?: ClusterResult | null;
   errors: string[];
   elapsedS: number;
 }
@@ -185,6 +188,7 @@ export function formatReport(r: Results, targets: TargetCheck[], before?: Result
   }
   if (r.overcommit) lines.push("", ...formatOvercommit(r.overcommit));
   if (r.neighbours) lines.push("", formatNeighbours(r.neighbours));
+  if (r.cluster) lines.push("", ...formatCluster(r.cluster));
   if (r.logPath?.length) {
     lines.push(
       "",

@@ -4,6 +4,7 @@
  * target checks and writes bench/results/latest.json. Everything it starts, it stops.
  */
 
+import { measureCluster } from "./cluster.ts";
 import { measureColdStart } from "./cold_start.ts";
 import { benchLogPath } from "./log_path.ts";
 import { measureNeighbours } from "./neighbours.ts";
@@ -173,6 +174,13 @@ async function main(args: string[]): Promise<number> {
         () => benchLogPath({ rows: 10_000, batchRows: [200, 2000], repeats: 1 }),
       )
       : null;
+    const cluster = want("cluster")
+      ? await step(
+        "cluster (1–3 nodes behind Caddy, deploy propagation)",
+        40 + 5 * (p.durationS + 2),
+        () => measureCluster({ durationS: p.durationS, wrk, onStart }),
+      )
+      : null;
     const results: Results = {
       mode,
       machine,
@@ -184,6 +192,7 @@ async function main(args: string[]): Promise<number> {
       overcommit,
       neighbours,
       logPath,
+      cluster,
       errors,
       elapsedS: (performance.now() - t0) / 1000,
     };

@@ -6,50 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
+import { CADDY, freePort, isFile, testCaddyfile } from "../testing/caddy.ts";
 
-const CADDY = "/usr/bin/caddy";
 const CURL = "/usr/bin/curl";
 const CONSOLE_HOST = "console.picloud.test";
 const SHOP_HOST = "shop.picloud.test";
 const A = "/api/v1/admin";
-
-/** True when `path` is a file. */
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** A free loopback TCP port (closed again; Caddy binds it a moment later). */
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/**
- * The shared Caddyfile with test settings added to its global block: the internal CA (no ACME,
- * no change to the system's trust store), the given ports, no admin endpoint, storage in `dir`.
- */
-export function testCaddyfile(
-  shared: string,
-  opts: { httpPort: number; httpsPort: number; storageDir: string },
-): string {
-  const globals = [
-    "\tlocal_certs",
-    "\tskip_install_trust",
-    "\tadmin off",
-    `\thttp_port ${opts.httpPort}`,
-    `\thttps_port ${opts.httpsPort}`,
-    `\tstorage file_system {\n\t\troot ${opts.storageDir}\n\t}`,
-  ].join("\n");
-  const at = shared.search(/^\{\s*$/m);
-  assert.ok(at >= 0, "the Caddyfile has a global options block");
-  return `${shared.slice(0, at)}{\n${globals}\n${shared.slice(at + 2)}`;
-}
+const exists = isFile;
 
 /** curl over HTTPS to `host` at 127.0.0.1:`port`, trusting only `caCert`: exit code and output. */
 async function curl(host: string, port: number, path: string, caCert: string) {

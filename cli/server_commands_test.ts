@@ -25,6 +25,12 @@ Deno.test("serve --role - split roles on the embedded database exit 2 with one l
   const bad = await cli(["serve", "--role", "worker"]);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /argument 'worker' is invalid.*Allowed choices are all, manager, node/);
+  // An unknown flag or a stray argument is refused too, never ignored.
+  for (const args of [["serve", "--bogus"], ["serve", "node"], ["serve", "--role"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, /unknown option|too many arguments|argument missing/, args.join(" "));
+  }
 });
 
 Deno.test("serve --role - the flag wins over PICLOUD_ROLE; unset, all", async () => {

@@ -44,10 +44,22 @@ export interface ServerProcessOptions {
   cwd?: string;
   /** How long it may take to print its "listening" line. Default 90 s (a loaded machine). */
   startMs?: number;
+  /**
+   * Its "listening" line, when not that of role `all`: group 1 the tenant port, group 2 (if any)
+   * the console port (0 when absent). See `NODE_LISTENING` and `MANAGER_LISTENING`.
+   */
+  listening?: RegExp;
 }
 
 const LISTENING =
   /listening on http:\/\/localhost:(\d+)\/.*console and admin API on http:\/\/localhost:(\d+)\//;
+
+/** The "listening" line of `serve --role node`: group 1 the tenant port. */
+export const NODE_LISTENING = /PiCloud node listening on http:\/\/localhost:(\d+)\//;
+
+/** The "listening" line of `serve --role manager`: group 1 the console port (no tenant port). */
+export const MANAGER_LISTENING =
+  /PiCloud manager: console and admin API on http:\/\/localhost:(\d+)\/api\/v1\//;
 
 /**
  * Starts the server on free loopback ports (`PORT=0`, `HOSTNAME=127.0.0.1`, info logs) and waits
@@ -73,13 +85,15 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       const next = await Promise.race([reader.read(), late]);
       if (next === null || next.done) break;
       seen += next.value;
-      const m = LISTENING.exec(seen);
+      const m = (opts.listening ?? LISTENING).exec(seen);
       if (!m) continue;
       // Keep draining so the child never blocks on a full pipe.
       const drained = (async () => {
         for (let r = await reader.read(); !r.done; r = await reader.read()) seen += r.value;
       })();
-      return { child, port: Number(m[1]), consolePort: Number(m[2]), output: () => seen, drained };
+      const port = Number(m[1]);
+      const consolePort = Number(m[2] ?? 0);
+      return { child, port, consolePort, output: () => seen, drained };
     }
   } finally {
     clearTimeout(timer);

@@ -1,4 +1,5 @@
 /** @module SQL of the scheduler: the next due time, atomic claims of due runs, and run records. */
+import postgres from "postgres";
 import type { Sql } from "../../common/db.ts";
 
 /** A run this node claimed: it alone executes it. */
@@ -12,14 +13,75 @@ export interface ClaimedRun {
 }
 
 /**
- * When the scheduler must next look: the earliest `next_run_at` of an enabled schedule that is not
- * running; for a running one, not before its run would count as abandoned (`staleMs`). Null when
- * nothing is scheduled.
+ * Advisory-lock namespace (first key) of the schedulers' liveness locks: a scheduler on PostgreSQL
+ * holds `(NODE_LOCK_NS, hashtext(node))` on a session of its own for as long as it lives, so the
+ * others see at once when it is gone (`kill -9`, a lost machine: the server ends its session).
  */
-export async function nextDueAt(sql: Sql, staleMs: number): Promise<Date | null> {
+export const NODE_LOCK_NS = 0x50694372;
+
+/**
+ * This scheduler's liveness lock, on a connection of its own to `databaseUrl` (PostgreSQL only):
+ * `ensure()` before claiming takes it (again: a lock is counted per session, and a connection that
+ * was lost and reopened has none), `release()` at the end closes the connection.
+ */
+export function nodeLock(databaseUrl: string, node: string): {
+  ensure(): Promise<void>;
+  release(): Promise<void>;
+} {
+  // One connection, kept open for good: the lock lives exactly as long as it does.
+  const conn = postgres(databaseUrl, {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    onnotice: () => {},
+  });
+  const take = () => conn`select pg_try_advisory_lock(${NODE_LOCK_NS}, hashtext(${node}))`;
+  return {
+    async ensure() {
+      // A connection the server ended fails once; the retry opens a new one.
+      await take().catch(() => take());
+    },
+    async release() {
+      await conn.end({ timeout: 2 }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * SQL true when a running schedule (table `schedules`) has a live owner: a `running` run of it
+ * whose node still holds its liveness lock. Only meaningful with `nodeLock` on PostgreSQL.
+ */
+function ownerAlive(sql: Sql | postgres.TransactionSql) {
+  return sql`exists (
+    select 1 from schedule_runs r join pg_locks l
+      on l.locktype = 'advisory' and l.granted and l.classid = ${NODE_LOCK_NS}::oid
+        and l.objid = hashtext(r.node)::oid and l.objsubid = 2
+        and l.database = (select oid from pg_database where datname = current_database())
+    where r.schedule_id = schedules.id and r.status = 'running')`;
+}
+
+/**
+ * When the scheduler must next look: the earliest `next_run_at` of an enabled schedule that is not
+ * running; for a running one, not before its run would count as abandoned (`staleMs`). With
+ * `liveness` (PostgreSQL, every scheduler holding `nodeLock`), a running schedule whose owner is
+ * gone is due at once, and one whose owner lives is looked at again within a second, so a node
+ * that dies mid-run holds its schedule for about a second, not `staleMs`. Null when nothing is
+ * scheduled.
+ */
+export async function nextDueAt(
+  sql: Sql,
+  staleMs: number,
+  liveness = false,
+): Promise<Date | null> {
+  const stale = sql`running_since + make_interval(secs => ${staleMs / 1000})`;
   const [row] = await sql<{ due: Date | null }[]>`
     select min(case when running_since is null then next_run_at
-      else greatest(next_run_at, running_since + make_interval(secs => ${staleMs / 1000})) end)
+      ${
+    liveness
+      ? sql`when not ${ownerAlive(sql)} then next_run_at
+      else greatest(next_run_at, least(${stale}, now() + interval '1 second')) end)`
+      : sql`else greatest(next_run_at, ${stale}) end)`
+  }
       as due
     from schedules where enabled and next_run_at is not null`;
   return row?.due ?? null;
@@ -38,6 +100,8 @@ export async function claimDueRuns(
     staleMs: number;
     limit: number;
     next: (cron: string, tz: string) => Date | null;
+    /** Also reclaim a running schedule whose owner no longer holds its `nodeLock`. */
+    liveness?: boolean;
   },
 ): Promise<ClaimedRun[]> {
   return await sql.begin(async (tx) => {
@@ -49,12 +113,14 @@ export async function claimDueRuns(
         cron: string;
         timezone: string;
         next_run_at: Date;
+        running_since: Date | null;
       }[]
     >`
-      select id, app_id, script_id, cron, timezone, next_run_at from schedules
+      select id, app_id, script_id, cron, timezone, next_run_at, running_since from schedules
       where enabled and next_run_at <= now()
         and (running_since is null
-             or running_since < now() - make_interval(secs => ${opts.staleMs / 1000}))
+             or running_since < now() - make_interval(secs => ${opts.staleMs / 1000})
+             ${opts.liveness ? tx`or not ${ownerAlive(tx)}` : tx``})
       order by next_run_at
       limit ${opts.limit}
       for update skip locked`;
@@ -65,6 +131,13 @@ export async function claimDueRuns(
         next = opts.next(s.cron, s.timezone);
       } catch {
         next = null;
+      }
+      if (s.running_since !== null) {
+        // Taken over from a node that died mid-run (or a run past `staleMs`): its run ends here.
+        await tx`
+          update schedule_runs set status = 'error', finished_at = now(),
+            error = 'abandoned: the node running it stopped (its schedule was taken over)'
+          where schedule_id = ${s.id} and status = 'running'`;
       }
       await tx`
         update schedules set running_since = now(), last_run_at = now(), next_run_at = ${next},

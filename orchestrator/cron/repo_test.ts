@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { insertTestApp, openTestDatabase } from "../../testing/db.ts";
 import { nextRunAfter } from "./cron.ts";
-import { claimDueRuns, finishRun } from "./repo.ts";
+import { claimDueRuns, finishRun, nextDueAt, NODE_LOCK_NS, nodeLock } from "./repo.ts";
 
 const next = (cron: string, tz: string) => nextRunAfter(cron, tz, new Date());
 
@@ -65,4 +65,65 @@ Deno.test("claimDueRuns() - a running schedule is not claimed again until finish
   } finally {
     await db.close();
   }
+});
+
+// Liveness locks are PostgreSQL's (pg_locks across sessions); CI's PostgreSQL run has DATABASE_URL.
+const noPostgres = !Deno.env.get("DATABASE_URL");
+
+Deno.test({
+  name: `claimDueRuns() - a run whose node's session ended is taken over at once (liveness)${
+    noPostgres ? " (SKIPPED: needs DATABASE_URL, set in CI's PostgreSQL run)" : ""
+  }`,
+  ignore: noPostgres,
+  fn: async () => {
+    const db = await openTestDatabase();
+    const o = db.sql.options;
+    const url = `postgres://${o.user}@${o.host[0]}:${o.port[0]}/${o.database}`;
+    const lockA = nodeLock(url, "node-a");
+    try {
+      const { appId, scriptId } = await insertTestApp(db.sql, {
+        slug: "sched",
+        host: "sched.test",
+        source: "export default { scheduled() {} }",
+      });
+      await db.sql`
+        insert into schedules (app_id, script_id, cron, next_run_at)
+        values (${appId}, ${scriptId}, '* * * * * *', now() - interval '1 second')`;
+      const a = { node: "node-a", staleMs: 60_000, limit: 10, next, liveness: true };
+      const b = { ...a, node: "node-b" };
+      await lockA.ensure();
+      const [run] = await claimDueRuns(db.sql, a);
+      assert.ok(run, "node A claims");
+      await db.sql`update schedules set next_run_at = now() - interval '1 second'`;
+      assert.deepEqual(await claimDueRuns(db.sql, b), [], "A lives: no takeover");
+      const due = await nextDueAt(db.sql, 60_000, true);
+      assert.ok(due && due.getTime() <= Date.now() + 1_500, "B looks again within a second");
+      // A is killed: the server ends its session, and with it the lock.
+      await db.sql`
+        select pg_terminate_backend(pid) from pg_locks
+        where locktype = 'advisory' and classid = ${NODE_LOCK_NS}::oid`;
+      for (let i = 0; i < 50; i++) {
+        const [{ n }] = await db.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and classid = ${NODE_LOCK_NS}::oid`;
+        if (n === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok((await nextDueAt(db.sql, 60_000, true))!.getTime() <= Date.now() + 100);
+      const taken = await claimDueRuns(db.sql, b);
+      assert.equal(taken.length, 1, "B takes the schedule over at once, not after staleMs");
+      const runs = await db.sql<{ node: string; status: string }[]>`
+        select node, status from schedule_runs order by id`;
+      assert.deepEqual(runs.map((r) => [r.node, r.status]), [
+        ["node-a", "error"],
+        ["node-b", "running"],
+      ]);
+      // Without liveness (the embedded database: one process), only staleMs frees it.
+      await db.sql`update schedules set next_run_at = now() - interval '1 second'`;
+      assert.deepEqual(await claimDueRuns(db.sql, { ...a, liveness: false }), []);
+    } finally {
+      await lockA.release();
+      await db.close();
+    }
+  },
 });

@@ -4,7 +4,7 @@ import type { Logger } from "../../common/logging.ts";
 import type { Invocation } from "../../executor/mod.ts";
 import type { Routing } from "../routing.ts";
 import { nextRunAfter } from "./cron.ts";
-import { claimDueRuns, type ClaimedRun, finishRun, nextDueAt } from "./repo.ts";
+import { claimDueRuns, type ClaimedRun, finishRun, nextDueAt, nodeLock } from "./repo.ts";
 
 /** Runs one claimed schedule's `scheduled()` handler; supplied by the composition root. */
 export type RunScheduled = (run: ClaimedRun) => Promise<Invocation | null>;
@@ -19,6 +19,11 @@ export interface SchedulerOptions {
   node: string;
   /** A run marked running for longer than this is considered abandoned by a dead node. */
   staleMs: number;
+  /**
+   * PostgreSQL shared by several processes (its URL): hold a liveness lock (`nodeLock`) and take
+   * over a running schedule as soon as its owner's lock is gone, instead of after `staleMs`.
+   */
+  liveness?: { databaseUrl: string };
 }
 
 /** The scheduler's handle. */
@@ -46,6 +51,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   // before retrying instead of spinning.
   let lastTickEmpty = false;
   const inFlight = new Set<Promise<void>>();
+  const lock = opts.liveness ? nodeLock(opts.liveness.databaseUrl, opts.node) : undefined;
 
   const execute = async (run: ClaimedRun) => {
     let ok = false;
@@ -67,12 +73,15 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
 
   const tick = async () => {
     timer = undefined;
+    // Our lock first: without it, the others would take our runs over as abandoned.
+    await lock?.ensure();
     for (let batch = 0; batch < 100 && !closed; batch++) {
       const claimed = await claimDueRuns(opts.sql, {
         node: opts.node,
         staleMs: opts.staleMs,
         limit: 50,
         next: (cron, tz) => nextRunAfter(cron, tz, new Date()),
+        liveness: lock !== undefined,
       });
       for (const run of claimed) {
         const p = execute(run).finally(() => inFlight.delete(p));
@@ -86,7 +95,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
   const rearm = async (): Promise<void> => {
     if (closed) return;
     if (ticking) await ticking;
-    const due = await nextDueAt(opts.sql, opts.staleMs);
+    const due = await nextDueAt(opts.sql, opts.staleMs, lock !== undefined);
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (due === null || closed) return;
@@ -119,6 +128,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
       if (timer !== undefined) clearTimeout(timer);
       if (ticking) await ticking;
       await Promise.all([...inFlight]);
+      await lock?.release();
     },
   };
 }
