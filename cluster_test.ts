@@ -445,7 +445,7 @@ Deno.test({
       await caddy?.stop();
       client?.close();
       // Executors a killed process left behind are reaped by its restart; the last ones here.
-      const { reapOrphanedExecutors } = await import("./executor/_orphans.ts");
+      const { reapOrphanedExecutors } = await import("./executor/mod.ts");
       for (const m of members) reapOrphanedExecutors(`${m.dataDir}/executors`);
       await sql.end();
       await admin.unsafe(`drop database if exists ${dbName} with (force)`);

@@ -18,3 +18,4 @@ export { LOADER_FILES } from "./_command.ts";
 export type { BackgroundPolicy } from "./_background.ts";
 export type * from "./types.ts";
 export { unsupportedApis, unsupportedMessage } from "./_words.ts";
+export { reapOrphanedExecutors } from "./_orphans.ts";
