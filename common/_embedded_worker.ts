@@ -1,9 +1,9 @@
 /**
- * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and the
- * pglite-socket server run here so their CPU work never blocks the main thread's event loop.
+ * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and its
+ * loopback socket server (`embedded_socket.ts`) run here so their CPU work never blocks the main thread's event loop.
  */
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { type EmbeddedSocketServer, serveEmbeddedSocket } from "./embedded_socket.ts";
 import { unpackTemplate } from "./embedded_template.ts";
 
 /**
@@ -38,7 +38,7 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 let db: PGlite | undefined;
-let server: PGLiteSocketServer | undefined;
+let server: EmbeddedSocketServer | undefined;
 const post = (m: EmbeddedReply) => scope.postMessage(m);
 
 scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
@@ -57,9 +57,8 @@ scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
         postgresqlconf: [...EMBEDDED_POSTGRESQL_CONF],
       });
       // PGlite is one backend; a second connection is allowed only for a reconnect.
-      server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });
-      await server.start();
-      post({ t: "ready", port: (server as unknown as { port: number }).port });
+      server = serveEmbeddedSocket(db, { hostname: "127.0.0.1", maxConnections: 2 });
+      post({ t: "ready", port: server.port });
     } else if (msg.t === "dump") {
       const tar = new Uint8Array(await (await db!.dumpDataDir("none")).arrayBuffer());
       scope.postMessage({ t: "dumped", tar });
