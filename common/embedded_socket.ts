@@ -38,6 +38,11 @@ function messageLength(buf: Uint8Array, len: number, startup: boolean): number {
   return len >= n ? n : 0;
 }
 
+/** Writes all of `data` (a socket write may take part of it). */
+async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
+}
+
 /**
  * Listens on `hostname`:0 and serves at most `maxConnections` clients, one protocol message at a
  * time across all of them (PGlite is one backend): while a client's transaction is open, the
@@ -105,7 +110,13 @@ export function serveEmbeddedSocket(
         buf.set(chunk.subarray(0, n), len);
         len += n;
         while (true) {
-          const size = messageLength(buf, len, startup);
+          // After the startup, every complete message in the buffer goes to PGlite in one call
+          // (a pipelined Parse/Bind/Execute/Sync is one round through the backend and one write).
+          let size = 0;
+          for (let m; (m = messageLength(buf.subarray(size), len - size, startup)) > 0;) {
+            size += m;
+            if (startup) break;
+          }
           if (size === 0) break;
           const message = buf.slice(0, size);
           buf.copyWithin(0, size, len);
@@ -113,14 +124,14 @@ export function serveEmbeddedSocket(
           if (startup) {
             const code = new DataView(message.buffer).getInt32(4);
             if (code === SSL_REQUEST || code === GSS_REQUEST) {
-              await conn.write(new Uint8Array([78])); // 'N': no encryption, send the startup
+              await writeAll(conn, new Uint8Array([78])); // 'N': no encryption, send the startup
               continue;
             }
             if (code === CANCEL_REQUEST) continue; // not supported: one backend, nothing to cancel
             if (code === PROTOCOL_3) startup = false;
           }
           const reply = await exclusive(id, () => db.execProtocolRaw(message));
-          if (reply.length > 0) await conn.write(reply);
+          if (reply.length > 0) await writeAll(conn, reply);
         }
       }
     } catch { /* the client went away */ }

@@ -25,6 +25,9 @@ Deno.test("embedded socket - a second client waits for the first one's transacti
   const a = client(), b = client();
   try {
     await a`create table t (v int)`;
+    // A reply larger than a socket write takes at once arrives whole.
+    const [{ big }] = await a`select repeat('x', 3000000) as big`;
+    assert.equal(big.length, 3_000_000);
     const order: string[] = [];
     let seenByB: unknown;
     let bRead: Promise<void> | undefined;
