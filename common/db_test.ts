@@ -30,6 +30,15 @@ Deno.test("openDatabase() - a fresh embedded data directory starts from the buil
       const [{ shared_buffers }] = await db.sql`show shared_buffers`;
       const [{ work_mem }] = await db.sql`show work_mem`;
       assert.deepEqual([shared_buffers, work_mem], ["8MB", "1MB"]);
+      const sysId = async (d: typeof db) =>
+        (await d.sql`select system_identifier::text as id from pg_control_system()`)[0].id;
+      // Unpacked from the template, not initdb'd: two fresh directories share its identifier.
+      const other = await openDatabase({ dataDir: `${dir}/other` });
+      try {
+        assert.equal(await sysId(other), await sysId(db));
+      } finally {
+        await other.close();
+      }
       await db.sql`create table kept (v text)`;
       await db.sql`insert into kept values ('first start')`;
     } finally {
