@@ -2,6 +2,7 @@
 
 import type { ColdStartResult } from "./cold_start.ts";
 import type { IdleResult } from "./idle.ts";
+import { formatMemory, memoryChecks, type MemoryResult } from "./memory.ts";
 import { formatOvercommit, type OvercommitResult } from "./overcommit.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { ThroughputResult } from "./throughput.ts";
@@ -19,6 +20,8 @@ export interface Results {
   throughput: ThroughputResult[];
   coldStart: ColdStartResult | null;
   idle: IdleResult | null;
+  /** Main-process memory, embedded and PostgreSQL mode (absent in older results). */
+  memory?: MemoryResult | null;
   scale: ScaleResult | null;
   /** More active apps than the executor cap (absent in results written before it existed). */
   overcommit?: OvercommitResult | null;
@@ -105,6 +108,7 @@ export function checkTargets(r: Results): TargetCheck[] {
     idle && Number.isFinite(idle.perWarmScriptRssMb) ? idle.perWarmScriptRssMb <= 10 : null,
     idle ? `${f(idle.perWarmScriptRssMb)} MB` : "n/a",
   );
+  for (const [target, ok, measured] of memoryChecks(r.memory ?? null)) add(target, ok, measured);
   for (const [label, ratio] of Object.entries(r.scale?.ratios ?? {})) {
     add(`match cost ${label} ≤ 1.2×`, ratio <= 1.2, `${f(ratio, 2)}×`);
   }
@@ -179,6 +183,7 @@ export function formatReport(r: Results, targets: TargetCheck[], before?: Result
         (idle.failedHits.length ? ` · FAILED HITS: ${idle.failedHits.join(", ")}` : ""),
     );
   }
+  if (r.memory) lines.push("", ...formatMemory(r.memory));
   if (r.scale) {
     const parts = Object.entries(r.scale.ratios).map(([k, v]) => `${k} ${f(v, 2)}×`);
     lines.push(

@@ -9,6 +9,7 @@ import { measureColdStart } from "./cold_start.ts";
 import { benchLogPath } from "./log_path.ts";
 import { measureNeighbours } from "./neighbours.ts";
 import { measureIdle } from "./idle.ts";
+import { measureMemory } from "./memory.ts";
 import { measureOvercommit } from "./overcommit.ts";
 import { checkTargets, formatReport, type Results } from "./report.ts";
 import { measureScale } from "./scale.ts";
@@ -154,6 +155,19 @@ async function main(args: string[]): Promise<number> {
           }),
       )
       : null;
+    const memory = want("memory")
+      ? await step(
+        "memory (embedded and PostgreSQL mode)",
+        60 + p.idleWindowS,
+        () =>
+          measureMemory(tmpDir, {
+            requests: 10_000,
+            windowS: p.idleWindowS,
+            onStart,
+            onCleanup: (fn) => cleanups.push(fn),
+          }),
+      )
+      : null;
     const scale = want("scale")
       ? await step("match scale", 8 * p.scaleRuns, () => measureScale(p.scaleRuns))
       : null;
@@ -188,6 +202,7 @@ async function main(args: string[]): Promise<number> {
       throughput,
       coldStart,
       idle,
+      memory,
       scale,
       overcommit,
       neighbours,

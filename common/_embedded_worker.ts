@@ -1,9 +1,23 @@
 /**
- * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and the
- * pglite-socket server run here so their CPU work never blocks the main thread's event loop.
+ * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and its
+ * loopback socket server (`embedded_socket.ts`) run here so their CPU work never blocks the main thread's event loop.
  */
 import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { type EmbeddedSocketServer, serveEmbeddedSocket } from "./embedded_socket.ts";
+import { unpackTemplate } from "./embedded_template.ts";
+
+/**
+ * PostgreSQL settings for a small machine, written to postgresql.conf at every open. PGlite's
+ * defaults (shared_buffers=128MB, …) cost ~130 MB more RSS after a few thousand writes; one
+ * backend serving PiCloud's small tables needs no more (measured in bench/ `memory`).
+ */
+export const EMBEDDED_POSTGRESQL_CONF: readonly string[] = [
+  "shared_buffers=8MB",
+  "work_mem=1MB",
+  "maintenance_work_mem=8MB",
+  "wal_buffers=256kB",
+  "temp_buffers=1MB",
+];
 
 /** Messages from the opener. */
 export type EmbeddedRequest =
@@ -24,7 +38,7 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 let db: PGlite | undefined;
-let server: PGLiteSocketServer | undefined;
+let server: EmbeddedSocketServer | undefined;
 const post = (m: EmbeddedReply) => scope.postMessage(m);
 
 scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
@@ -35,11 +49,16 @@ scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
       const loadDataDir = msg.template
         ? new Blob([msg.template as Uint8Array<ArrayBuffer>])
         : undefined;
-      db = await PGlite.create({ dataDir: msg.dataDir ?? undefined, loadDataDir });
+      // A fresh data directory starts from the built template instead of PGlite's initdb.
+      if (msg.dataDir && !loadDataDir) await unpackTemplate(msg.dataDir);
+      db = await PGlite.create({
+        dataDir: msg.dataDir ?? undefined,
+        loadDataDir,
+        postgresqlconf: [...EMBEDDED_POSTGRESQL_CONF],
+      });
       // PGlite is one backend; a second connection is allowed only for a reconnect.
-      server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 2 });
-      await server.start();
-      post({ t: "ready", port: (server as unknown as { port: number }).port });
+      server = serveEmbeddedSocket(db, { hostname: "127.0.0.1", maxConnections: 2 });
+      post({ t: "ready", port: server.port });
     } else if (msg.t === "dump") {
       const tar = new Uint8Array(await (await db!.dumpDataDir("none")).arrayBuffer());
       scope.postMessage({ t: "dumped", tar });

@@ -72,7 +72,7 @@ async function openEmbedded(dataDir: string, template?: Uint8Array): Promise<Dat
     port: thread.port,
     user: "postgres",
     database: "postgres",
-    // PGlite is one backend: pglite-socket interleaves the protocol messages of concurrent
+    // PGlite is one backend: its socket server interleaves the protocol messages of concurrent
     // connections (one connection's unnamed statement gets bound with another's parameters),
     // so the pool holds exactly one connection and queues the rest in postgres.js.
     max: 1,

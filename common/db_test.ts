@@ -21,3 +21,37 @@ Deno.test("openDatabase() - an embedded database closes once, however often clos
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openDatabase() - a fresh embedded data directory starts from the built template with the small settings, and a second start reuses it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "picloud-db-" });
+  try {
+    const db = await openDatabase({ dataDir: dir });
+    try {
+      const [{ shared_buffers }] = await db.sql`show shared_buffers`;
+      const [{ work_mem }] = await db.sql`show work_mem`;
+      assert.deepEqual([shared_buffers, work_mem], ["8MB", "1MB"]);
+      const sysId = async (d: typeof db) =>
+        (await d.sql`select system_identifier::text as id from pg_control_system()`)[0].id;
+      // Unpacked from the template, not initdb'd: two fresh directories share its identifier.
+      const other = await openDatabase({ dataDir: `${dir}/other` });
+      try {
+        assert.equal(await sysId(other), await sysId(db));
+      } finally {
+        await other.close();
+      }
+      await db.sql`create table kept (v text)`;
+      await db.sql`insert into kept values ('first start')`;
+    } finally {
+      await db.close();
+    }
+    const again = await openDatabase({ dataDir: dir });
+    try {
+      assert.deepEqual([...await again.sql`select v from kept`], [{ v: "first start" }]);
+      assert.equal((await again.sql`show shared_buffers`)[0].shared_buffers, "8MB");
+    } finally {
+      await again.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

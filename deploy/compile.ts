@@ -38,6 +38,9 @@ export const COMPILE_INCLUDE: readonly string[] = [
   ...LOADER_FILES.map((f) => `executor/${f}`),
   // The embedded database's Worker (PGlite runs off the main thread).
   "common/_embedded_worker.ts",
+  // The embedded database's template data directory (`deno task build`): a first start
+  // unpacks it instead of running initdb.
+  "common/_embedded_template/",
   // SQL migrations, read from the directory at start-up.
   "migrations/",
   // The console's stylesheet and its built islands (`deno task build`).
