@@ -1,10 +1,23 @@
 /** @module Tests of the scheduler's SQL: atomic claims of due runs and run records. */
 import assert from "node:assert/strict";
+import type { Sql } from "../../common/db.ts";
 import { insertTestApp, openTestDatabase } from "../../testing/db.ts";
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, finishRun, nextDueAt, NODE_LOCK_NS, nodeLock } from "./repo.ts";
 
 const next = (cron: string, tz: string) => nextRunAfter(cron, tz, new Date());
+
+/** An app with a scheduled script and one per-second schedule, due `ago` (an SQL interval) ago. */
+async function seedDueSchedule(sql: Sql, ago: string): Promise<void> {
+  const { appId, scriptId } = await insertTestApp(sql, {
+    slug: "sched",
+    host: "sched.test",
+    source: "export default { scheduled() {} }",
+  });
+  await sql`
+    insert into schedules (app_id, script_id, cron, next_run_at)
+    values (${appId}, ${scriptId}, '* * * * * *', now() - ${ago}::interval)`;
+}
 
 Deno.test("claimDueRuns() - racing nodes claim each due run exactly once", async () => {
   const db = await openTestDatabase();
@@ -41,14 +54,7 @@ Deno.test("claimDueRuns() - racing nodes claim each due run exactly once", async
 Deno.test("claimDueRuns() - a running schedule is not claimed again until finished", async () => {
   const db = await openTestDatabase();
   try {
-    const { appId, scriptId } = await insertTestApp(db.sql, {
-      slug: "sched",
-      host: "sched.test",
-      source: "export default { scheduled() {} }",
-    });
-    await db.sql`
-      insert into schedules (app_id, script_id, cron, next_run_at)
-      values (${appId}, ${scriptId}, '* * * * * *', now() - interval '1 hour')`;
+    await seedDueSchedule(db.sql, "1 hour");
     const opts = { node: "n1", staleMs: 60_000, limit: 10, next };
     const [run] = await claimDueRuns(db.sql, opts);
     assert.ok(run);
@@ -81,14 +87,7 @@ Deno.test({
     const url = `postgres://${o.user}@${o.host[0]}:${o.port[0]}/${o.database}`;
     const lockA = nodeLock(url, "node-a");
     try {
-      const { appId, scriptId } = await insertTestApp(db.sql, {
-        slug: "sched",
-        host: "sched.test",
-        source: "export default { scheduled() {} }",
-      });
-      await db.sql`
-        insert into schedules (app_id, script_id, cron, next_run_at)
-        values (${appId}, ${scriptId}, '* * * * * *', now() - interval '1 second')`;
+      await seedDueSchedule(db.sql, "1 second");
       const a = { node: "node-a", staleMs: 60_000, limit: 10, next, liveness: true };
       const b = { ...a, node: "node-b" };
       await lockA.ensure();
