@@ -6,13 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { OWNER, withTestPlatform } from "../testing/platform.ts";
-import { CADDY, freePort, isFile, testCaddyfile } from "../testing/caddy.ts";
+import { CADDY, isFile, startCaddy } from "../testing/caddy.ts";
 
 const CURL = "/usr/bin/curl";
 const CONSOLE_HOST = "console.picloud.test";
 const SHOP_HOST = "shop.picloud.test";
 const A = "/api/v1/admin";
-const exists = isFile;
 
 /** curl over HTTPS to `host` at 127.0.0.1:`port`, trusting only `caCert`: exit code and output. */
 async function curl(host: string, port: number, path: string, caCert: string) {
@@ -43,7 +42,7 @@ async function curl(host: string, port: number, path: string, caCert: string) {
 }
 
 // Caddy is a Debian package; CI installs it. Elsewhere the test is skipped, and its name says so.
-const skip = !(exists(CADDY) && exists(CURL)) && !Deno.env.get("CI");
+const skip = !(isFile(CADDY) && isFile(CURL)) && !Deno.env.get("CI");
 
 Deno.test({
   name: `caddy - on-demand TLS for claimed hosts only, HTTPS console, with Debian's caddy${
@@ -92,48 +91,24 @@ Deno.test({
       const tenantServer = listen((req, info) => tp.p.tenantFetch(req, info));
 
       const dir = await Deno.makeTempDir({ prefix: "picloud-caddy-" });
-      const httpsPort = freePort();
-      const config = testCaddyfile(
-        await Deno.readTextFile(new URL("./Caddyfile", import.meta.url)),
-        { httpPort: freePort(), httpsPort, storageDir: `${dir}/storage` },
-      );
-      await Deno.writeTextFile(`${dir}/Caddyfile`, config);
-      const log = await Deno.open(`${dir}/caddy.log`, { write: true, create: true });
       const caddyStart = performance.now();
-      const caddy = new Deno.Command(CADDY, {
-        args: ["run", "--config", `${dir}/Caddyfile`, "--adapter", "caddyfile"],
-        env: {
-          PICLOUD_CONSOLE_HOST: CONSOLE_HOST,
-          PICLOUD_UPSTREAM: `127.0.0.1:${tenantServer.addr.port}`,
-          PICLOUD_CONSOLE_UPSTREAM: `127.0.0.1:${consoleServer.addr.port}`,
-          HOME: dir,
-          XDG_DATA_HOME: `${dir}/data`,
-          XDG_CONFIG_HOME: `${dir}/config`,
+      const caddy = await startCaddy(
+        await Deno.readTextFile(new URL("./Caddyfile", import.meta.url)),
+        {
+          dir,
+          env: {
+            PICLOUD_CONSOLE_HOST: CONSOLE_HOST,
+            PICLOUD_UPSTREAM: `127.0.0.1:${tenantServer.addr.port}`,
+            PICLOUD_CONSOLE_UPSTREAM: `127.0.0.1:${consoleServer.addr.port}`,
+          },
         },
-        clearEnv: true,
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      // Caddy's log goes to a file (read on failure), so a full pipe never blocks it.
-      const logDone = caddy.stderr.pipeTo(log.writable);
-      let stopped: Promise<void> | undefined;
-      // Stops the Caddy this test started, by its PID (SIGKILL after 3 s), and flushes its log.
-      const caddyStopped = () =>
-        stopped ??= (async () => {
-          caddy.kill("SIGTERM");
-          const killer = setTimeout(() => caddy.kill("SIGKILL"), 3000);
-          await caddy.status;
-          clearTimeout(killer);
-          await logDone.catch(() => {});
-        })();
-      const caCert = `${dir}/storage/pki/authorities/local/root.crt`;
+      );
+      const { caCert, httpsPort } = caddy;
       try {
-        // Ready when its root certificate exists and the console host answers (bounded: 10 s).
+        // Ready once the console host answers over TLS (bounded: 10 s).
         let ready = false;
         for (let i = 0; i < 100 && !ready; i++) {
-          if (exists(caCert)) {
-            ready = (await curl(CONSOLE_HOST, httpsPort, "/healthz", caCert)).code === 0;
-          }
+          ready = (await curl(CONSOLE_HOST, httpsPort, "/healthz", caCert)).code === 0;
           if (!ready) await new Promise((r) => setTimeout(r, 100));
         }
         assert.ok(ready, "Caddy did not come up in 10 s");
@@ -175,11 +150,11 @@ Deno.test({
         // A failed step does not throw: fail here, so Caddy's log is printed below.
         assert.ok(steps.every(Boolean), "a step failed");
       } catch (err) {
-        await caddyStopped();
-        console.error(await Deno.readTextFile(`${dir}/caddy.log`).catch(() => ""));
+        await caddy.stop();
+        console.error(await caddy.log());
         throw err;
       } finally {
-        await caddyStopped();
+        await caddy.stop();
         ac.abort();
         await Promise.all([consoleServer.finished, tenantServer.finished]);
         await Deno.remove(dir, { recursive: true });
