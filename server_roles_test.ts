@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseConfig, type Role } from "./common/config.ts";
 import { createLogger } from "./common/logging.ts";
-import { insertTestApp, openTestDatabase } from "./testing/db.ts";
+import { insertTestApp, insertTestSchedule, openTestDatabase } from "./testing/db.ts";
 import { createPlatform, startListeners } from "./server.ts";
 
 const source = `export default {
@@ -47,14 +47,12 @@ async function withRole(
     role,
   };
   const platform = await createPlatform(config, { db: { ...db, sql }, log });
-  const { appId, scriptId } = await insertTestApp(db.sql, {
+  const script = await insertTestApp(db.sql, {
     slug: "cron",
     host: "cron.test",
     source,
   });
-  await db.sql`
-    insert into schedules (app_id, script_id, cron, next_run_at)
-    values (${appId}, ${scriptId}, '* * * * * *', now())`;
+  await insertTestSchedule(db.sql, script, "* * * * * *");
   await platform.routing.reload();
   const listening = await startListeners(config, platform, log, { where: "test", started: 0 });
   try {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "./common/config.ts";
 import { createLogger } from "./common/logging.ts";
-import { insertTestApp, openTestDatabase } from "./testing/db.ts";
+import { insertTestApp, insertTestSchedule, openTestDatabase } from "./testing/db.ts";
 import { readExecutionLogs } from "./orchestrator/mod.ts";
 import { createPlatform } from "./server.ts";
 
@@ -20,19 +20,15 @@ Deno.test("scheduler - runs due schedules, a missed tick once, and records each 
     log: createLogger("error", () => {}),
   });
   try {
-    const { appId, scriptId } = await insertTestApp(db.sql, {
+    const script = await insertTestApp(db.sql, {
       slug: "cron",
       host: "cron.test",
       source,
     });
     // Missed while down: due an hour ago, hourly. Runs once, then moves to the next hour.
-    await db.sql`
-      insert into schedules (app_id, script_id, cron, next_run_at)
-      values (${appId}, ${scriptId}, '0 * * * *', now() - interval '1 hour')`;
+    await insertTestSchedule(db.sql, script, "0 * * * *", "1 hour");
     // Every second: must fire repeatedly without polling.
-    await db.sql`
-      insert into schedules (app_id, script_id, cron, next_run_at)
-      values (${appId}, ${scriptId}, '* * * * * *', now())`;
+    await insertTestSchedule(db.sql, script, "* * * * * *");
     await platform.routing.reload();
     const deadline = Date.now() + 15_000;
     let runs: { cron: string; status: string }[] = [];
@@ -70,14 +66,12 @@ Deno.test("scheduler - runs of one schedule never overlap; ticks during a long r
       fetch: () => new Response("hi"),
       scheduled: () => new Promise((r) => setTimeout(r, 2500)),
     };`;
-    const { appId, scriptId } = await insertTestApp(db.sql, {
+    const script = await insertTestApp(db.sql, {
       slug: "slow",
       host: "slow.test",
       source: slow,
     });
-    await db.sql`
-      insert into schedules (app_id, script_id, cron, next_run_at)
-      values (${appId}, ${scriptId}, '* * * * * *', now())`;
+    await insertTestSchedule(db.sql, script, "* * * * * *");
     await platform.routing.reload();
     await new Promise((r) => setTimeout(r, 6_500));
     await platform.scheduler.idle();

@@ -88,6 +88,18 @@ export async function insertTestApp(
   });
 }
 
+/** Inserts an enabled schedule of `cron` for the script, due `dueAgo` (an SQL interval) ago. */
+export async function insertTestSchedule(
+  sql: Database["sql"],
+  script: { appId: string; scriptId: string },
+  cron: string,
+  dueAgo = "0 seconds",
+): Promise<void> {
+  await sql`
+    insert into schedules (app_id, script_id, cron, next_run_at)
+    values (${script.appId}, ${script.scriptId}, ${cron}, now() - ${dueAgo}::interval)`;
+}
+
 /**
  * Execution log row `i` of `appId` for tests: a 200 for `GET /p/<i>` with request id `r<i>`,
  * taking `i` ms, no usage, no logs, written now; `over` changes any field.

@@ -1,7 +1,7 @@
 /** @module Tests of the scheduler's SQL: atomic claims of due runs and run records. */
 import assert from "node:assert/strict";
 import type { Sql } from "../../common/db.ts";
-import { insertTestApp, openTestDatabase } from "../../testing/db.ts";
+import { insertTestApp, insertTestSchedule, openTestDatabase } from "../../testing/db.ts";
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, finishRun, nextDueAt, NODE_LOCK_NS, nodeLock } from "./repo.ts";
 
@@ -9,29 +9,23 @@ const next = (cron: string, tz: string) => nextRunAfter(cron, tz, new Date());
 
 /** An app with a scheduled script and one per-second schedule, due `ago` (an SQL interval) ago. */
 async function seedDueSchedule(sql: Sql, ago: string): Promise<void> {
-  const { appId, scriptId } = await insertTestApp(sql, {
+  const script = await insertTestApp(sql, {
     slug: "sched",
     host: "sched.test",
     source: "export default { scheduled() {} }",
   });
-  await sql`
-    insert into schedules (app_id, script_id, cron, next_run_at)
-    values (${appId}, ${scriptId}, '* * * * * *', now() - ${ago}::interval)`;
+  await insertTestSchedule(sql, script, "* * * * * *", ago);
 }
 
 Deno.test("claimDueRuns() - racing nodes claim each due run exactly once", async () => {
   const db = await openTestDatabase();
   try {
-    const { appId, scriptId } = await insertTestApp(db.sql, {
+    const script = await insertTestApp(db.sql, {
       slug: "sched",
       host: "sched.test",
       source: "export default { scheduled() {} }",
     });
-    for (let i = 0; i < 20; i++) {
-      await db.sql`
-        insert into schedules (app_id, script_id, cron, next_run_at)
-        values (${appId}, ${scriptId}, '0 * * * *', now() - interval '5 minutes')`;
-    }
+    for (let i = 0; i < 20; i++) await insertTestSchedule(db.sql, script, "0 * * * *", "5 minutes");
     const nodes = ["n1", "n2", "n3", "n4"];
     const results = await Promise.all(
       nodes.flatMap((node) =>
