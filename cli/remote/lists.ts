@@ -70,44 +70,28 @@ export function registerListCommands(program: Command, ctx: CliContext): void {
     .description("list an app's routes and the scripts they run")
     .requiredOption("--app <slug>", "the app")
     .addHelpText("after", "\nExample:\n  picloud routes list --app default")
-    .action(async (opts, cmd: Command) => {
-      const api = await connect(ctx.io.env);
-      const names = await scriptNames(opts.app);
-      const { items } = await api.json<{ items: Route[] }>("GET", adminPath`/routes`, {
-        query: { app: opts.app },
-      });
-      ctx.output(cmd).result(items, () =>
-        table(
-          ["METHOD", "PATH", "HOST", "SCRIPT"],
-          items.map((
-            r,
-          ) => [r.method, r.path, r.host ?? "*", names.get(r.script_id) ?? r.script_id]),
-        ));
-    });
+    .action(appTable<Route>(
+      adminPath`/routes`,
+      ["METHOD", "PATH", "HOST", "SCRIPT"],
+      (r, script) => [r.method, r.path, r.host ?? "*", script(r.script_id)],
+    ));
 
   group("schedules", "an app's schedules").command("list")
     .description("list an app's schedules")
     .requiredOption("--app <slug>", "the app")
     .addHelpText("after", "\nExample:\n  picloud schedules list --app default --json")
-    .action(async (opts, cmd: Command) => {
-      const api = await connect(ctx.io.env);
-      const names = await scriptNames(opts.app);
-      const { items } = await api.json<{ items: Schedule[] }>("GET", adminPath`/schedules`, {
-        query: { app: opts.app },
-      });
-      ctx.output(cmd).result(items, () =>
-        table(
-          ["SCRIPT", "CRON", "TIMEZONE", "ENABLED", "NEXT RUN", "LAST RUN"],
-          items.map((s) => [
-            names.get(s.script_id) ?? s.script_id,
-            s.cron,
-            s.timezone,
-            s.enabled ? "yes" : "no",
-            day(s.next_run_at),
-            day(s.last_run_at),
-          ]),
-        ));
-    });
+    .action(appTable<Schedule>(
+      adminPath`/schedules`,
+      ["SCRIPT", "CRON", "TIMEZONE", "ENABLED", "NEXT RUN", "LAST RUN"],
+      (s, script) => [
+        script(s.script_id),
+        s.cron,
+        s.timezone,
+        s.enabled ? "yes" : "no",
+        day(s.next_run_at),
+        day(s.last_run_at),
+      ],
+    ));
 
   program.command("rollback")
     .description("make an earlier version of a script live again")
@@ -129,8 +113,21 @@ export function registerListCommands(program: Command, ctx: CliContext): void {
       );
     });
 
-  async function scriptNames(app: string): Promise<Map<string, string>> {
-    const api = await connect(ctx.io.env);
-    return new Map((await listScripts(api, app)).map((s) => [s.id, s.name]));
+  /**
+   * The action of a `list --app` command: `GET path?app=` as a table, its rows naming scripts by
+   * name (an id the app's script list does not have stays an id); `--json` prints the items.
+   */
+  function appTable<T>(
+    path: string,
+    head: string[],
+    row: (item: T, script: (id: string) => string) => string[],
+  ) {
+    return async (opts: { app: string }, cmd: Command) => {
+      const api = await connect(ctx.io.env);
+      const names = new Map((await listScripts(api, opts.app)).map((s) => [s.id, s.name]));
+      const { items } = await api.json<{ items: T[] }>("GET", path, { query: { app: opts.app } });
+      const script = (id: string) => names.get(id) ?? id;
+      ctx.output(cmd).result(items, () => table(head, items.map((item) => row(item, script))));
+    };
   }
 }
