@@ -72,11 +72,7 @@ Examples:
       }
       const email = check(userFields.email, opts.email, "--email");
       const name = check(userFields.display_name, opts.name, "--name");
-      const password = check(
-        userFields.password,
-        await readPassword(ctx.io, opts.passwordStdin, { confirm: true }),
-        "password",
-      );
+      const password = await newPassword(ctx.io, opts.passwordStdin);
       const user = await withDatabase(ctx, out.progress.bind(out), async (deps) => {
         const { createUserAsOperator } = await import("../manager/users/service.ts");
         return await createUserAsOperator(deps, {
@@ -106,12 +102,7 @@ Examples:
     )
     .action(async (opts: { email: string; passwordStdin: boolean }, cmd: Command) => {
       const out = ctx.output(cmd);
-      const { userFields } = await import("../manager/users/api.ts");
-      const password = check(
-        userFields.password,
-        await readPassword(ctx.io, opts.passwordStdin, { confirm: true }),
-        "password",
-      );
+      const password = await newPassword(ctx.io, opts.passwordStdin);
       const done = await withDatabase(ctx, out.progress.bind(out), async (deps) => {
         const { resetPasswordAsOperator } = await import("../manager/users/service.ts");
         return await resetPasswordAsOperator(deps, opts.email, password);
@@ -166,6 +157,16 @@ function check<T>(
     ExitCode.usage,
     what === "password" ? "weak_password" : "usage",
     `${what}: ${rule}`,
+  );
+}
+
+/** A new password for a user: read (asked twice on a terminal), then held to the API's rule. */
+async function newPassword(io: AdminIo, fromStdin: boolean): Promise<string> {
+  const { userFields } = await import("../manager/users/api.ts");
+  return check(
+    userFields.password,
+    await readPassword(io, fromStdin, { confirm: true }),
+    "password",
   );
 }
 
