@@ -1,5 +1,6 @@
 /** @module Process-tree accounting from /proc: CPU ticks, RSS and threads of a server and its children. */
 
+import postgres from "postgres";
 import { treePids } from "../common/proc_tree.ts";
 
 /** One process's counters from /proc/<pid>/stat and statm. */
@@ -213,5 +214,56 @@ export async function runText(
     return text;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A throwaway PostgreSQL server for a bench part, from the repository's `.ci/pg.sh`. */
+export interface BenchPostgres {
+  /** Its folder (the cluster's data in `data/`). */
+  dir: string;
+  /** A connection URL to the part's database. */
+  url: string;
+  /** Stops the server and removes its folder; idempotent, never throws. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a PostgreSQL server in a new folder under /tmp (`picloud-bench-<name>.XXXXXX`) and
+ * creates `database` in it (null: the default `postgres` database). `onCleanup` gets its stop at
+ * once, so a harness that gives up mid-start still stops it.
+ */
+export async function startBenchPostgres(
+  name: string,
+  database: string | null,
+  onCleanup?: (stop: () => Promise<void>) => void,
+): Promise<BenchPostgres> {
+  const pgsh = new URL("../.ci/pg.sh", import.meta.url).pathname;
+  const dir = await runText("mktemp", ["-d", `/tmp/picloud-bench-${name}.XXXXXX`]);
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      await runText("bash", [pgsh, "stop", dir], { timeoutMs: 90_000 }).catch((e) =>
+        console.error(`bench: ${e}`)
+      );
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    })();
+  onCleanup?.(stop);
+  try {
+    await Deno.chmod(dir, 0o755);
+    const port = (await runText("bash", [pgsh, "start", dir], { timeoutMs: 120_000 }))
+      .split("\n").pop();
+    const base = `postgres://postgres@127.0.0.1:${port}`;
+    if (database !== null) {
+      const admin = postgres(`${base}/postgres`, { max: 1 });
+      try {
+        await admin.unsafe(`create database ${database}`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
+    }
+    return { dir, url: `${base}/${database ?? "postgres"}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }

@@ -9,7 +9,14 @@
 
 import { startCaddy } from "../testing/caddy.ts";
 import { request, waitReady } from "./_http.ts";
-import { freePort, runText, spawn, type Started } from "./_proc.ts";
+import {
+  type BenchPostgres,
+  freePort,
+  runText,
+  spawn,
+  startBenchPostgres,
+  type Started,
+} from "./_proc.ts";
 import { parseWrk } from "./_wrk.ts";
 import { benchCredentials, deployVersion, loginDeployer } from "./deploy.ts";
 
@@ -78,17 +85,16 @@ export async function measureCluster(opts: {
   const connections = opts.connections ?? 32;
   const dir = await runText("mktemp", ["-d", "/tmp/picloud-bench-cluster.XXXXXX"]);
   await Deno.chmod(dir, 0o755);
-  const pgsh = `${ROOT}.ci/pg.sh`;
   const started: Started[] = [];
+  let pg: BenchPostgres | undefined;
   const track = (s: Started) => {
     started.push(s);
     opts.onStart?.(s);
     return s;
   };
   try {
-    const pgPort = (await runText("bash", [pgsh, "start", `${dir}/pg`], { timeoutMs: 120_000 }))
-      .split("\n").pop();
-    const url = `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+    pg = await startBenchPostgres("cluster-pg", null);
+    const url = pg.url;
     const { creds, env: credsEnv } = benchCredentials();
     const common = {
       DATABASE_URL: url,
@@ -178,7 +184,7 @@ export async function measureCluster(opts: {
     return { connections, durationS: opts.durationS, rounds, deployLiveMs, deployTotalMs };
   } finally {
     await Promise.all(started.map((s) => s.stop(3_000)));
-    await runText("bash", [pgsh, "stop", `${dir}/pg`], { timeoutMs: 90_000 }).catch(() => {});
+    await pg?.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }

@@ -9,6 +9,7 @@ import {
   runText,
   sampleTree,
   spawn,
+  startBenchPostgres,
   type Started,
   threadTicks,
   treePids,
@@ -154,23 +155,9 @@ export async function measureIdle(
     onCleanup(fn: () => Promise<void>): void;
   },
 ): Promise<IdleResult> {
-  const dir = await runText("mktemp", ["-d", "/tmp/picloud-bench-pg.XXXXXX"]);
-  await Deno.chmod(dir, 0o755);
-  const pgsh = `${ROOT}.ci/pg.sh`;
-  const stopPg = async () => {
-    await runText("bash", [pgsh, "stop", dir], { timeoutMs: 90_000 }).catch((e) =>
-      console.error(`bench: ${e}`)
-    );
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  opts.onCleanup(stopPg);
+  const pg = await startBenchPostgres("pg", "picloud_bench", opts.onCleanup);
+  const { dir, url } = pg;
   try {
-    const pgPort = (await runText("bash", [pgsh, "start", dir], { timeoutMs: 120_000 }))
-      .split("\n").pop();
-    const admin = postgres(`postgres://postgres@127.0.0.1:${pgPort}/postgres`, { max: 1 });
-    await admin`create database picloud_bench`;
-    await admin.end({ timeout: 5 });
-    const url = `postgres://postgres@127.0.0.1:${pgPort}/picloud_bench`;
     const env = { DATABASE_URL: url, PORT: "0", PICLOUD_CONSOLE_PORT: "0", HOSTNAME: "127.0.0.1" };
     await runText(Deno.execPath(), ["run", "-A", "main.ts", "migrate"], {
       cwd: ROOT,
@@ -246,6 +233,6 @@ export async function measureIdle(
       await server.stop();
     }
   } finally {
-    await stopPg();
+    await pg.stop();
   }
 }

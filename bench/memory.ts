@@ -5,9 +5,8 @@
  * embedded main process's memory goes, from bare processes measured in the same run.
  */
 
-import postgres from "postgres";
 import { request, waitReady } from "./_http.ts";
-import { freePort, rssKb, runText, sampleTree, spawn, type Started } from "./_proc.ts";
+import { freePort, rssKb, sampleTree, spawn, startBenchPostgres, type Started } from "./_proc.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const mb = (kb: number) => kb / 1024;
@@ -133,25 +132,13 @@ export async function measureMemory(
   },
 ): Promise<MemoryResult> {
   const dataDir = await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-embedded-" });
-  const pgDir = await runText("mktemp", ["-d", "/tmp/picloud-bench-pg.XXXXXX"]);
-  await Deno.chmod(pgDir, 0o755);
-  const pgsh = `${ROOT}.ci/pg.sh`;
-  const stopPg = async () => {
-    await runText("bash", [pgsh, "stop", pgDir], { timeoutMs: 90_000 }).catch(() => {});
-    await Deno.remove(pgDir, { recursive: true }).catch(() => {});
-  };
-  opts.onCleanup(stopPg);
+  const pg = await startBenchPostgres("pg", "picloud_memory", opts.onCleanup);
   const running: Started[] = [];
   try {
-    const pgPort = (await runText("bash", [pgsh, "start", pgDir], { timeoutMs: 120_000 }))
-      .split("\n").pop();
-    const admin = postgres(`postgres://postgres@127.0.0.1:${pgPort}/postgres`, { max: 1 });
-    await admin`create database picloud_memory`;
-    await admin.end({ timeout: 5 });
     const modes = {
       embedded: { PICLOUD_DATA_DIR: dataDir },
       postgres: {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:${pgPort}/picloud_memory`,
+        DATABASE_URL: pg.url,
         PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-pg-" }),
       },
     };
@@ -202,7 +189,7 @@ export async function measureMemory(
     };
   } finally {
     await Promise.all(running.map((s) => s.stop()));
-    await stopPg();
+    await pg.stop();
   }
 }
 
