@@ -21,16 +21,21 @@ export function pgliteVersion(): string | null {
   }
 }
 
+/** Whether a template built by this very PGlite version is there (its stamp matches). */
+async function templateReady(): Promise<boolean> {
+  const version = pgliteVersion();
+  if (!version) return false;
+  try {
+    return (await Deno.readTextFile(STAMP)).trim() === version && (await Deno.stat(TARBALL)).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** The template's tarball when it was built by this very PGlite version, else null. */
 export async function readTemplate(): Promise<Uint8Array | null> {
-  const version = pgliteVersion();
-  if (!version) return null;
-  try {
-    if ((await Deno.readTextFile(STAMP)).trim() !== version) return null;
-    return await Deno.readFile(TARBALL);
-  } catch {
-    return null;
-  }
+  if (!await templateReady()) return null;
+  return await Deno.readFile(TARBALL).catch(() => null);
 }
 
 /**
@@ -45,7 +50,7 @@ export async function unpackTemplate(pgdata: string): Promise<boolean> {
     await Deno.stat(`${pgdata}/PG_VERSION`);
     return false;
   } catch { /* fresh */ }
-  if (pgliteVersion() === null || !await readStamp()) return false;
+  if (!await templateReady()) return false;
   const staging = `${pgdata}.unpacking`;
   await Deno.remove(staging, { recursive: true }).catch(() => {});
   try {
@@ -56,14 +61,6 @@ export async function unpackTemplate(pgdata: string): Promise<boolean> {
     return true;
   } catch {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
-    return false;
-  }
-}
-
-async function readStamp(): Promise<boolean> {
-  try {
-    return (await Deno.readTextFile(STAMP)).trim() === pgliteVersion();
-  } catch {
     return false;
   }
 }
@@ -139,7 +136,7 @@ async function untarGzip(tarball: URL, dest: string): Promise<void> {
 export async function buildTemplate(force = false): Promise<"built" | "up to date"> {
   const version = pgliteVersion();
   if (!version) throw new Error("Cannot tell the PGlite version: no template built");
-  if (!force && await readTemplate()) return "up to date";
+  if (!force && await templateReady()) return "up to date";
   const { PGlite } = await import("@electric-sql/pglite");
   const db = await PGlite.create({});
   try {
