@@ -28,8 +28,9 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { generateSecretKey } from "./common/secrets.ts";
-import { CADDY, freePort, isFile, type RunningCaddy, startCaddy } from "./testing/caddy.ts";
+import { CADDY, isFile, type RunningCaddy, startCaddy } from "./testing/caddy.ts";
 import {
+  freePort,
   MAIN_PATH,
   MANAGER_LISTENING,
   NODE_LISTENING,

@@ -182,13 +182,8 @@ export function spawn(
   };
 }
 
-/** A free loopback TCP port (closed again before returning). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+/** A free loopback TCP port (the tests' helper). */
+export { freePort } from "../testing/server_process.ts";
 
 /** Runs a short command to completion with a timeout; returns trimmed stdout (throws on failure). */
 export async function runText(

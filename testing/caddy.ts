@@ -3,6 +3,7 @@
  * (internal CA, loopback ports, no admin endpoint, storage in a temporary directory), started as a
  * child process whose log goes to a file, stopped by its own PID.
  */
+import { freePort } from "./server_process.ts";
 
 /** Where Debian (and CI) installs Caddy. */
 export const CADDY = "/usr/bin/caddy";
@@ -14,14 +15,6 @@ export function isFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A free loopback TCP port (closed again; the caller's process binds it a moment later). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /**

@@ -3,6 +3,14 @@
  * loopback ports, started once its "listening" line is printed, its stderr kept and drained.
  */
 
+/** A free loopback TCP port (closed again; the caller's process binds it a moment later). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 /** The few variables a child needs from this environment (paths and Deno's cache), nothing else. */
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" };
