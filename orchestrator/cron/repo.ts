@@ -99,7 +99,12 @@ export async function claimDueRuns(
     node: string;
     staleMs: number;
     limit: number;
-    next: (cron: string, tz: string) => Date | null;
+    /**
+     * The schedule's next time after `after`: the instant of the claim in the database (its
+     * transaction's `now()`, the clock that decided the tick was due), so ticks that come due
+     * while the claim runs are kept for the next claim instead of skipped by a later clock read.
+     */
+    next: (cron: string, tz: string, after: Date) => Date | null;
     /** Also reclaim a running schedule whose owner no longer holds its `nodeLock`. */
     liveness?: boolean;
   },
@@ -114,9 +119,12 @@ export async function claimDueRuns(
         timezone: string;
         next_run_at: Date;
         running_since: Date | null;
+        claimed_at: Date;
       }[]
     >`
-      select id, app_id, script_id, cron, timezone, next_run_at, running_since from schedules
+      select id, app_id, script_id, cron, timezone, next_run_at, running_since,
+        now() as claimed_at
+      from schedules
       where enabled and next_run_at <= now()
         and (running_since is null
              or running_since < now() - make_interval(secs => ${opts.staleMs / 1000})
@@ -128,7 +136,7 @@ export async function claimDueRuns(
     for (const s of due) {
       let next: Date | null;
       try {
-        next = opts.next(s.cron, s.timezone);
+        next = opts.next(s.cron, s.timezone, s.claimed_at);
       } catch {
         next = null;
       }

@@ -5,7 +5,7 @@ import { insertTestApp, insertTestSchedule, openTestDatabase } from "../../testi
 import { nextRunAfter } from "./cron.ts";
 import { claimDueRuns, finishRun, nextDueAt, NODE_LOCK_NS, nodeLock } from "./repo.ts";
 
-const next = (cron: string, tz: string) => nextRunAfter(cron, tz, new Date());
+const next = nextRunAfter;
 
 /** An app with a scheduled script and one per-second schedule, due `ago` (an SQL interval) ago. */
 async function seedDueSchedule(sql: Sql, ago: string): Promise<void> {
@@ -62,6 +62,39 @@ Deno.test("claimDueRuns() - a running schedule is not claimed again until finish
     await db.sql`update schedules set next_run_at = now() - interval '1 second',
       running_since = now() - interval '2 minutes'`;
     assert.equal((await claimDueRuns(db.sql, opts)).length, 1, "an abandoned run is reclaimed");
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("claimDueRuns() - the next time counts from the claim's instant in the database", async () => {
+  // A claim whose code runs late (a loaded machine) must not skip the tick that came due
+  // meanwhile: the next time is computed from the database's now() of the claim (the run's
+  // started_at), never from a later clock read.
+  const db = await openTestDatabase();
+  try {
+    await seedDueSchedule(db.sql, "1 hour");
+    const seen: Date[] = [];
+    const [run] = await claimDueRuns(db.sql, {
+      node: "n1",
+      staleMs: 60_000,
+      limit: 10,
+      next: (cron, tz, after) => {
+        seen.push(after);
+        return nextRunAfter(cron, tz, after);
+      },
+    });
+    assert.ok(run);
+    const [row] = await db.sql<{ started_at: Date; next_run_at: Date }[]>`
+      select r.started_at, s.next_run_at from schedule_runs r join schedules s
+        on s.id = r.schedule_id`;
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].getTime(), row.started_at.getTime());
+    assert.equal(
+      row.next_run_at.getTime(),
+      Math.floor(row.started_at.getTime() / 1000) * 1000 + 1000,
+      "the whole second after the claim",
+    );
   } finally {
     await db.close();
   }

@@ -80,7 +80,7 @@ export function startScheduler(opts: SchedulerOptions): Scheduler {
         node: opts.node,
         staleMs: opts.staleMs,
         limit: 50,
-        next: (cron, tz) => nextRunAfter(cron, tz, new Date()),
+        next: nextRunAfter,
         liveness: lock !== undefined,
       });
       for (const run of claimed) {
