@@ -10,12 +10,27 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * Writes all of `bytes` to stdout or stderr. A reader that went away (`picloud logs | head`) ends
+ * the command quietly, as a closed pipe ends any Unix tool: exit 0 for stdout, nothing more to
+ * say for stderr.
+ */
+function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, bytes: Uint8Array): void {
+  try {
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    if (stream === Deno.stdout) Deno.exit(0);
+  }
+}
+
 /** The process's own stdout, stderr and environment. */
 export function processIo(): CliIo {
   const enc = new TextEncoder();
+  const line = (text: string) => enc.encode(text.endsWith("\n") ? text : text + "\n");
   return {
-    out: (text) => void Deno.stdout.writeSync(enc.encode(text.endsWith("\n") ? text : text + "\n")),
-    err: (text) => void Deno.stderr.writeSync(enc.encode(text.endsWith("\n") ? text : text + "\n")),
+    out: (text) => writeAll(Deno.stdout, line(text)),
+    err: (text) => writeAll(Deno.stderr, line(text)),
     env: Deno.env.toObject(),
   };
 }

@@ -21,3 +21,20 @@ Deno.test("cli - an unknown command or option is a usage error (exit 2) with the
   assert.equal(option.code, 2);
   assert.match(option.err, /unknown option '--bogus'/);
 });
+
+Deno.test("cli - a reader that goes away (| head) ends the command quietly, exit 0", async () => {
+  // The real process: stdout is a pipe whose reader is gone before the first write.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "--help"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await child.stdout.cancel();
+  const [status, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stderr).text(),
+  ]);
+  assert.equal(stderr, "", "no stack trace");
+  assert.equal(status.code, 0);
+});
