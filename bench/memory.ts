@@ -6,6 +6,7 @@
  */
 
 import { request, waitReady } from "./_http.ts";
+import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { freePort, rssKb, sampleTree, spawn, startBenchPostgres, type Started } from "./_proc.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -36,6 +37,8 @@ export interface MemoryResult {
   requests: number;
   windowS: number;
   embedded: ModeMemory;
+  /** Embedded, without the server's V8 flags (`SERVER_V8_FLAGS`): the untuned process. */
+  embeddedUntuned: ModeMemory;
   postgres: ModeMemory;
   /** Bare processes, idle RSS MiB: `deno` alone; PGlite opened like the embedded database. */
   bareDenoMb: number;
@@ -72,15 +75,22 @@ async function load(port: number, total: number, limitMs: number) {
 /** Starts `main.ts serve`, sampling RSS every 25 ms until it is ready; the server keeps running. */
 async function startServer(
   name: string,
-  env: Record<string, string>,
+  mode: { env: Record<string, string>; v8Flags: string },
   onStart: (s: Started) => void,
 ) {
   const port = freePort(), consolePort = freePort();
   const server = spawn(name, Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      ...(mode.v8Flags ? [`--v8-flags=${mode.v8Flags}`] : []),
+      "main.ts",
+      "serve",
+    ],
     cwd: ROOT,
     env: {
-      ...env,
+      ...mode.env,
       PORT: String(port),
       PICLOUD_CONSOLE_PORT: String(consolePort),
       HOSTNAME: "127.0.0.1",
@@ -108,7 +118,7 @@ async function startServer(
 /** Idle RSS of a bare process (`bench/_memory_probe.ts`) once it printed `ready`. */
 async function bareRss(mode: "deno" | "pglite", dir: string): Promise<number> {
   const p = spawn(`bare ${mode}`, Deno.execPath(), {
-    args: ["run", "-A", "bench/_memory_probe.ts", mode, dir],
+    args: ["run", "-A", `--v8-flags=${SERVER_V8_FLAGS}`, "bench/_memory_probe.ts", mode, dir],
     cwd: ROOT,
   });
   try {
@@ -135,17 +145,27 @@ export async function measureMemory(
   const pg = await startBenchPostgres("pg", "picloud_memory", opts.onCleanup);
   const running: Started[] = [];
   try {
+    // As `deno task start` runs the server (SERVER_V8_FLAGS), and the embedded one without.
     const modes = {
-      embedded: { PICLOUD_DATA_DIR: dataDir },
+      embedded: { env: { PICLOUD_DATA_DIR: dataDir }, v8Flags: SERVER_V8_FLAGS },
+      embeddedUntuned: {
+        env: {
+          PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-untuned-" }),
+        },
+        v8Flags: "",
+      },
       postgres: {
-        DATABASE_URL: pg.url,
-        PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-pg-" }),
+        env: {
+          DATABASE_URL: pg.url,
+          PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-pg-" }),
+        },
+        v8Flags: SERVER_V8_FLAGS,
       },
     };
     const out: Partial<Record<keyof typeof modes, ModeMemory>> = {};
     const live: { mode: keyof typeof modes; server: Started; m: Partial<ModeMemory> }[] = [];
     // Starts one after the other (clean peaks), loaded one after the other, then one shared window.
-    for (const mode of ["embedded", "postgres"] as const) {
+    for (const mode of ["embedded", "embeddedUntuned", "postgres"] as const) {
       console.error(`  memory: ${mode} first start …`);
       const s = await startServer(`PiCloud (${mode})`, modes[mode], opts.onStart);
       running.push(s.server);
@@ -183,6 +203,7 @@ export async function measureMemory(
       requests: opts.requests,
       windowS: opts.windowS,
       embedded: out.embedded!,
+      embeddedUntuned: out.embeddedUntuned!,
       postgres: out.postgres!,
       bareDenoMb,
       barePgliteMb,
@@ -200,32 +221,43 @@ const f = (n: number) => Number.isFinite(n) ? n.toFixed(0) : "n/a";
 
 /** The part's tables: both modes side by side, then the breakdown of the embedded main process. */
 export function formatMemory(r: MemoryResult): string[] {
-  const e = r.embedded, p = r.postgres;
-  const row = (label: string, a: string, b: string) => `| ${label} | ${a} | ${b} |`;
+  const e = r.embedded, u = r.embeddedUntuned, p = r.postgres;
+  const row = (label: string, a: string, c: string, b: string) =>
+    `| ${label} | ${a} | ${c} | ${b} |`;
+  const load = (m: ModeMemory) =>
+    `${f(m.afterLoadMb)} (${m.requests.ok}/${m.requests.sent}, ${m.requests.seconds.toFixed(1)})`;
   return [
     `Memory, main process RSS MB (${r.requests} requests to GET /, idle window ${r.windowS} s):`,
     "",
-    "| | embedded | PostgreSQL |",
-    "| --- | --- | --- |",
+    "| | embedded | embedded, no server V8 flags | PostgreSQL |",
+    "| --- | --- | --- | --- |",
     row(
       "first start peak, tree (main)",
       `${f(e.firstStartPeakTreeMb)} (${f(e.firstStartPeakMainMb)})`,
+      `${f(u.firstStartPeakTreeMb)} (${f(u.firstStartPeakMainMb)})`,
       `${f(p.firstStartPeakTreeMb)} (${f(p.firstStartPeakMainMb)})`,
     ),
-    row("ready after, ms", f(e.readyMs), f(p.readyMs)),
-    row("idle after start", f(e.idleMb), f(p.idleMb)),
+    row("ready after, ms", f(e.readyMs), f(u.readyMs), f(p.readyMs)),
+    row("idle after start", f(e.idleMb), f(u.idleMb), f(p.idleMb)),
+    row("after the requests (200s / sent, s)", load(e), load(u), load(p)),
     row(
-      "after the requests (200s / sent, s)",
-      `${f(e.afterLoadMb)} (${e.requests.ok}/${e.requests.sent}, ${e.requests.seconds.toFixed(1)})`,
-      `${f(p.afterLoadMb)} (${p.requests.ok}/${p.requests.sent}, ${p.requests.seconds.toFixed(1)})`,
+      `after ${r.windowS} s idle`,
+      f(e.afterIdleWindowMb),
+      f(u.afterIdleWindowMb),
+      f(p.afterIdleWindowMb),
     ),
-    row(`after ${r.windowS} s idle`, f(e.afterIdleWindowMb), f(p.afterIdleWindowMb)),
     row(
       "anonymous / file-backed then",
       `${f(e.anonMb)} / ${f(e.fileMb)}`,
+      `${f(u.anonMb)} / ${f(u.fileMb)}`,
       `${f(p.anonMb)} / ${f(p.fileMb)}`,
     ),
-    row("second start, idle", f(e.secondStartIdleMb), f(p.secondStartIdleMb)),
+    row(
+      "second start, idle",
+      f(e.secondStartIdleMb),
+      f(u.secondStartIdleMb),
+      f(p.secondStartIdleMb),
+    ),
     "",
     "Where the embedded main process's memory goes (idle after the window, MB):",
     "",
@@ -238,7 +270,7 @@ export function formatMemory(r: MemoryResult): string[] {
     `| embedded database thread | ${
       f(e.afterIdleWindowMb - p.afterIdleWindowMb)
     } | embedded main − PostgreSQL-mode main |`,
-    `| PGlite alone, in a bare process | ${
+    `| PGlite alone, in a bare process (server V8 flags) | ${
       f(r.barePgliteMb - r.bareDenoMb)
     } | bare PGlite process (same settings, 1,000 queries) − bare deno |`,
     `| file-backed (the deno binary, shared, reclaimable) | ${

@@ -5,7 +5,7 @@ import type { IdleResult } from "./idle.ts";
 import { formatMemory, memoryChecks, type MemoryResult } from "./memory.ts";
 import { formatOvercommit, type OvercommitResult } from "./overcommit.ts";
 import type { ScaleResult } from "./scale.ts";
-import type { ThroughputResult } from "./throughput.ts";
+import { PICLOUD_UNTUNED, type ThroughputResult } from "./throughput.ts";
 import { type ClusterResult, formatCluster } from "./cluster.ts";
 import { formatNeighbours, type NeighboursResult } from "./neighbours.ts";
 import type { LogPathResult } from "./log_path.ts";
@@ -73,6 +73,15 @@ export function checkTargets(r: Results): TargetCheck[] {
     both ? full.p99Ms <= 8 * raw.p99Ms : null,
     both
       ? `${f(full.p99Ms / raw.p99Ms, 1)}× (${f(full.p99Ms, 2)} vs ${f(raw.p99Ms, 2)} ms)`
+      : "n/a",
+  );
+  const untuned = find(r, PICLOUD_UNTUNED);
+  add(
+    "server V8 flags: full path req/s ≥ 0.9× without them",
+    full && untuned ? full.rps >= 0.9 * untuned.rps : null,
+    full && untuned
+      ? `${f(full.rps / untuned.rps, 2)}× (${f(full.rps, 0)} vs ${f(untuned.rps, 0)} req/s; ` +
+        `main process CPU ${f(full.mainCpuUsPerReq, 0)} vs ${f(untuned.mainCpuUsPerReq, 0)} µs/req)`
       : "n/a",
   );
   add(

@@ -2,9 +2,13 @@
 
 import { waitReady } from "./_http.ts";
 import { freePort, sampleTree, spawn, type Started, type TreeSample } from "./_proc.ts";
+import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { median, type Round, type WrkParams, wrkRound } from "./_wrk.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+
+/** The contender that is PiCloud without the server's V8 flags (`SERVER_V8_FLAGS`). */
+export const PICLOUD_UNTUNED = "PiCloud full path, no server V8 flags";
 const SERVERS = new URL("./servers/", import.meta.url).pathname;
 
 /** How to start one contender. */
@@ -32,7 +36,7 @@ export interface ThroughputResult {
   noisyRounds: number;
 }
 
-/** The four contenders; PiCloud runs on a fresh embedded database in `tmpDir`. */
+/** The contenders; PiCloud runs on a fresh embedded database in `tmpDir`. */
 export function contenders(opts: { tmpDir: string; workerd: string | null }): Contender[] {
   const deno = Deno.execPath();
   const list: Contender[] = [
@@ -46,21 +50,30 @@ export function contenders(opts: { tmpDir: string; workerd: string | null }): Co
           cwd: ROOT,
         })),
     },
-    {
-      name: "PiCloud full path",
+    // PiCloud as `deno task start` runs it, and without the server's V8 flags (issue 14:
+    // throughput within 10 % of the untuned process), each on a fresh embedded database.
+    ...[["PiCloud full path", SERVER_V8_FLAGS], [PICLOUD_UNTUNED, ""]].map(([name, flags]) => ({
+      name,
       host: "localhost",
-      start: (port) =>
-        Promise.resolve(spawn("PiCloud", deno, {
-          args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
+      start: (port: number) =>
+        Promise.resolve(spawn(name, deno, {
+          args: [
+            "run",
+            "-A",
+            "--unstable-worker-options",
+            ...(flags ? [`--v8-flags=${flags}`] : []),
+            "main.ts",
+            "serve",
+          ],
           env: {
             PORT: String(port),
             PICLOUD_CONSOLE_PORT: String(freePort()),
             HOSTNAME: "127.0.0.1",
-            PICLOUD_DATA_DIR: `${opts.tmpDir}/picloud-throughput`,
+            PICLOUD_DATA_DIR: `${opts.tmpDir}/picloud-throughput${flags ? "" : "-untuned"}`,
           },
           cwd: ROOT,
         })),
-    },
+    })),
   ];
   if (opts.workerd) {
     const bin = opts.workerd;

@@ -28,6 +28,22 @@ export const ENTRY_POINT = "main.ts";
 export const RUN_FLAGS: readonly string[] = ["-A", "--unstable-worker-options"];
 
 /**
+ * V8 flags of the server process, for a small machine (measured by `deno task bench`, parts
+ * `memory` and `http`, against the process without them in the same run):
+ * - `--liftoff-only`: the embedded database's WebAssembly (9 MB) stays on V8's baseline compiler
+ *   instead of also keeping optimised copies of its hot functions (~35 MB less RSS); the server
+ *   runs no tenant code, whose WebAssembly runs in executors with V8's defaults.
+ * - `--max-semi-space-size=2` (MB): the young generation of the main isolate and of the embedded
+ *   database's Worker stays small instead of growing to 2 × 16 MB each under load.
+ *
+ * Given by `deno task start`/`dev` (`--v8-flags`), the systemd unit and the benchmarks
+ * (`DENO_V8_FLAGS`), and checked against them by `deploy/deploy_test.ts`. Not baked into the
+ * binary: Deno puts flags baked by `deno compile` after `DENO_V8_FLAGS`, so the executor children
+ * (the same binary, with their own `DENO_V8_FLAGS`) would inherit them.
+ */
+export const SERVER_V8_FLAGS = "--liftoff-only,--max-semi-space-size=2";
+
+/**
  * Everything the program reads at run time that the entry point's module graph does not hold,
  * relative to the repository root (a directory ends in `/`). `.ts` entries are modules (with
  * their imports); the others are data files embedded as they are. npm packages (PGlite's wasm

