@@ -8,7 +8,7 @@ if (import.meta.main) {
   if (mode === "pglite") {
     // Imported here, so the bare `deno` figure loads none of it.
     const { PGlite } = await import("@electric-sql/pglite");
-    const { EMBEDDED_POSTGRESQL_CONF } = await import("../common/_embedded_worker.ts");
+    const { EMBEDDED_POSTGRESQL_CONF } = await import("../common/embedded_settings.ts");
     const { unpackTemplate } = await import("../common/embedded_template.ts");
     await unpackTemplate(`${dir}/pgdata`);
     const db = await PGlite.create({

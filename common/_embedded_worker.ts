@@ -5,19 +5,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { type EmbeddedSocketServer, serveEmbeddedSocket } from "./embedded_socket.ts";
 import { unpackTemplate } from "./embedded_template.ts";
-
-/**
- * PostgreSQL settings for a small machine, written to postgresql.conf at every open. PGlite's
- * defaults (shared_buffers=128MB, …) cost ~130 MB more RSS after a few thousand writes; one
- * backend serving PiCloud's small tables needs no more (measured in bench/ `memory`).
- */
-export const EMBEDDED_POSTGRESQL_CONF: readonly string[] = [
-  "shared_buffers=8MB",
-  "work_mem=1MB",
-  "maintenance_work_mem=8MB",
-  "wal_buffers=256kB",
-  "temp_buffers=1MB",
-];
+import { EMBEDDED_POSTGRESQL_CONF } from "./embedded_settings.ts";
 
 /** Messages from the opener. */
 export type EmbeddedRequest =

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { openEmbeddedTestDatabase } from "../testing/db.ts";
 import { openDatabase } from "./db.ts";
+import { EMBEDDED_POSTGRESQL_CONF } from "./embedded_settings.ts";
 
 Deno.test("openDatabase() - an embedded database closes once, however often close() is called", async () => {
   const dir = await Deno.makeTempDir({ prefix: "picloud-db-" });
@@ -27,9 +28,12 @@ Deno.test("openDatabase() - a fresh embedded data directory starts from the buil
   try {
     const db = await openDatabase({ dataDir: dir });
     try {
-      const [{ shared_buffers }] = await db.sql`show shared_buffers`;
-      const [{ work_mem }] = await db.sql`show work_mem`;
-      assert.deepEqual([shared_buffers, work_mem], ["8MB", "1MB"]);
+      // Every small setting is in effect, as PostgreSQL reports it (same units as written).
+      for (const setting of EMBEDDED_POSTGRESQL_CONF) {
+        const [name, value] = setting.split("=");
+        const [row] = await db.sql.unsafe(`show ${name}`);
+        assert.equal(row[name], value, setting);
+      }
       const sysId = async (d: typeof db) =>
         (await d.sql`select system_identifier::text as id from pg_control_system()`)[0].id;
       // Unpacked from the template, not initdb'd: two fresh directories share its identifier.
@@ -47,7 +51,7 @@ Deno.test("openDatabase() - a fresh embedded data directory starts from the buil
     const again = await openDatabase({ dataDir: dir });
     try {
       assert.deepEqual([...await again.sql`select v from kept`], [{ v: "first start" }]);
-      assert.equal((await again.sql`show shared_buffers`)[0].shared_buffers, "8MB");
+      assert.equal((await again.sql`show shared_buffers`)[0].shared_buffers, "2MB");
     } finally {
       await again.close();
     }

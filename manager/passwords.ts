@@ -3,8 +3,14 @@
  * parameters, verification that costs the same whether or not the account exists, and the
  * "needs rehash" check run on every successful login.
  */
-import { hash, verify } from "@node-rs/argon2";
 import type { AuthConfig } from "../common/config.ts";
+
+/**
+ * The Argon2 addon, loaded at the first hash or verification instead of at start: a native
+ * library of ~5 MB RSS that a server nobody has signed in to does not need (small machines).
+ */
+let addon: Promise<typeof import("@node-rs/argon2")> | undefined;
+const argon2 = () => addon ??= import("@node-rs/argon2");
 
 /** Argon2id cost parameters. */
 export type Argon2Params = AuthConfig["argon2"];
@@ -42,10 +48,11 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
     parallelism: params.parallelism,
   };
   let dummy: Promise<string> | undefined;
-  const dummyHash = () => dummy ??= hash(crypto.randomUUID(), options);
+  const dummyHash = () => dummy ??= argon2().then((a) => a.hash(crypto.randomUUID(), options));
   return {
-    hash: (password) => hash(password, options),
+    hash: async (password) => (await argon2()).hash(password, options),
     async verify(stored, password) {
+      const { verify } = await argon2();
       if (stored === null) {
         await verify(await dummyHash(), password).catch(() => false);
         return { ok: false, needsRehash: false };
