@@ -16,7 +16,7 @@ import {
   requestScheme,
 } from "../common/remote_addr.ts";
 import { findSessionAuth, type SessionAuth, touchSession } from "./sessions/repo.ts";
-import { digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
+import { type ApiKeyParts, digestsEqual, parseApiKey, tokenHash } from "./tokens.ts";
 
 export { SESSION_COOKIE } from "../common/console_cookies.ts";
 
@@ -52,7 +52,10 @@ export function authenticate(deps: ManagerDeps): MiddlewareHandler<AuthEnv> {
     const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? "" : null;
     const cookie = bearer === null ? getCookie(c, SESSION_COOKIE) ?? null : null;
     let auth: Auth = { principal: null, sessionId: null };
-    if (bearer !== null && bearer.startsWith("pc_")) auth = await fromApiKey(deps, bearer);
+    // An API key by its whole shape (`pc_<prefix>_<secret>`), not its first letters: a session
+    // token is random base64url and starts with "pc_" once in 262,144 sessions.
+    const key = bearer ? parseApiKey(bearer) : null;
+    if (key) auth = await fromApiKey(deps, key);
     else if (bearer) auth = await fromSession(deps, bearer);
     else if (cookie) {
       auth = { ...await fromSession(deps, cookie), viaCookie: true };
@@ -150,11 +153,10 @@ async function fromSession(deps: ManagerDeps, token: string): Promise<Auth> {
   };
 }
 
-async function fromApiKey(deps: ManagerDeps, key: string): Promise<Auth> {
-  const parts = parseApiKey(key);
-  const k = parts ? await findKeyForVerification(deps.sql, parts.prefix) : null;
-  const secretHash = parts ? await tokenHash(parts.secret) : "";
-  if (!parts || !k || !digestsEqual(secretHash, k.keyHash)) {
+async function fromApiKey(deps: ManagerDeps, parts: ApiKeyParts): Promise<Auth> {
+  const k = await findKeyForVerification(deps.sql, parts.prefix);
+  const secretHash = await tokenHash(parts.secret);
+  if (!k || !digestsEqual(secretHash, k.keyHash)) {
     return { principal: null, sessionId: null };
   }
   if (!k.lastUsedAt || Date.now() - k.lastUsedAt.getTime() >= TOUCH_INTERVAL_MS) {

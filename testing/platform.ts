@@ -169,6 +169,8 @@ export async function withTestPlatform(
     assert.deepEqual(nonConforming, [], "answers that differ from their declaration");
   } catch (err) {
     console.error(lines.join("\n"));
+    // The last answers the test saw, so a failed status in a CI log comes with its body.
+    console.error(responses.slice(-6).map((r) => r.slice(0, 600)).join("\n"));
     throw err;
   } finally {
     await p.close();

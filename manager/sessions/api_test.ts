@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createPasswordHasher } from "../passwords.ts";
 import { OWNER, withTestPlatform } from "../../testing/platform.ts";
+import { newToken, tokenHash } from "../tokens.ts";
+import { insertSession } from "./repo.ts";
 
 const login = "/api/v1/admin/login";
 const me = "/api/v1/admin/me";
@@ -155,5 +157,36 @@ Deno.test("sessions API - login rehashes when the parameters changed; sessions s
     assert.ok(slid.expires_at.getTime() > Date.now() + 23 * 3600_000);
     await t.p.db.sql`update sessions set expires_at = now() - interval '1 second'`;
     assert.equal((await t.call("GET", me, { token })).status, 401);
+  });
+});
+
+Deno.test("sessions API - a session token is a session whatever its first letters (even pc_, an API key's)", async () => {
+  await withTestPlatform(async (t) => {
+    const owner = await t.login(OWNER.email, OWNER.password);
+    const [{ id }] = await t.p.db.sql<{ id: string }[]>`
+      select id from admin_users where email = ${OWNER.email}`;
+    // Session tokens are random base64url: one in 64³ begins with "pc_". Such a token must
+    // authenticate like any other, not be taken for a malformed API key.
+    for (const token of [`pc_${newToken().slice(3)}`, `pc_${"a".repeat(12)}_x`, newToken()]) {
+      await insertSession(t.p.db.sql, {
+        userId: id,
+        tokenHash: await tokenHash(token),
+        ttlMs: 60_000,
+        userAgent: null,
+        addr: "127.0.0.1",
+      });
+      const r = await t.call("GET", me, { token });
+      assert.equal(r.status, 200, `${token}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.user.email, OWNER.email);
+    }
+    // A real API key still authenticates as the key, and a malformed one is refused.
+    const created = await t.call("POST", "/api/v1/admin/api-keys", {
+      token: owner,
+      body: { name: "k" },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = created.body.key as unknown as string;
+    assert.equal((await t.call("GET", me, { token: key })).status, 200);
+    assert.equal((await t.call("GET", me, { token: `${key}0` })).status, 401);
   });
 });
