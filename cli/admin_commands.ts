@@ -165,20 +165,16 @@ async function newPassword(io: AdminIo, fromStdin: boolean): Promise<string> {
   const { userFields } = await import("../manager/users/api.ts");
   return check(
     userFields.password,
-    await readPassword(io, fromStdin, { confirm: true }),
+    await readPassword(io, fromStdin),
     "password",
   );
 }
 
 /**
- * The password, from `--password-stdin`, `PICLOUD_ADMIN_PASSWORD` or a prompt on a terminal
- * (asked twice with `confirm`); never echoed, never logged.
+ * A new password, from `--password-stdin`, `PICLOUD_ADMIN_PASSWORD` or a prompt on a terminal
+ * (asked twice, so a typo is not stored); never echoed, never logged.
  */
-export async function readPassword(
-  io: AdminIo,
-  fromStdin: boolean,
-  opts: { confirm: boolean },
-): Promise<string> {
+export async function readPassword(io: AdminIo, fromStdin: boolean): Promise<string> {
   const stdin = io.stdin ?? Deno.stdin;
   if (fromStdin) {
     const line = await readLine(stdin.readable);
@@ -196,7 +192,6 @@ export async function readPassword(
   const keys = byteReader(stdin.readable);
   try {
     const first = await prompt(io, stdin, keys, "Password: ");
-    if (!opts.confirm) return first;
     const second = await prompt(io, stdin, keys, "Password again: ");
     if (first !== second) throw usageError("the two passwords differ");
     return first;

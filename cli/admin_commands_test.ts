@@ -199,17 +199,17 @@ Deno.test("admin - on a terminal the password is asked twice with echo off; Back
       ask: (text) => void asked.push(text),
     },
   });
-  const pw = await readPassword(terminal("secret-pX\x7fw\rsecret-pw\r"), false, { confirm: true });
+  const pw = await readPassword(terminal("secret-pX\x7fw\rsecret-pw\r"), false);
   assert.equal(pw, "secret-pw");
   assert.deepEqual(asked, ["Password: ", "Password again: "]);
   assert.deepEqual(raw, [true, false, true, false]);
   await assert.rejects(
-    readPassword(terminal("secret-pw\rsecret-px\r"), false, { confirm: true }),
+    readPassword(terminal("secret-pw\rsecret-px\r"), false),
     /the two passwords differ/,
   );
-  await assert.rejects(readPassword(terminal("secr\x03"), false, { confirm: true }), /aborted/);
+  await assert.rejects(readPassword(terminal("secr\x03"), false), /aborted/);
   // PICLOUD_ADMIN_PASSWORD comes before the prompt; --password-stdin before both.
   const io = { ...terminal("typed\r"), env: { PICLOUD_ADMIN_PASSWORD: "from-env-1" } };
-  assert.equal(await readPassword(io, false, { confirm: true }), "from-env-1");
-  assert.equal(await readPassword(io, true, { confirm: true }), "typed");
+  assert.equal(await readPassword(io, false), "from-env-1");
+  assert.equal(await readPassword(io, true), "typed");
 });

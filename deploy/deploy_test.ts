@@ -127,7 +127,7 @@ Deno.test("picloud.service - stopping lets the server drain, then ends every exe
   assert.match(unitValues(unit, "MemoryMax")[0] ?? "", /^\d+[MG]$/);
 });
 
-Deno.test("server V8 flags - the unit, the start and dev tasks and the image give the same ones", async () => {
+Deno.test("server V8 flags - the unit, the start and dev tasks, the launcher and the image give the same ones", async () => {
   const unit = await Deno.readTextFile(UNIT);
   assert.deepEqual(
     unitValues(unit, "Environment").filter((e) => e.startsWith("DENO_V8_FLAGS=")),
@@ -139,6 +139,9 @@ Deno.test("server V8 flags - the unit, the start and dev tasks and the image giv
     assert.ok(args.includes(`--v8-flags=${SERVER_V8_FLAGS}`), `${task}: ${tasks[task].command}`);
     assert.ok(args.indexOf("main.ts") > args.indexOf(`--v8-flags=${SERVER_V8_FLAGS}`), task);
   }
+  // The launcher script runs main.ts with them (bin/picloud).
+  const launcher = await Deno.readTextFile(here("../bin/picloud"));
+  assert.match(launcher, new RegExp(`exec "\\$deno" run [^\\n]*--v8-flags=${SERVER_V8_FLAGS}`));
   // The Dockerfile's CMD is the start task's command (checked above with the image).
 });
 
