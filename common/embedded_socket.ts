@@ -25,17 +25,24 @@ const CANCEL_REQUEST = 80877102;
 const GSS_REQUEST = 80877104;
 const PROTOCOL_3 = 196608;
 
-/** Length of the first complete message in `buf` (0: incomplete); `startup` for the untyped first message. */
-function messageLength(buf: Uint8Array, len: number, startup: boolean): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, len);
+/** The big-endian int32 at `at` (PostgreSQL's lengths and codes). */
+const int32At = (b: Uint8Array, at: number) =>
+  (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+
+/**
+ * Length of the complete message at `from` in `buf[0, len)` (0: incomplete); `startup` for the
+ * untyped first message.
+ */
+function messageLength(buf: Uint8Array, from: number, len: number, startup: boolean): number {
+  const have = len - from;
   if (startup) {
-    if (len < 4) return 0;
-    const n = view.getInt32(0);
-    return len >= n ? n : 0;
+    if (have < 4) return 0;
+    const n = int32At(buf, from);
+    return have >= n ? n : 0;
   }
-  if (len < 5) return 0;
-  const n = 1 + view.getInt32(1);
-  return len >= n ? n : 0;
+  if (have < 5) return 0;
+  const n = 1 + int32At(buf, from + 1);
+  return have >= n ? n : 0;
 }
 
 /** Writes all of `data` (a socket write may take part of it). */
@@ -94,26 +101,25 @@ export function serveEmbeddedSocket(
 
   let nextId = 1;
   const serve = async (conn: Deno.TcpConn, id: number) => {
+    // Reads land straight in `buf` after what it holds; it doubles when full.
     let buf = new Uint8Array(64 * 1024);
     let len = 0;
     let startup = true;
-    const chunk = new Uint8Array(64 * 1024);
     try {
       while (true) {
-        const n = await conn.read(chunk);
-        if (n === null) break;
-        if (len + n > buf.length) {
-          const bigger = new Uint8Array(Math.max(buf.length * 2, len + n));
-          bigger.set(buf.subarray(0, len));
+        if (len === buf.length) {
+          const bigger = new Uint8Array(buf.length * 2);
+          bigger.set(buf);
           buf = bigger;
         }
-        buf.set(chunk.subarray(0, n), len);
+        const n = await conn.read(buf.subarray(len));
+        if (n === null) break;
         len += n;
         while (true) {
           // After the startup, every complete message in the buffer goes to PGlite in one call
           // (a pipelined Parse/Bind/Execute/Sync is one round through the backend and one write).
           let size = 0;
-          for (let m; (m = messageLength(buf.subarray(size), len - size, startup)) > 0;) {
+          for (let m; (m = messageLength(buf, size, len, startup)) > 0;) {
             size += m;
             if (startup) break;
           }
@@ -122,7 +128,7 @@ export function serveEmbeddedSocket(
           buf.copyWithin(0, size, len);
           len -= size;
           if (startup) {
-            const code = new DataView(message.buffer).getInt32(4);
+            const code = int32At(message, 4);
             if (code === SSL_REQUEST || code === GSS_REQUEST) {
               await writeAll(conn, new Uint8Array([78])); // 'N': no encryption, send the startup
               continue;
