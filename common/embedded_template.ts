@@ -94,18 +94,16 @@ async function untarGzip(tarball: URL, dest: string): Promise<void> {
       buf = buf.subarray(512);
       const rel = name.replace(/^\/+/, "").replace(/\/+$/, "");
       if (rel.split("/").includes("..")) throw new Error(`Bad template entry ${name}`);
+      let out: Deno.FsFile | null = null;
       if (type === "5") {
         if (rel) await Deno.mkdir(`${dest}/${rel}`, { recursive: true, mode: 0o700 });
-      } else if (type !== "0") {
+      } else if (type === "0") {
+        const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+        if (dir) await Deno.mkdir(`${dest}/${dir}`, { recursive: true, mode: 0o700 });
+        out = await Deno.open(`${dest}/${rel}`, { write: true, create: true, mode: 0o600 });
+      } else {
         throw new Error(`Unexpected template entry type ${type} (${name})`);
       }
-      const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
-      const out = type === "0"
-        ? await (async () => {
-          if (dir) await Deno.mkdir(`${dest}/${dir}`, { recursive: true, mode: 0o700 });
-          return await Deno.open(`${dest}/${rel}`, { write: true, create: true, mode: 0o600 });
-        })()
-        : null;
       try {
         let left = size;
         while (left > 0) {
