@@ -387,24 +387,25 @@ Deno.test({
           [...n.starts.map((t) => ({ t, up: true })), ...n.kills.map((t) => ({ t, up: false }))]
             .filter((e) => e.t <= ms).sort((x, y) => x.t - y.t).at(-1)?.up ?? false
         );
-      const who = (node: string | null) => {
+      /** The member and start (0-based) whose process claimed a run (`node` is host:pid). */
+      const processOf = (node: string | null) => {
         const pid = Number(node?.split(":").at(-1));
         const m = members.find((m) => m.pids.includes(pid));
-        return m ? `${m.name}#${m.pids.indexOf(pid) + 1}` : node ?? "?";
+        return m && { m, start: m.pids.indexOf(pid) };
       };
-      /** When the process that claimed a run was killed (its PID's start's kill), if it was. */
-      const killOf = (node: string | null) => {
-        const pid = Number(node?.split(":").at(-1));
-        const m = members.find((m) => m.pids.includes(pid));
-        return m?.kills[m.pids.indexOf(pid)];
+      const who = (node: string | null) => {
+        const p = processOf(node);
+        return p ? `${p.m.name}#${p.start + 1}` : node ?? "?";
       };
       // Runs cut short by a kill, marked so when the survivor took their schedule over; how long
-      // after the kill the takeover came (the run's end is the takeover's time).
+      // after the kill of the process that claimed it the takeover came (the run's end).
       const abandonedRuns = runs.filter((r) => r.error?.startsWith("abandoned"));
       const abandoned = abandonedRuns.length;
-      const takeoverMs = abandonedRuns.map((r) =>
-        r.finished && killOf(r.node) ? r.finished.getTime() - killOf(r.node)! : Infinity
-      );
+      const takeoverMs = abandonedRuns.map((r) => {
+        const p = processOf(r.node);
+        const killedAt = p?.m.kills[p.start];
+        return r.finished && killedAt !== undefined ? r.finished.getTime() - killedAt : Infinity;
+      });
       // Runs of a schedule never overlap: a tick due while the previous run is still going waits
       // for it, and the ticks whose time passes before it starts are coalesced into it (README,
       // Schedules). So a tick with no claim of its own is excused when an earlier tick's run
