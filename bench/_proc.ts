@@ -2,6 +2,7 @@
 
 import postgres from "postgres";
 import { treePids } from "../common/proc_tree.ts";
+import { RUN_FLAGS } from "../deploy/compile.ts";
 
 /** One process's counters from /proc/<pid>/stat and statm. */
 interface ProcStat {
@@ -180,6 +181,20 @@ export function spawn(
       return stopping;
     },
   };
+}
+
+/**
+ * `deno` arguments that run the server (`main.ts serve`, from the repository root) with the
+ * program's run flags, and `--v8-flags=<v8Flags>` unless it is empty.
+ */
+export function serveArgs(v8Flags: string): string[] {
+  return [
+    "run",
+    ...RUN_FLAGS,
+    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+    "main.ts",
+    "serve",
+  ];
 }
 
 /** A free loopback TCP port (the tests' helper). */

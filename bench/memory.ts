@@ -7,7 +7,15 @@
 
 import { request, waitReady } from "./_http.ts";
 import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
-import { freePort, rssKb, sampleTree, spawn, startBenchPostgres, type Started } from "./_proc.ts";
+import {
+  freePort,
+  rssKb,
+  sampleTree,
+  serveArgs,
+  spawn,
+  startBenchPostgres,
+  type Started,
+} from "./_proc.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const mb = (kb: number) => kb / 1024;
@@ -55,7 +63,7 @@ function smapsRollup(pid: number): { anonMb: number; fileMb: number } {
   }
 }
 
-/** Sends `total` requests to `GET /` (Host: localhost), `concurrency` at a time, within `limitMs`. */
+/** Sends `total` requests to `GET /` (Host: localhost), 16 at a time, within `limitMs`. */
 async function load(port: number, total: number, limitMs: number) {
   const t0 = performance.now();
   let sent = 0, ok = 0;
@@ -80,14 +88,7 @@ async function startServer(
 ) {
   const port = freePort(), consolePort = freePort();
   const server = spawn(name, Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      ...(mode.v8Flags ? [`--v8-flags=${mode.v8Flags}`] : []),
-      "main.ts",
-      "serve",
-    ],
+    args: serveArgs(mode.v8Flags),
     cwd: ROOT,
     env: {
       ...mode.env,

@@ -1,7 +1,7 @@
 /** @module Warm hello-world throughput: raw Deno.serve, PiCloud's full path, workerd and Node, one run. */
 
 import { waitReady } from "./_http.ts";
-import { freePort, sampleTree, spawn, type Started, type TreeSample } from "./_proc.ts";
+import { freePort, sampleTree, serveArgs, spawn, type Started, type TreeSample } from "./_proc.ts";
 import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { median, type Round, type WrkParams, wrkRound } from "./_wrk.ts";
 
@@ -57,14 +57,7 @@ export function contenders(opts: { tmpDir: string; workerd: string | null }): Co
       host: "localhost",
       start: (port: number) =>
         Promise.resolve(spawn(name, deno, {
-          args: [
-            "run",
-            "-A",
-            "--unstable-worker-options",
-            ...(flags ? [`--v8-flags=${flags}`] : []),
-            "main.ts",
-            "serve",
-          ],
+          args: serveArgs(flags),
           env: {
             PORT: String(port),
             PICLOUD_CONSOLE_PORT: String(freePort()),
