@@ -1,6 +1,6 @@
 /** @module Length-prefixed binary frames (JSON header + raw body) over a socket, shared by supervisor and child: reads into one reused buffer, writes once per event-loop turn. */
 
-import { concatBytes, frameHead, KIND_CALL, PREFIX_BYTES } from "./_protocol.ts";
+import { frameHead, KIND_CALL, PREFIX_BYTES, putFrameHead } from "./_protocol.ts";
 
 /** Largest header accepted, in bytes; headers carry metadata and logs, never bodies. */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -45,14 +45,24 @@ export function encodeFrame(
   return [head, bodyLength > 0 ? body! : null];
 }
 
+/** The buffer this turn's frames are encoded into (grown, or replaced when full). */
+const TURN_BUFFER_BYTES = 64 * 1024;
+
 /**
  * Writes frames to a socket. Every frame queued during one turn of the event loop goes out in one
- * write (a busy peer is woken once per turn, not once per frame); large bodies are written as they
- * are. Back-pressure is the callers' (each invocation's body flows within a credit window).
+ * write (a busy peer is woken once per turn, not once per frame): frames are encoded straight into
+ * one reused buffer, small bodies copied after their header, large bodies written as they are.
+ * Back-pressure is the callers' (each invocation's body flows within a credit window).
  */
 export class FrameWriter {
   #conn: ByteConn;
+  /** What is handed to the socket next, in order: views of the buffer and large bodies. */
   #queue: Uint8Array[] = [];
+  #buf = new Uint8Array(TURN_BUFFER_BYTES);
+  #view = new DataView(this.#buf.buffer);
+  /** `#buf[0, #sealed)` is queued (or written); `#buf[#sealed, #len)` holds frames not yet queued. */
+  #sealed = 0;
+  #len = 0;
   #scheduled = false;
   #writing: Promise<void> | null = null;
   #failed: unknown = null;
@@ -63,20 +73,61 @@ export class FrameWriter {
     this.#conn = conn;
   }
 
-  /** Queues one frame; throws if the socket already failed. */
+  /** Queues one frame; throws if the socket already failed or the frame is over the limits. */
   send(header: Record<string, unknown>, body?: Uint8Array | null, w = 0, kind = KIND_CALL): void {
     if (this.#failed) throw this.#failed;
-    const [head, payload] = encodeFrame(header, body, w, kind);
-    this.#queue.push(head);
-    if (payload) this.#queue.push(payload);
+    const bodyLength = body?.byteLength ?? 0;
+    if (bodyLength > MAX_FRAME_BODY_BYTES) throw new RangeError("Frame body too large");
+    const json = JSON.stringify(header);
+    // Body length 0 means "no body"; an empty body is sent as length 0 too and decoded as null.
+    const inline = bodyLength > 0 && bodyLength < DIRECT_WRITE_BYTES;
+    this.#room(PREFIX_BYTES + json.length * 3 + (inline ? bodyLength : 0));
+    const head = putFrameHead(this.#buf, this.#view, this.#len, json, bodyLength, w, kind);
+    // Not counted in `#len`: the refused frame's bytes are written over by the next one.
+    if (head - PREFIX_BYTES > MAX_HEADER_BYTES) throw new RangeError("Frame header too large");
+    this.#len += head;
+    if (inline) {
+      this.#buf.set(body!, this.#len);
+      this.#len += bodyLength;
+    } else if (bodyLength > 0) {
+      this.#seal();
+      this.#queue.push(body!);
+    }
     this.#schedule();
   }
 
   /** Queues bytes that already hold whole frames (relayed as they are). */
   sendRaw(frames: Uint8Array): void {
     if (this.#failed) throw this.#failed;
-    this.#queue.push(frames);
+    if (frames.byteLength < DIRECT_WRITE_BYTES) {
+      this.#room(frames.byteLength);
+      this.#buf.set(frames, this.#len);
+      this.#len += frames.byteLength;
+    } else {
+      this.#seal();
+      this.#queue.push(frames);
+    }
     this.#schedule();
+  }
+
+  /** Queues the frames encoded since the last seal (a view: never written over until sent). */
+  #seal(): void {
+    if (this.#len === this.#sealed) return;
+    this.#queue.push(this.#buf.subarray(this.#sealed, this.#len));
+    this.#sealed = this.#len;
+  }
+
+  /** Room for `bytes` more: a full buffer is left to the views queued from it for a new one. */
+  #room(bytes: number): void {
+    if (this.#len + bytes <= this.#buf.byteLength) return;
+    this.#seal();
+    this.#buf = new Uint8Array(Math.max(TURN_BUFFER_BYTES, bytes));
+    this.#view = new DataView(this.#buf.buffer);
+    this.#sealed = this.#len = 0;
+  }
+
+  #idle(): boolean {
+    return this.#queue.length === 0 && this.#len === this.#sealed;
   }
 
   #schedule(): void {
@@ -88,16 +139,16 @@ export class FrameWriter {
 
   /** Resolves once everything queued so far is written (or the socket failed). */
   drained(): Promise<void> {
-    if (this.#queue.length === 0 && !this.#writing) return Promise.resolve();
+    if (this.#idle() && !this.#writing) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
   #flush(): void {
     this.#scheduled = false;
-    if (this.#writing || this.#queue.length === 0) return;
+    if (this.#writing || this.#idle()) return;
     this.#writing = this.#writeAll().finally(() => {
       this.#writing = null;
-      if (this.#queue.length > 0 && !this.#failed) return this.#flush();
+      if (!this.#idle() && !this.#failed) return this.#flush();
       const waiters = this.#drained;
       this.#drained = [];
       for (const resolve of waiters) resolve();
@@ -106,19 +157,32 @@ export class FrameWriter {
 
   async #writeAll(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      for (;;) {
+        this.#seal();
+        if (this.#queue.length === 0) break;
         const parts = this.#queue;
         this.#queue = [];
-        for (const chunk of coalesce(parts)) {
+        for (const chunk of parts) {
           let offset = 0;
           while (offset < chunk.byteLength) {
             offset += await this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset));
           }
         }
       }
+      // Everything is written: the buffer is reused from its start (a grown one is let go).
+      this.#reuse();
     } catch (err) {
       this.#failed ??= err;
       this.#queue = [];
+      this.#reuse();
+    }
+  }
+
+  #reuse(): void {
+    this.#sealed = this.#len = 0;
+    if (this.#buf.byteLength > TURN_BUFFER_BYTES) {
+      this.#buf = new Uint8Array(TURN_BUFFER_BYTES);
+      this.#view = new DataView(this.#buf.buffer);
     }
   }
 
@@ -127,31 +191,6 @@ export class FrameWriter {
     if (this.#scheduled) this.#flush();
     while (this.#writing) await this.#writing;
   }
-}
-
-/** Joins small parts into one buffer; parts of 64 KiB or more stay as they are. */
-function coalesce(parts: Uint8Array[]): Uint8Array[] {
-  if (parts.length === 1) return parts;
-  const out: Uint8Array[] = [];
-  let run: Uint8Array[] = [];
-  let runBytes = 0;
-  const close = () => {
-    if (run.length === 1) out.push(run[0]);
-    else if (run.length > 1) out.push(concatBytes(run, runBytes));
-    run = [];
-    runBytes = 0;
-  };
-  for (const part of parts) {
-    if (part.byteLength >= DIRECT_WRITE_BYTES) {
-      close();
-      out.push(part);
-    } else {
-      run.push(part);
-      runBytes += part.byteLength;
-    }
-  }
-  close();
-  return out;
 }
 
 /** Limits of a frame reader; `maxBodyBytes` is read per frame (it may grow over time). */
@@ -182,6 +221,7 @@ export async function readFrames(
   const maxBody = () =>
     Math.min(limits.maxBodyBytes?.() ?? MAX_FRAME_BODY_BYTES, MAX_FRAME_BODY_BYTES);
   let buf = new Uint8Array(READ_BUFFER_BYTES);
+  let view = new DataView(buf.buffer);
   let start = 0;
   let end = 0;
   /** Makes room for a frame of `need` bytes from `start`, then reads once; false at the end. */
@@ -190,6 +230,7 @@ export async function readFrames(
       const bigger = new Uint8Array(Math.max(need, buf.byteLength * 2));
       bigger.set(buf.subarray(start, end));
       buf = bigger;
+      view = new DataView(buf.buffer);
       end -= start;
       start = 0;
     } else if (buf.byteLength - start < need || start > buf.byteLength / 2) {
@@ -217,11 +258,10 @@ export async function readFrames(
   for (;;) {
     // Every complete frame already buffered is handled before the next read.
     while (end - start >= PREFIX_BYTES) {
-      const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
-      const headerLength = view.getUint32(0);
-      const bodyLength = view.getUint32(4);
-      const w = view.getUint32(8);
-      const kind = view.getUint32(12);
+      const headerLength = view.getUint32(start);
+      const bodyLength = view.getUint32(start + 4);
+      const w = view.getUint32(start + 8);
+      const kind = view.getUint32(start + 12);
       if (headerLength > maxHeader || bodyLength > maxBody()) {
         throw new RangeError(`Frame too large (header ${headerLength}, body ${bodyLength})`);
       }
@@ -266,13 +306,13 @@ export async function readFrames(
     const pending = end - start;
     let need = pending + 1;
     if (pending >= PREFIX_BYTES) {
-      const view = new DataView(buf.buffer, buf.byteOffset + start, PREFIX_BYTES);
-      const bodyLength = view.getUint32(4);
-      const whole = PREFIX_BYTES + view.getUint32(0) + bodyLength;
-      const raw = limits.raw?.(view.getUint32(8), view.getUint32(12)) ?? false;
+      const headerLength = view.getUint32(start);
+      const bodyLength = view.getUint32(start + 4);
+      const whole = PREFIX_BYTES + headerLength + bodyLength;
+      const raw = limits.raw?.(view.getUint32(start + 8), view.getUint32(start + 12)) ?? false;
       need = raw
         ? Math.min(whole, READ_BUFFER_BYTES)
-        : PREFIX_BYTES + view.getUint32(0) + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
+        : PREFIX_BYTES + headerLength + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
     }
     if (!(await fill(need))) {
       if (end - start > 0) throw new Error("Stream ended inside a frame");

@@ -106,3 +106,54 @@ Deno.test("encodeFrame() - refuses oversized bodies", () => {
     RangeError,
   );
 });
+
+Deno.test("FrameWriter - frames queued while a write is under way, over several turns, arrive whole and in order", async () => {
+  const { a, b, done } = await socketPair();
+  try {
+    const writer = new FrameWriter(a);
+    const sent: { i: number; size: number }[] = [];
+    const frames: Frame[] = [];
+    const reading = readFrames(b, (f) => frames.push(f));
+    // Sizes around the reused buffer's (64 KiB) and the direct-write bound, headers of all sizes.
+    const sizes = [0, 1, 500, 40_000, 65_535, 65_536, 70_000, 3, 200_000, 10];
+    for (let i = 0; i < 60; i++) {
+      const size = sizes[i % sizes.length];
+      const pad = i % 7 === 0 ? "é".repeat(30_000) : "";
+      writer.send({ t: "x", i, pad }, size > 0 ? new Uint8Array(size).fill(i) : null);
+      sent.push({ i, size });
+      // Some frames in the same turn, some after the previous write started.
+      if (i % 3 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await writer.drained();
+    a.close();
+    await reading;
+    assert.deepEqual(frames.map((f) => f.header.i), sent.map((s) => s.i));
+    frames.forEach((f, n) => {
+      assert.equal(f.body?.byteLength ?? 0, sent[n].size);
+      assert.ok(f.body === null || f.body.every((x) => x === (sent[n].i & 255)));
+      if (sent[n].i % 7 === 0) assert.equal(f.header.pad, "é".repeat(30_000));
+    });
+  } finally {
+    done();
+  }
+});
+
+Deno.test("FrameWriter - a refused header leaves nothing behind: the next frame goes out intact", async () => {
+  const { a, b, done } = await socketPair();
+  try {
+    const writer = new FrameWriter(a);
+    writer.send({ t: "before" }, new Uint8Array([1]));
+    assert.throws(() => writer.send({ t: "huge", s: "x".repeat(5 * 1024 * 1024) }), RangeError);
+    writer.send({ t: "after" }, new Uint8Array([2]));
+    const frames: Frame[] = [];
+    const reading = readFrames(b, (f) => frames.push(f));
+    await writer.drained();
+    a.close();
+    await reading;
+    assert.deepEqual(frames.map((f) => [f.header.t, [...f.body!]]), [["before", [1]], ["after", [
+      2,
+    ]]]);
+  } finally {
+    done();
+  }
+});

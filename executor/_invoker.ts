@@ -8,6 +8,7 @@ import { type ErrorCode, errorResponse } from "./_errors.ts";
 import { isHost } from "./_command.ts";
 import type { Fleet } from "./_fleet.ts";
 import { Call } from "./_call.ts";
+import { headerPairs } from "./_protocol.ts";
 import type { ExecutorProcess } from "./supervisor.ts";
 import type {
   Completion,
@@ -154,7 +155,7 @@ export class Invoker {
           kind: input.kind,
           method: req?.method ?? "",
           url: req?.url ?? "",
-          headers: req ? [...req.headers] : [],
+          headers: req ? headerPairs(req.headers) : [],
           params: opts.params,
           requestId: opts.requestId,
           remoteAddr: opts.remoteAddr,

@@ -10,6 +10,7 @@ import {
   concatBytes,
   encodeBatch,
   type FailCode,
+  headerPairs,
   INLINE_BYTES,
   type InvokeMessage,
   type WorkerOut,
@@ -156,7 +157,7 @@ export async function respond(
   const head = () => ({
     status: res.status,
     statusText: res.statusText,
-    headers: [...res.headers] as [string, string][],
+    headers: headerPairs(res.headers),
   });
   if (!res.body) return { t: "result", ...head(), body: null };
   const reader = state.reader = res.body.getReader();
@@ -177,7 +178,13 @@ export async function respond(
     }
     if (got.done) {
       if (total <= INLINE_BYTES) {
-        return { t: "result", ...head(), body: total > 0 ? concatBytes(chunks, total) : null };
+        // One chunk (most bodies) goes as it is: the batch it is sent in copies it.
+        const body = total === 0
+          ? null
+          : chunks.length === 1
+          ? chunks[0] as Uint8Array<ArrayBuffer>
+          : concatBytes(chunks, total);
+        return { t: "result", ...head(), body };
       }
       ended = true;
       break;

@@ -157,16 +157,67 @@ export function frameHead(
   return head;
 }
 
-/** Encodes messages (header + optional body) as consecutive frames in one buffer. */
+/**
+ * A `Headers`' pairs (names lower-case, in its iteration order): what frames carry. `forEach`
+ * walks the list once (~0.7 µs for a few headers); spreading the iterator costs ~4 µs.
+ */
+export function headerPairs(headers: Headers): [string, string][] {
+  const pairs: [string, string][] = [];
+  headers.forEach((value, name) => {
+    pairs.push([name, value]);
+  });
+  return pairs;
+}
+
+/**
+ * Writes one frame's prefix and header (`json`, already stringified) into `buf` at `at`; the
+ * caller made room for `PREFIX_BYTES + json.length * 3` bytes (UTF-8 takes at most 3 bytes per
+ * UTF-16 unit). Returns the frame's length without its body, which the caller places after it.
+ */
+export function putFrameHead(
+  buf: Uint8Array,
+  view: DataView,
+  at: number,
+  json: string,
+  bodyLength: number,
+  w: number,
+  kind: number,
+): number {
+  const { written } = frameEncoder.encodeInto(json, buf.subarray(at + PREFIX_BYTES));
+  view.setUint32(at, written);
+  view.setUint32(at + 4, bodyLength);
+  view.setUint32(at + 8, w);
+  view.setUint32(at + 12, kind);
+  return PREFIX_BYTES + written;
+}
+
+/**
+ * Encodes messages (header + optional body) as consecutive frames in one buffer: one allocation
+ * per batch (the buffer is transferred to the receiver), each body copied once.
+ */
 export function encodeBatch(
   msgs: { header: Record<string, unknown>; body?: Uint8Array | null }[],
 ): Uint8Array<ArrayBuffer> {
-  const parts: Uint8Array[] = [];
+  const jsons: string[] = [];
+  let most = 0;
   for (const { header, body } of msgs) {
-    parts.push(frameHead(header, body?.byteLength ?? 0, 0, KIND_CALL));
-    if (body && body.byteLength > 0) parts.push(body);
+    const json = JSON.stringify(header);
+    jsons.push(json);
+    most += PREFIX_BYTES + json.length * 3 + (body?.byteLength ?? 0);
   }
-  return concatBytes(parts);
+  const out = new Uint8Array(most);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (let i = 0; i < msgs.length; i++) {
+    const body = msgs[i].body;
+    const bodyLength = body?.byteLength ?? 0;
+    at += putFrameHead(out, view, at, jsons[i], bodyLength, 0, KIND_CALL);
+    if (bodyLength > 0) {
+      out.set(body!, at);
+      at += bodyLength;
+    }
+  }
+  return out.subarray(0, at);
 }
 
 /** The parts joined into one new buffer (`total`: their summed length, if already known). */

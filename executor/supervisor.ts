@@ -57,6 +57,8 @@ export class ExecutorProcess {
   readonly closed: Promise<void>;
   /** Worker ids by script fingerprint, in least-recently-used order. */
   readonly versions = new Map<string, number>();
+  /** The most recently loaded or used fingerprint (last in `versions`). */
+  #newest: string | undefined;
 
   #opts: ExecutorProcessOptions;
   #pending = new Map<number, Pending>();
@@ -268,12 +270,17 @@ export class ExecutorProcess {
   ): number {
     const existing = this.versions.get(fingerprint);
     if (existing !== undefined) {
-      this.versions.delete(fingerprint);
-      this.versions.set(fingerprint, existing);
+      // Least recently used first: a hot version, already last, is not moved on every request.
+      if (fingerprint !== this.#newest) {
+        this.versions.delete(fingerprint);
+        this.versions.set(fingerprint, existing);
+        this.#newest = fingerprint;
+      }
       return existing;
     }
     const w = this.#nextWorker++;
     this.versions.set(fingerprint, w);
+    this.#newest = fingerprint;
     this.#watcher?.label(w, fingerprint);
     this.#watcher?.wake();
     this.#write({ t: "load", ...msg }, new TextEncoder().encode(source), w, KIND_CONTROL);

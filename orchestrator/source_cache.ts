@@ -16,16 +16,22 @@ export interface SourceCache {
 /** Creates a cache holding at most `maxEntries` sources; concurrent misses share one query. */
 export function createSourceCache(sql: Sql, maxEntries = 1000): SourceCache {
   const entries = new Map<string, Promise<VersionCode | null>>();
+  // The most recently used id is already last: a hot version is not moved on every request.
+  let newest: string | undefined;
   return {
     get(versionId) {
       const hit = entries.get(versionId);
       if (hit) {
-        entries.delete(versionId);
-        entries.set(versionId, hit);
+        if (versionId !== newest) {
+          entries.delete(versionId);
+          entries.set(versionId, hit);
+          newest = versionId;
+        }
         return hit;
       }
       const loading = loadVersionCode(sql, versionId);
       entries.set(versionId, loading);
+      newest = versionId;
       loading.then((s) => s === null && entries.delete(versionId), () => entries.delete(versionId));
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
       return loading;
