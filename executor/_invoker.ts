@@ -61,124 +61,184 @@ export class Invoker {
   }
 
   /** Safety net: a platform bug must become a 502 with a log line, never a rejected promise. */
-  async run(script: ScriptRef, opts: InvokeOptions, input: Input): Promise<Invocation> {
+  run(script: ScriptRef, opts: InvokeOptions, input: Input): Promise<Invocation> {
     const start = performance.now();
+    let attempt: Promise<Invocation>;
     try {
-      return await this.#attempt(script, opts, input, start);
+      attempt = this.#attempt(script, opts, input, start);
     } catch (err) {
+      attempt = Promise.reject(err);
+    }
+    return attempt.catch((err) => {
       this.#log("error", "Invocation failed in the platform", {
         appId: script.appId,
         error: String(err),
       });
       return this.#fail(start, { kind: "crashed", reason: `Platform error: ${err}` }, opts);
-    }
+    });
   }
 
-  async #attempt(
+  /**
+   * Admits the invocation and starts it. The usual case (the app's executor is up, nothing held
+   * back) runs without an async frame; the rest waits in `#admit`.
+   */
+  #attempt(
     script: ScriptRef,
     opts: InvokeOptions,
     input: Input,
     start: number,
   ): Promise<Invocation> {
-    const { maxConcurrency, timeoutMs, maxBodyBytes } = script.limits;
+    const { maxConcurrency, maxBodyBytes } = script.limits;
     const inFlight = this.#inFlightByVersion.get(script.versionId) ?? 0;
     const req = input.kind === "fetch" ? input.req : null;
     const body = req && req.method !== "GET" && req.method !== "HEAD" ? req.body : null;
-    const refuse = (outcome: Outcome, code?: ErrorCode) => {
-      body?.cancel().catch(() => {});
-      return this.#fail(start, outcome, opts, code);
-    };
     if (inFlight >= maxConcurrency) {
-      return refuse({ kind: "concurrency", limit: maxConcurrency, inFlight });
+      return this.#refuse(body, start, opts, {
+        kind: "concurrency",
+        limit: maxConcurrency,
+        inFlight,
+      });
     }
-    if (this.#closed) return refuse(...this.#closedOutcome());
+    if (this.#closed) return this.#refuse(body, start, opts, ...this.#closedOutcome());
     // A declared length over the limit is refused before anything is read or started.
     const declared = Number(req?.headers.get("content-length") ?? "NaN");
     if (declared > maxBodyBytes) {
-      return refuse({ kind: "body_too_large", limitBytes: maxBodyBytes, receivedBytes: declared });
+      return this.#refuse(body, start, opts, {
+        kind: "body_too_large",
+        limitBytes: maxBodyBytes,
+        receivedBytes: declared,
+      });
     }
     this.#inFlightByVersion.set(script.versionId, inFlight + 1);
     // Reserved from the moment it is chosen until the invocation completes: never evicted meanwhile.
-    let held: ExecutorProcess | undefined;
-    let checked: string | undefined;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      // A checked source is never run again: its Worker goes at once.
-      if (checked && held && !held.dead) held.unload(checked);
-      const left = (this.#inFlightByVersion.get(script.versionId) ?? 1) - 1;
-      if (left > 0) this.#inFlightByVersion.set(script.versionId, left);
-      else this.#inFlightByVersion.delete(script.versionId);
-      if (held) {
-        if (held.dead) this.#fleet.drop(held);
-        this.#fleet.release(held);
-      }
-    };
+    const hold = new Hold(this.#fleet, this.#inFlightByVersion, script.versionId);
     try {
-      const got = await this.#fleet.acquire(script, jobOf(input));
-      if ("refused" in got) {
-        release();
-        if (got.refused === "closed") return refuse(...this.#closedOutcome());
-        return refuse({
-          kind: "capacity",
-          reason: got.refused,
-          maxExecutors: this.#fleet.maxExecutors,
-          maxQueue: this.#fleet.maxQueue,
-          queueLength: got.queueLength,
-          waitedMs: got.waitedMs,
-        });
+      const ex = this.#fleet.acquireNow(script, jobOf(input));
+      if (ex !== null) {
+        hold.held = ex;
+        if (ex.started && !ex.suspicion) {
+          return this.#start(hold, ex, script, opts, input, start, req, body);
+        }
       }
-      const ex = held = got;
+      return this.#admit(hold, ex, script, opts, input, start, req, body);
+    } catch (err) {
+      hold.release();
+      return Promise.reject(err);
+    }
+  }
+
+  /** The slow path of `#attempt`: an executor to wait for (spawn, queue, start, verdict). */
+  async #admit(
+    hold: Hold,
+    reserved: ExecutorProcess | null,
+    script: ScriptRef,
+    opts: InvokeOptions,
+    input: Input,
+    start: number,
+    req: Request | null,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<Invocation> {
+    try {
+      let ex = reserved;
+      if (ex === null) {
+        const got = await this.#fleet.acquire(script, jobOf(input));
+        if ("refused" in got) {
+          hold.release();
+          if (got.refused === "closed") {
+            return this.#refuse(body, start, opts, ...this.#closedOutcome());
+          }
+          return this.#refuse(body, start, opts, {
+            kind: "capacity",
+            reason: got.refused,
+            maxExecutors: this.#fleet.maxExecutors,
+            maxQueue: this.#fleet.maxQueue,
+            queueLength: got.queueLength,
+            waitedMs: got.waitedMs,
+          });
+        }
+        ex = hold.held = got;
+      }
       try {
         await ex.ready();
       } catch (err) {
-        release();
-        return refuse({ kind: "crashed", reason: `Executor failed to start: ${err}` });
+        hold.release();
+        return this.#refuse(body, start, opts, {
+          kind: "crashed",
+          reason: `Executor failed to start: ${err}`,
+        });
       }
       if (ex.suspicion) {
         // A timed-out request's Worker there has not answered yet: wait for the verdict, and
         // start over on a fresh executor if it was killed.
         await ex.suspicion;
         if (ex.dead) {
-          release();
+          hold.release();
           return await this.#attempt(script, opts, input, start);
         }
       }
-      const fingerprint = this.#fingerprintOf(script);
-      const w = this.#loadVersion(ex, script, fingerprint);
-      if (input.kind === "check") checked = fingerprint;
-      const call = new Call({
-        ex,
-        msg: {
-          w,
-          kind: input.kind,
-          method: req?.method ?? "",
-          url: req?.url ?? "",
-          headers: req ? headerPairs(req.headers) : [],
-          params: opts.params,
-          requestId: opts.requestId,
-          remoteAddr: opts.remoteAddr,
-          maxBodyBytes,
-          ...(input.kind === "scheduled" ? input.event : {}),
-        },
-        body,
-        timeoutMs,
-        maxBodyBytes,
-        requestId: opts.requestId,
-        start,
-        signal: input.kind === "fetch" ? input.signal : undefined,
-        kill: (reason) => this.#killFor(ex, script, opts.requestId, reason),
-        log: this.#log,
-      });
-      call.completed.then(release, release);
-      this.#track(call);
-      call.begin();
-      return await call.head;
+      return await this.#start(hold, ex, script, opts, input, start, req, body);
     } catch (err) {
-      release();
+      hold.release();
       throw err;
     }
+  }
+
+  /** Loads the version on the reserved executor and starts the call; answers its head. */
+  #start(
+    hold: Hold,
+    ex: ExecutorProcess,
+    script: ScriptRef,
+    opts: InvokeOptions,
+    input: Input,
+    start: number,
+    req: Request | null,
+    body: ReadableStream<Uint8Array> | null,
+  ): Promise<Invocation> {
+    const { timeoutMs, maxBodyBytes } = script.limits;
+    const fingerprint = this.#fingerprintOf(script);
+    const w = this.#loadVersion(ex, script, fingerprint);
+    if (input.kind === "check") hold.checked = fingerprint;
+    const call = new Call({
+      ex,
+      msg: {
+        w,
+        kind: input.kind,
+        method: req?.method ?? "",
+        url: req?.url ?? "",
+        headers: req ? headerPairs(req.headers) : [],
+        params: opts.params,
+        requestId: opts.requestId,
+        remoteAddr: opts.remoteAddr,
+        maxBodyBytes,
+        // One object shape for every kind (a spread here would build each message field by field).
+        cron: input.kind === "scheduled" ? input.event.cron : undefined,
+        scheduledTime: input.kind === "scheduled" ? input.event.scheduledTime : undefined,
+      },
+      body,
+      timeoutMs,
+      maxBodyBytes,
+      requestId: opts.requestId,
+      start,
+      signal: input.kind === "fetch" ? input.signal : undefined,
+      kill: (reason) => this.#killFor(ex, script, opts.requestId, reason),
+      log: this.#log,
+    });
+    call.completed.then(hold.release, hold.release);
+    this.#track(call);
+    call.begin();
+    return call.head;
+  }
+
+  /** An invocation refused before it ran (its request body, if any, is cancelled). */
+  #refuse(
+    body: ReadableStream<Uint8Array> | null,
+    start: number,
+    opts: InvokeOptions,
+    outcome: Outcome,
+    code?: ErrorCode,
+  ): Promise<Invocation> {
+    body?.cancel().catch(() => {});
+    return Promise.resolve(this.#fail(start, outcome, opts, code));
   }
 
   /**
@@ -246,9 +306,11 @@ export class Invoker {
       entry: script.entry,
     }, script.source);
     // Least recently used first; only Workers with nothing in flight are dropped.
-    for (const [fp, wid] of ex.versions) {
-      if (ex.versions.size <= this.#maxVersions) break;
-      if (wid !== w && !ex.busy(wid)) ex.unload(fp);
+    if (ex.versions.size > this.#maxVersions) {
+      for (const [fp, wid] of ex.versions) {
+        if (ex.versions.size <= this.#maxVersions) break;
+        if (wid !== w && !ex.busy(wid)) ex.unload(fp);
+      }
     }
     return w;
   }
@@ -280,6 +342,40 @@ export class Invoker {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
   }
+}
+
+/**
+ * An admitted invocation's place: its version's in-flight count and, once chosen, its reserved
+ * executor; `release` gives both back once (a checked source's Worker is dropped then too).
+ */
+class Hold {
+  held: ExecutorProcess | undefined;
+  checked: string | undefined;
+  #released = false;
+  #fleet: Fleet;
+  #inFlight: Map<string, number>;
+  #versionId: string;
+
+  constructor(fleet: Fleet, inFlight: Map<string, number>, versionId: string) {
+    this.#fleet = fleet;
+    this.#inFlight = inFlight;
+    this.#versionId = versionId;
+  }
+
+  readonly release = (): void => {
+    if (this.#released) return;
+    this.#released = true;
+    const held = this.held;
+    // A checked source is never run again: its Worker goes at once.
+    if (this.checked && held && !held.dead) held.unload(this.checked);
+    const left = (this.#inFlight.get(this.#versionId) ?? 1) - 1;
+    if (left > 0) this.#inFlight.set(this.#versionId, left);
+    else this.#inFlight.delete(this.#versionId);
+    if (held) {
+      if (held.dead) this.#fleet.drop(held);
+      this.#fleet.release(held);
+    }
+  };
 }
 
 /** Which of the fleet's executors an input runs on. */

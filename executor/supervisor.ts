@@ -78,6 +78,7 @@ export class ExecutorProcess {
   #denoDir = "";
   #usage: UsageMeter | null = null;
   #suspicion: Promise<void> | null = null;
+  #started = false;
   /** Settles `closed`. */
   #lifecycle: () => void = () => {};
 
@@ -88,7 +89,9 @@ export class ExecutorProcess {
     this.netGrant = new Set(opts.netGrant);
     this.#opts = opts;
     this.closed = new Promise((resolve) => this.#lifecycle = resolve);
-    this.#ready = this.#start().catch((err) => {
+    this.#ready = this.#start().then(() => {
+      this.#started = true;
+    }, (err) => {
       this.kill({
         outcome: { kind: "crashed", reason: `Executor failed to start: ${err}` },
         code: "executor_crashed",
@@ -113,6 +116,11 @@ export class ExecutorProcess {
   /** Resolves when the child has connected; rejects if it could not start. */
   ready(): Promise<void> {
     return this.#ready;
+  }
+
+  /** True once `ready()` has resolved (the request path then need not wait for it). */
+  get started(): boolean {
+    return this.#started;
   }
 
   /** True once killed or exited; a dead executor is replaced, never reused. */

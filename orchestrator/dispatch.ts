@@ -48,36 +48,71 @@ export function effectiveLimits(defaults: LimitDefaults, policy: ScriptRow["poli
   };
 }
 
+/**
+ * The `ScriptRef` of a routing snapshot's script row, once its source has loaded: a row is
+ * immutable (a reload replaces every row), so the request path builds the ref and awaits the
+ * source cache once per row, not per request. At most `MAX_REFS` rows, oldest out first (rows of
+ * earlier snapshots leave as the current ones come in).
+ */
+const refs = new Map<
+  ScriptRow,
+  { deps: DispatchDeps; app: { id: string; slug: string }; ref: ScriptRef }
+>();
+const MAX_REFS = 1000;
+
 /** Resolves the script's live version into a `ScriptRef`, or null if it has none. */
-export async function resolveScript(
+export function resolveScript(
   deps: DispatchDeps,
   script: ScriptRow,
   app: { id: string; slug: string },
 ): Promise<ScriptRef | null> {
-  if (!script.activeVersionId) return null;
-  const code = await deps.sources.get(script.activeVersionId);
-  if (code === null) return null;
-  return {
-    appId: app.id,
-    appSlug: app.slug,
-    scriptId: script.id,
-    versionId: script.activeVersionId,
-    source: code.source,
-    entry: code.entry ?? undefined,
-    env: script.env,
-    limits: effectiveLimits(deps.limits, script.policy),
-    netAllow: script.policy.allowedHosts ?? [],
-  };
+  const known = knownRef(deps, script, app);
+  if (known) return Promise.resolve(known);
+  if (!script.activeVersionId) return Promise.resolve(null);
+  const versionId = script.activeVersionId;
+  return deps.sources.get(versionId).then((code) => {
+    if (code === null) return null;
+    const ref: ScriptRef = {
+      appId: app.id,
+      appSlug: app.slug,
+      scriptId: script.id,
+      versionId,
+      source: code.source,
+      entry: code.entry ?? undefined,
+      env: script.env,
+      limits: effectiveLimits(deps.limits, script.policy),
+      netAllow: script.policy.allowedHosts ?? [],
+    };
+    if (refs.size >= MAX_REFS) refs.delete(refs.keys().next().value!);
+    refs.set(script, { deps, app, ref });
+    return ref;
+  });
+}
+
+/** The row's ref if it was resolved before, with these deps, for this app (id and slug). */
+function knownRef(
+  deps: DispatchDeps,
+  script: ScriptRow,
+  app: { id: string; slug: string },
+): ScriptRef | undefined {
+  const known = refs.get(script);
+  if (!known || known.deps !== deps) return undefined;
+  if (known.app === app || (known.app.id === app.id && known.app.slug === app.slug)) {
+    return known.ref;
+  }
+  return undefined;
 }
 
 /** Dispatches `req` to the script and queues its execution log row. */
-export async function dispatch(
+export function dispatch(
   deps: DispatchDeps,
   req: Request,
   input: DispatchInput,
 ): Promise<Response> {
-  return (await dispatchTraced(deps, req, input)).response;
+  return dispatchTraced(deps, req, input).then(responseOf);
 }
+
+const responseOf = (d: Dispatched) => d.response;
 
 /** One dispatched request as its caller may follow it beyond the response. */
 export interface Dispatched {
@@ -92,46 +127,63 @@ export interface Dispatched {
   completed: Promise<Completion | null>;
 }
 
-/** `dispatch`, also answering the request id and the invocation's completion. */
-export async function dispatchTraced(
+/**
+ * `dispatch`, also answering the request id and the invocation's completion. (Plain functions
+ * and `then` on the request path: each async function costs a promise and a saved frame.)
+ */
+export function dispatchTraced(
   deps: DispatchDeps,
   req: Request,
   input: DispatchInput,
 ): Promise<Dispatched> {
   const requestId = crypto.randomUUID();
-  const ref = await resolveScript(deps, input.script, input.app);
+  const known = knownRef(deps, input.script, input.app);
+  if (known) return fetchTraced(deps, req, input, requestId, known);
+  return resolveScript(deps, input.script, input.app).then((ref) =>
+    fetchTraced(deps, req, input, requestId, ref)
+  );
+}
+
+function fetchTraced(
+  deps: DispatchDeps,
+  req: Request,
+  input: DispatchInput,
+  requestId: string,
+  ref: ScriptRef | null,
+): Promise<Dispatched> {
   if (!ref) {
     const response = errorResponse("no_active_version", "The script has no deployed version", {
       script_id: input.script.id,
     });
-    return { response, requestId: null, completed: Promise.resolve(null) };
+    return Promise.resolve({ response, requestId: null, completed: Promise.resolve(null) });
   }
-  const inv = await deps.pool.fetch(ref, req, {
+  return deps.pool.fetch(ref, req, {
     params: input.params,
     requestId,
     remoteAddr: input.remoteAddr,
     trigger: input.trigger,
     signal: () => req.signal,
+  }).then((inv) => {
+    const status = inv.response.status;
+    // A streamed response is logged once it has been delivered, with its final outcome; one
+    // with `ctx.waitUntil` work once that settled, with the lines it logged.
+    const completed = inv.completed.then((done) => {
+      pushRow(
+        deps,
+        ref,
+        logRow(ref, done, status, {
+          trigger: input.trigger,
+          requestId,
+          method: req.method,
+          path: input.url.pathname + input.url.search,
+          host: input.host,
+        }),
+      );
+      return done;
+    });
+    inv.response.headers.set("x-request-id", requestId);
+    return { response: inv.response, requestId, completed };
   });
-  const status = inv.response.status;
-  // A streamed response is logged once it has been delivered, with its final outcome; one with
-  // `ctx.waitUntil` work once that settled, with the lines it logged.
-  const completed = inv.completed.then((done) => {
-    pushRow(
-      deps,
-      ref,
-      logRow(ref, done, status, {
-        trigger: input.trigger,
-        requestId,
-        method: req.method,
-        path: input.url.pathname + input.url.search,
-        host: input.host,
-      }),
-    );
-    return done;
-  });
-  inv.response.headers.set("x-request-id", requestId);
-  return { response: inv.response, requestId, completed };
 }
 
 /** Runs a script's `scheduled(event, ctx)` and queues its execution log row. */

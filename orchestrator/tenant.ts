@@ -13,7 +13,8 @@ export type TenantHandler = (
 
 /** Creates the tenant handler over the live routing snapshot. */
 export function createTenantHandler(routing: Routing, deps: DispatchDeps): TenantHandler {
-  return async (req, remoteAddr) => {
+  // A plain function (each answer a promise): an async one would cost a saved frame per request.
+  return (req, remoteAddr) => {
     // The Host header is checked before anything parses the URL built from it: `a b`, `[::1`,
     // `a:99999` or `%00` make that URL unparseable.
     const header = req.headers.get("host");
@@ -23,22 +24,30 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
     } catch { /* answered below */ }
     const host = normalizeHost(header ?? url?.host ?? "");
     if (host === null || url === null) {
-      return invalidHostResponse();
+      return Promise.resolve(invalidHostResponse());
     }
     const snap = routing.current();
     const hostMatch = snap.hosts.match(host);
     if (!hostMatch) {
-      return errorResponse("unknown_host", `No app claims the host ${host}`, { host });
+      return Promise.resolve(
+        errorResponse("unknown_host", `No app claims the host ${host}`, { host }),
+      );
     }
     const app = snap.apps.get(hostMatch.appId);
-    if (!app) return errorResponse("unknown_host", `No app claims the host ${host}`, { host });
+    if (!app) {
+      return Promise.resolve(
+        errorResponse("unknown_host", `No app claims the host ${host}`, { host }),
+      );
+    }
     const routeMatch = snap.routes.match(app.id, req.method, url.pathname, host);
     if (routeMatch === null) {
-      return errorResponse("no_route", `No route for ${req.method} ${url.pathname}`, {
-        app: app.slug,
-        method: req.method,
-        path: url.pathname,
-      });
+      return Promise.resolve(
+        errorResponse("no_route", `No route for ${req.method} ${url.pathname}`, {
+          app: app.slug,
+          method: req.method,
+          path: url.pathname,
+        }),
+      );
     }
     if ("methodNotAllowed" in routeMatch) {
       const res = errorResponse(
@@ -47,13 +56,15 @@ export function createTenantHandler(routing: Routing, deps: DispatchDeps): Tenan
         { allow: routeMatch.allow },
       );
       res.headers.set("allow", routeMatch.allow.join(", "));
-      return res;
+      return Promise.resolve(res);
     }
     const script = snap.scripts.get(routeMatch.route.scriptId);
     if (!script) {
-      return errorResponse("no_route", `No route for ${req.method} ${url.pathname}`);
+      return Promise.resolve(
+        errorResponse("no_route", `No route for ${req.method} ${url.pathname}`),
+      );
     }
-    return await dispatch(deps, req, {
+    return dispatch(deps, req, {
       script,
       app,
       params: { ...hostMatch.params, ...routeMatch.params },
