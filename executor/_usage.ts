@@ -16,7 +16,6 @@ interface Clock {
 
 const MAX_THREADS_SCANNED = 256;
 const buf = new Uint8Array(128);
-const decoder = new TextDecoder();
 
 /**
  * Charges each invocation the CPU time its Worker's thread used while it was in flight. Time used
@@ -134,7 +133,11 @@ export class UsageMeter {
       }
       clock.file.seekSync(0, Deno.SeekMode.Start);
       const n = clock.file.readSync(buf) ?? 0;
-      return Number(decoder.decode(buf.subarray(0, n)).split(" ")[0]);
+      // The first field, in decimal: read from the bytes without building strings.
+      let ns = 0;
+      let i = 0;
+      for (; i < n && buf[i] >= 48 && buf[i] <= 57; i++) ns = ns * 10 + (buf[i] - 48);
+      return i > 0 && (i === n || buf[i] === 32) ? ns : -1;
     } catch {
       clock.file?.close();
       clock.file = null;

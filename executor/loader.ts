@@ -114,6 +114,18 @@ function envFor(
   return Object.assign(Object.create(behind), ctxBase.env);
 }
 
+/** Route parameters of a request that has none (the invoke frame leaves them out). */
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+/** `ctx.passThroughOnException()`: there is no origin to pass to, a throw answers 500. */
+const passThroughOnException = () => {};
+const noContent = (): Ending => ({
+  t: "result",
+  status: 204,
+  statusText: "",
+  headers: [],
+  body: null,
+});
+
 const live = new Map<number, Live>();
 async function run(
   msg: InvokeMessage & { body?: Uint8Array | null },
@@ -123,7 +135,7 @@ async function run(
   requestBody: ReadableStream<Uint8Array> | null,
 ): Promise<Ending> {
   const { target } = await module;
-  const params = Object.freeze({ ...msg.params });
+  const params = msg.params ? Object.freeze({ ...msg.params }) : NO_PARAMS;
   const remoteAddr = Object.freeze({ ...msg.remoteAddr });
   // Counted for the executor's background budget and for this invocation, whose completion (and
   // so its execution log row) waits for them.
@@ -136,14 +148,13 @@ async function run(
   // Workers' third argument, with PiCloud's own fields.
   const ctx = Object.freeze({
     waitUntil,
-    passThroughOnException() {/* there is no origin to pass to: a throw answers 500 */},
+    passThroughOnException,
     params,
     app: ctxBase.app,
     requestId: msg.requestId,
     remoteAddr,
   });
   const env = envFor({ remoteAddr, completed, params, requestId: msg.requestId, waitUntil });
-  const noContent: Ending = { t: "result", status: 204, statusText: "", headers: [], body: null };
   if (msg.kind === "check") {
     const obj = target as Record<string, unknown> | null;
     const hasFetch = typeof target === "function" || typeof obj?.fetch === "function";
@@ -152,7 +163,7 @@ async function run(
         "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }",
       );
     }
-    return noContent;
+    return noContent();
   }
   if (msg.kind === "scheduled") {
     const controller = Object.freeze({
@@ -162,7 +173,7 @@ async function run(
       noRetry() {},
     });
     await pick(target, "scheduled")(controller, env, ctx);
-    return noContent;
+    return noContent();
   }
   const hasBody = msg.method !== "GET" && msg.method !== "HEAD" && (msg.stream || !!msg.body);
   const req = new Request(msg.url, {
