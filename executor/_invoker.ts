@@ -113,14 +113,13 @@ export class Invoker {
     // Reserved from the moment it is chosen until the invocation completes: never evicted meanwhile.
     const hold = new Hold(this.#fleet, this.#inFlightByVersion, script.versionId);
     try {
+      const a: Attempt = { script, opts, input, start, req, body };
       const ex = this.#fleet.acquireNow(script, jobOf(input));
       if (ex !== null) {
         hold.held = ex;
-        if (ex.started && !ex.suspicion) {
-          return this.#start(hold, ex, script, opts, input, start, req, body);
-        }
+        if (ex.started && !ex.suspicion) return this.#start(hold, ex, a);
       }
-      return this.#admit(hold, ex, script, opts, input, start, req, body);
+      return this.#admit(hold, ex, a);
     } catch (err) {
       hold.release();
       return Promise.reject(err);
@@ -128,16 +127,8 @@ export class Invoker {
   }
 
   /** The slow path of `#attempt`: an executor to wait for (spawn, queue, start, verdict). */
-  async #admit(
-    hold: Hold,
-    reserved: ExecutorProcess | null,
-    script: ScriptRef,
-    opts: InvokeOptions,
-    input: Input,
-    start: number,
-    req: Request | null,
-    body: ReadableStream<Uint8Array> | null,
-  ): Promise<Invocation> {
+  async #admit(hold: Hold, reserved: ExecutorProcess | null, a: Attempt): Promise<Invocation> {
+    const { script, opts, input, start, body } = a;
     try {
       let ex = reserved;
       if (ex === null) {
@@ -176,7 +167,7 @@ export class Invoker {
           return await this.#attempt(script, opts, input, start);
         }
       }
-      return await this.#start(hold, ex, script, opts, input, start, req, body);
+      return await this.#start(hold, ex, a);
     } catch (err) {
       hold.release();
       throw err;
@@ -184,16 +175,8 @@ export class Invoker {
   }
 
   /** Loads the version on the reserved executor and starts the call; answers its head. */
-  #start(
-    hold: Hold,
-    ex: ExecutorProcess,
-    script: ScriptRef,
-    opts: InvokeOptions,
-    input: Input,
-    start: number,
-    req: Request | null,
-    body: ReadableStream<Uint8Array> | null,
-  ): Promise<Invocation> {
+  #start(hold: Hold, ex: ExecutorProcess, a: Attempt): Promise<Invocation> {
+    const { script, opts, input, start, req, body } = a;
     const { timeoutMs, maxBodyBytes } = script.limits;
     const fingerprint = this.#fingerprintOf(script);
     const w = this.#loadVersion(ex, script, fingerprint);
@@ -342,6 +325,16 @@ export class Invoker {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
   }
+}
+
+/** One invocation as `#attempt` admitted it, for the steps after. */
+interface Attempt {
+  script: ScriptRef;
+  opts: InvokeOptions;
+  input: Input;
+  start: number;
+  req: Request | null;
+  body: ReadableStream<Uint8Array> | null;
 }
 
 /**
