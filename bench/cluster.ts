@@ -13,11 +13,13 @@ import {
   type BenchPostgres,
   freePort,
   runText,
+  serveArgs,
   spawn,
   startBenchPostgres,
   type Started,
 } from "./_proc.ts";
 import { parseWrk } from "./_wrk.ts";
+import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { benchCredentials, deployVersion, loginDeployer } from "./deploy.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -105,7 +107,8 @@ export async function measureCluster(opts: {
     };
     const serve = (name: string, role: string, env: Record<string, string>) =>
       track(spawn(name, Deno.execPath(), {
-        args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve", "--role", role],
+        // The server as shipped: with its V8 flags (what the systemd unit and launcher set).
+        args: [...serveArgs(SERVER_V8_FLAGS), "--role", role],
         env: { ...common, PICLOUD_DATA_DIR: `${dir}/${name}`, ...env },
         cwd: ROOT,
       }));

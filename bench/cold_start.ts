@@ -7,7 +7,8 @@ import {
   type ScriptRef,
 } from "../executor/mod.ts";
 import { waitReady } from "./_http.ts";
-import { freePort, spawn, type Started } from "./_proc.ts";
+import { freePort, serveArgs, spawn, type Started } from "./_proc.ts";
+import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { median } from "./_wrk.ts";
 import {
   adminTokenDeployer,
@@ -142,7 +143,7 @@ async function httpPath(
   const consolePort = freePort();
   const { creds, env } = benchCredentials();
   const server = spawn("PiCloud (cold start)", Deno.execPath(), {
-    args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
+    args: serveArgs(SERVER_V8_FLAGS),
     env: {
       PORT: String(port),
       PICLOUD_CONSOLE_PORT: String(consolePort),

@@ -8,6 +8,7 @@ import {
   rssKb,
   runText,
   sampleTree,
+  serveArgs,
   spawn,
   startBenchPostgres,
   type Started,
@@ -16,6 +17,7 @@ import {
   type TreeSample,
 } from "./_proc.ts";
 import { median } from "./_wrk.ts";
+import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const APPS = 10;
@@ -169,7 +171,7 @@ export async function measureIdle(
     const port = freePort();
     const consolePort = freePort();
     const server = spawn("PiCloud (PostgreSQL)", Deno.execPath(), {
-      args: ["run", "-A", "--unstable-worker-options", "main.ts", "serve"],
+      args: serveArgs(SERVER_V8_FLAGS),
       env: { ...env, PORT: String(port), PICLOUD_CONSOLE_PORT: String(consolePort) },
       cwd: ROOT,
     });
