@@ -102,10 +102,6 @@ export class Fleet {
   }
 
   /**
-   * The app's executor, reserved for this request. An app that has one never waits; otherwise a
-   * free slot, or the slot of the longest-idle executor, or a place in the bounded queue.
-   */
-  /**
    * The app's live executor, reserved, when it can be had at once (the request path's fast
    * case); null when `acquire()` must decide (spawn, queue, refuse).
    */
@@ -113,6 +109,10 @@ export class Fleet {
     return this.#closed ? null : this.#current(script, job);
   }
 
+  /**
+   * The app's executor, reserved for this request. An app that has one never waits; otherwise a
+   * free slot, or the slot of the longest-idle executor, or a place in the bounded queue.
+   */
   async acquire(script: ScriptRef, job: JobKind): Promise<ExecutorProcess | Refusal> {
     if (this.#closed) return { refused: "closed", queueLength: 0, waitedMs: 0 };
     const mine = this.#current(script, job);
