@@ -1,6 +1,6 @@
 /** @module Length-prefixed binary frames (JSON header + raw body) over a socket, shared by supervisor and child: reads into one reused buffer, writes once per event-loop turn. */
 
-import { frameHead, KIND_CALL, PREFIX_BYTES, putFrameHead } from "./_protocol.ts";
+import { KIND_CALL, PREFIX_BYTES, putFrameHead } from "./_protocol.ts";
 
 /** Largest header accepted, in bytes; headers carry metadata and logs, never bodies. */
 export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -27,23 +27,6 @@ export interface ByteConn {
 }
 
 const decoder = new TextDecoder();
-
-/** Encodes one frame as prefix+header and the body (kept separate so large bodies are not copied). */
-export function encodeFrame(
-  header: Record<string, unknown>,
-  body?: Uint8Array | null,
-  w = 0,
-  kind = KIND_CALL,
-): [Uint8Array, Uint8Array | null] {
-  const bodyLength = body?.byteLength ?? 0;
-  if (bodyLength > MAX_FRAME_BODY_BYTES) throw new RangeError("Frame body too large");
-  // Body length 0 means "no body"; an empty body is sent as length 0 too and decoded as null.
-  const head = frameHead(header, bodyLength, w, kind);
-  if (head.byteLength - PREFIX_BYTES > MAX_HEADER_BYTES) {
-    throw new RangeError("Frame header too large");
-  }
-  return [head, bodyLength > 0 ? body! : null];
-}
 
 /** The buffer this turn's frames are encoded into (grown, or replaced when full). */
 const TURN_BUFFER_BYTES = 64 * 1024;
@@ -169,20 +152,16 @@ export class FrameWriter {
           }
         }
       }
-      // Everything is written: the buffer is reused from its start (a grown one is let go).
-      this.#reuse();
     } catch (err) {
       this.#failed ??= err;
       this.#queue = [];
-      this.#reuse();
-    }
-  }
-
-  #reuse(): void {
-    this.#sealed = this.#len = 0;
-    if (this.#buf.byteLength > TURN_BUFFER_BYTES) {
-      this.#buf = new Uint8Array(TURN_BUFFER_BYTES);
-      this.#view = new DataView(this.#buf.buffer);
+    } finally {
+      // Everything is written (or dropped): the buffer is reused from its start, a grown one let go.
+      this.#sealed = this.#len = 0;
+      if (this.#buf.byteLength > TURN_BUFFER_BYTES) {
+        this.#buf = new Uint8Array(TURN_BUFFER_BYTES);
+        this.#view = new DataView(this.#buf.buffer);
+      }
     }
   }
 

@@ -1,13 +1,8 @@
 /** @module Tests of the length-prefixed frame codec over a real Unix socket pair. */
 
 import assert from "node:assert/strict";
-import {
-  encodeFrame,
-  type Frame,
-  FrameWriter,
-  MAX_FRAME_BODY_BYTES,
-  readFrames,
-} from "./_frames.ts";
+import { encodeBatch } from "./_protocol.ts";
+import { type Frame, FrameWriter, MAX_FRAME_BODY_BYTES, readFrames } from "./_frames.ts";
 
 async function socketPair(): Promise<{ a: Deno.UnixConn; b: Deno.UnixConn; done: () => void }> {
   const dir = Deno.makeTempDirSync({ prefix: "picloud-frames-" });
@@ -91,8 +86,9 @@ Deno.test("readFrames() - rejects an absurd length before buffering it", async (
 Deno.test("readFrames() - a stream that ends inside a frame is an error", async () => {
   const { a, b, done } = await socketPair();
   try {
-    const [head] = encodeFrame({ t: "x" }, new Uint8Array(10));
-    await a.write(head);
+    // A frame announcing a 10-byte body, without the body.
+    const frame = encodeBatch([{ header: { t: "x" }, body: new Uint8Array(10) }]);
+    await a.write(frame.subarray(0, frame.byteLength - 10));
     a.close();
     await assert.rejects(() => readFrames(b, () => {}), /inside a frame/);
   } finally {
@@ -100,11 +96,17 @@ Deno.test("readFrames() - a stream that ends inside a frame is an error", async 
   }
 });
 
-Deno.test("encodeFrame() - refuses oversized bodies", () => {
-  assert.throws(
-    () => encodeFrame({ t: "x" }, new Uint8Array(MAX_FRAME_BODY_BYTES + 1)),
-    RangeError,
-  );
+Deno.test("FrameWriter - refuses oversized bodies", async () => {
+  const { a, done } = await socketPair();
+  try {
+    const writer = new FrameWriter(a);
+    assert.throws(
+      () => writer.send({ t: "x" }, new Uint8Array(MAX_FRAME_BODY_BYTES + 1)),
+      RangeError,
+    );
+  } finally {
+    done();
+  }
 });
 
 Deno.test("FrameWriter - frames queued while a write is under way, over several turns, arrive whole and in order", async () => {

@@ -132,31 +132,6 @@ export const KIND_CONTROL = 1;
 const frameEncoder = new TextEncoder();
 const frameDecoder = new TextDecoder();
 
-let scratch = new Uint8Array(16 * 1024);
-
-/** Prefix and header of one frame whose body (of `bodyLength` bytes) follows separately. */
-export function frameHead(
-  header: Record<string, unknown>,
-  bodyLength: number,
-  w: number,
-  kind: number,
-): Uint8Array {
-  const json = JSON.stringify(header);
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: encoded once into a reused buffer, copied once.
-  const most = PREFIX_BYTES + json.length * 3;
-  if (scratch.byteLength < most) scratch = new Uint8Array(Math.max(most, scratch.byteLength * 2));
-  const { written } = frameEncoder.encodeInto(json, scratch.subarray(PREFIX_BYTES));
-  const view = new DataView(scratch.buffer);
-  view.setUint32(0, written);
-  view.setUint32(4, bodyLength);
-  view.setUint32(8, w);
-  view.setUint32(12, kind);
-  const head = scratch.slice(0, PREFIX_BYTES + written);
-  // A buffer grown for one huge header (a source of several MB) is not kept.
-  if (scratch.byteLength > 1024 * 1024) scratch = new Uint8Array(16 * 1024);
-  return head;
-}
-
 /**
  * A `Headers`' pairs (names lower-case, in its iteration order): what frames carry. `forEach`
  * walks the list once (~0.7 µs for a few headers); spreading the iterator costs ~4 µs.
