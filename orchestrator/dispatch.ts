@@ -67,7 +67,15 @@ export function resolveScript(
   app: { id: string; slug: string },
 ): Promise<ScriptRef | null> {
   const known = knownRef(deps, script, app);
-  if (known) return Promise.resolve(known);
+  return known ? Promise.resolve(known) : loadRef(deps, script, app);
+}
+
+/** The row's ref built from its version's source (and remembered for the row). */
+function loadRef(
+  deps: DispatchDeps,
+  script: ScriptRow,
+  app: { id: string; slug: string },
+): Promise<ScriptRef | null> {
   if (!script.activeVersionId) return Promise.resolve(null);
   const versionId = script.activeVersionId;
   return deps.sources.get(versionId).then((code) => {
@@ -97,10 +105,7 @@ function knownRef(
 ): ScriptRef | undefined {
   const known = refs.get(script);
   if (!known || known.deps !== deps) return undefined;
-  if (known.app === app || (known.app.id === app.id && known.app.slug === app.slug)) {
-    return known.ref;
-  }
-  return undefined;
+  return known.app.id === app.id && known.app.slug === app.slug ? known.ref : undefined;
 }
 
 /** Dispatches `req` to the script and queues its execution log row. */
@@ -139,7 +144,7 @@ export function dispatchTraced(
   const requestId = crypto.randomUUID();
   const known = knownRef(deps, input.script, input.app);
   if (known) return fetchTraced(deps, req, input, requestId, known);
-  return resolveScript(deps, input.script, input.app).then((ref) =>
+  return loadRef(deps, input.script, input.app).then((ref) =>
     fetchTraced(deps, req, input, requestId, ref)
   );
 }
