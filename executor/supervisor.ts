@@ -12,6 +12,7 @@ import { type BackgroundPolicy, DEFAULT_BACKGROUND_POLICY } from "./_background.
 import { ExecutorWatch } from "./_watch.ts";
 import type { InvokeMessage } from "./_protocol.ts";
 import type { JobKind } from "./types.ts";
+import { RecentMap } from "../common/recent_map.ts";
 
 const SOCKET_CLOSE_GRACE_MS = 2_000;
 
@@ -56,9 +57,7 @@ export class ExecutorProcess {
   /** Settles once the process is reaped and every pipe and socket is closed. */
   readonly closed: Promise<void>;
   /** Worker ids by script fingerprint, in least-recently-used order. */
-  readonly versions = new Map<string, number>();
-  /** The most recently loaded or used fingerprint (last in `versions`). */
-  #newest: string | undefined;
+  readonly versions = new RecentMap<string, number>();
 
   #opts: ExecutorProcessOptions;
   #pending = new Map<number, Pending>();
@@ -276,19 +275,10 @@ export class ExecutorProcess {
     },
     source: string,
   ): number {
-    const existing = this.versions.get(fingerprint);
-    if (existing !== undefined) {
-      // Least recently used first: a hot version, already last, is not moved on every request.
-      if (fingerprint !== this.#newest) {
-        this.versions.delete(fingerprint);
-        this.versions.set(fingerprint, existing);
-        this.#newest = fingerprint;
-      }
-      return existing;
-    }
+    const existing = this.versions.touch(fingerprint);
+    if (existing !== undefined) return existing;
     const w = this.#nextWorker++;
     this.versions.set(fingerprint, w);
-    this.#newest = fingerprint;
     this.#watcher?.label(w, fingerprint);
     this.#watcher?.wake();
     this.#write({ t: "load", ...msg }, new TextEncoder().encode(source), w, KIND_CONTROL);

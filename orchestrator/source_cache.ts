@@ -1,5 +1,6 @@
 /** @module Caches immutable script version sources by version id, least recently used first out. */
 import type { Sql } from "../common/db.ts";
+import { RecentMap } from "../common/recent_map.ts";
 import { loadVersionCode } from "./repo.ts";
 
 /** What a version runs and its entry file name (null: `main.ts`, named in stack traces). */
@@ -15,23 +16,13 @@ export interface SourceCache {
 
 /** Creates a cache holding at most `maxEntries` sources; concurrent misses share one query. */
 export function createSourceCache(sql: Sql, maxEntries = 1000): SourceCache {
-  const entries = new Map<string, Promise<VersionCode | null>>();
-  // The most recently used id is already last: a hot version is not moved on every request.
-  let newest: string | undefined;
+  const entries = new RecentMap<string, Promise<VersionCode | null>>();
   return {
     get(versionId) {
-      const hit = entries.get(versionId);
-      if (hit) {
-        if (versionId !== newest) {
-          entries.delete(versionId);
-          entries.set(versionId, hit);
-          newest = versionId;
-        }
-        return hit;
-      }
+      const hit = entries.touch(versionId);
+      if (hit) return hit;
       const loading = loadVersionCode(sql, versionId);
       entries.set(versionId, loading);
-      newest = versionId;
       loading.then((s) => s === null && entries.delete(versionId), () => entries.delete(versionId));
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
       return loading;
