@@ -185,13 +185,14 @@ export function spawn(
 
 /**
  * `deno` arguments that run the server (`main.ts serve`, from the repository root) with the
- * program's run flags, and `--v8-flags=<v8Flags>` unless it is empty.
+ * program's run flags, `--v8-flags=<v8Flags>` unless it is empty, and any further `deno` flags.
  */
-export function serveArgs(v8Flags: string): string[] {
+export function serveArgs(v8Flags: string, denoFlags: readonly string[] = []): string[] {
   return [
     "run",
     ...RUN_FLAGS,
     ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+    ...denoFlags,
     "main.ts",
     "serve",
   ];

@@ -1,5 +1,5 @@
 /** @module Per-thread CPU profile of PiCloud's full path under wrk: starts a fresh server, warms it, runs wrk, prints req/s and CPU µs per request for each thread group of the main process and its executors. Usage: `deno run -A bench/thread_profile.ts [port] [seconds] [connections]` (extra deno flags for the server in `TP_FLAGS`, e.g. `--cpu-prof`). */
-import { treePids } from "./_proc.ts";
+import { serveArgs, treePids } from "./_proc.ts";
 
 const port = Number(Deno.args[0] ?? 18000);
 const secs = Number(Deno.args[1] ?? 5);
@@ -7,14 +7,7 @@ const conns = Number(Deno.args[2] ?? 32);
 const path = Deno.env.get("TP_PATH") ?? "/";
 const dir = await Deno.makeTempDir({ prefix: "tp-" });
 const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    "--unstable-worker-options",
-    ...(Deno.env.get("TP_FLAGS") ?? "").split(" ").filter(Boolean),
-    "main.ts",
-    "serve",
-  ],
+  args: serveArgs("", (Deno.env.get("TP_FLAGS") ?? "").split(" ").filter(Boolean)),
   cwd: new URL("..", import.meta.url).pathname,
   env: {
     PORT: String(port),
