@@ -13,8 +13,6 @@ import type { Completion, Invocation, LogLine, Outcome } from "./types.ts";
 const MAX_ERROR_CHARS = 4_000;
 /** A call still running after this long learns when its client goes away. */
 const CLIENT_WATCH_MS = 100;
-/** At the deadline, a thread using this share of a core is taken as stuck without waiting. */
-const STUCK_CPU_SHARE = 0.9;
 /** How long a Worker has to hand over its waitUntil lines once cancelled at the time limit. */
 const TAIL_ACK_MS = 250;
 
@@ -213,25 +211,15 @@ export class Call implements InvocationSink {
 
   /**
    * At the deadline, waitUntil work still running is cancelled: an idle-waiting Worker answers
-   * with its lines at once; a busy thread gets its process killed, as for any timed-out script;
-   * one that does not answer is completed without its late lines and then watched.
+   * with its lines at once; one that does not answer within `TAIL_ACK_MS` is completed without
+   * its late lines and then watched, as for any timed-out script (killed if its thread is busy).
    */
   #expireTail(now: number): void {
     const { ex, msg, requestId, log, kill } = this.#o;
     if (!this.#cancelled) {
-      const share = ex.threadBusyShare(msg.w);
       this.#acked = false;
       this.#tailCancelAt = now;
       this.#cancelWorker("timeout");
-      if (share < STUCK_CPU_SHARE) return;
-      this.#watching = true;
-      ex.forget(this.#id);
-      this.#finishTail([], this.#tailTimeoutNote());
-      kill(
-        `request ${requestId} timed out in its waitUntil work while its script's thread was busy (${
-          Math.round(share * 100)
-        }% of a core)`,
-      );
       return;
     }
     if (this.#acked || this.#watching || now - this.#tailCancelAt < TAIL_ACK_MS) return;
@@ -411,20 +399,7 @@ export class Call implements InvocationSink {
     if (this.#held) return this.#expireTail(now);
     if (!this.#done) {
       const elapsedMs = Math.round(now - this.#o.start);
-      // A thread pegged right now is stuck in script code: stopped at once, before the 504 goes
-      // out, so the next request finds a fresh executor instead of this one.
-      const share = this.#o.ex.threadBusyShare(this.#o.msg.w);
       this.#stop("timeout", { kind: "timeout", limitMs: this.#o.timeoutMs, elapsedMs });
-      if (share >= STUCK_CPU_SHARE) {
-        this.#watching = true;
-        this.#o.ex.forget(this.#id);
-        this.#o.kill(
-          `request ${this.#o.requestId} timed out while its script's thread was busy (${
-            Math.round(share * 100)
-          }% of a core)`,
-        );
-        return;
-      }
     }
     if (this.#cancelled && !this.#acked && !this.#watching) {
       this.#watching = true;

@@ -61,8 +61,6 @@ export class ExecutorWatch {
   #names = new ThreadNames();
   /** Worker id by thread name (`worker-n`); 0 for the platform's spare Workers. */
   #threads = new Map<string, number>();
-  /** Each Worker thread's CPU clock at the last sample: ns, and when (performance.now()). */
-  #threadSamples = new Map<number, { ns: number; at: number }>();
   /** Script version id by Worker id, for the log. */
   #labels = new Map<number, string>();
   /** When each Worker last had an invocation in flight. */
@@ -124,11 +122,6 @@ export class ExecutorWatch {
     }
   }
 
-  /** Worker `w`'s thread CPU clock at the last sample (every 100 ms while the process runs). */
-  threadSample(w: number): { ns: number; at: number } | undefined {
-    return this.#threadSamples.get(w);
-  }
-
   /** Stops watching for good (the process is killed or gone). */
   stop(): void {
     this.#stopped = true;
@@ -173,10 +166,6 @@ export class ExecutorWatch {
     const threads = readThreadCpu(pid, this.#names);
     if (!threads) return;
     const now = performance.now();
-    for (const { name, ns } of threads.values()) {
-      const w = this.#threads.get(name);
-      if (w !== undefined && w > 0) this.#threadSamples.set(w, { ns, at: now });
-    }
     const since = this.#lastSampleAt;
     this.#lastSampleAt = now;
     const busy = new Set<number>();

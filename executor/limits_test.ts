@@ -120,8 +120,41 @@ Deno.test("limits - a never-resolving promise answers 504 without restarting the
     assert.equal((await errorBody(inv)).code, "timeout");
     // Nothing was spinning, so the same-app neighbour finishes normally.
     const n = await neighbour;
-    assert.equal(n.response.status, 200);
+    if (n.response.status !== 200) {
+      throw new Error(
+        `neighbour ${n.response.status}: ${await n.response.text()} (${JSON.stringify(n.outcome)})`,
+      );
+    }
     await n.response.body?.cancel();
+    assert.equal(pool.stats()[0].pid, pid);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("limits - a Worker busy for a moment at another request's deadline is kept", async () => {
+  // A timeout decides from the Worker's answer to its cancel, not from a reading of its thread's
+  // CPU at the deadline: a request of the same Worker that computes across the deadline of one
+  // waiting forever makes the thread busy right then, but the Worker answers once it is done.
+  const pool = testPool();
+  try {
+    const s = script("app-burn", fixture("faults.js"), { limits: FAULT_LIMITS });
+    const busy = { ...s, limits: { ...TEST_LIMITS, timeoutMs: 20_000 } };
+    await answersAgain(pool, s);
+    const pid = pool.stats()[0].pid;
+    const never = pool.fetch(s, get("/?mode=never"), opts());
+    await new Promise((r) => setTimeout(r, FAULT_TIMEOUT_MS - 150));
+    const burn = pool.fetch(busy, get("/?mode=burn&ms=250"), opts());
+    const inv = await never;
+    assert.equal(inv.response.status, 504);
+    assert.equal((await errorBody(inv)).code, "timeout");
+    const b = await burn;
+    if (b.response.status !== 200) {
+      throw new Error(
+        `busy ${b.response.status}: ${await b.response.text()} (${JSON.stringify(b.outcome)})`,
+      );
+    }
+    await b.response.body?.cancel();
     assert.equal(pool.stats()[0].pid, pid);
   } finally {
     await pool.close();

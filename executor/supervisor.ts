@@ -357,19 +357,6 @@ export class ExecutorProcess {
   }
 
   /**
-   * Share of one core Worker `w`'s thread used since the watch last sampled it (up to ~100 ms
-   * ago, at least `minWindowMs`), or -1 if unknown.
-   */
-  threadBusyShare(w: number, minWindowMs = 20): number {
-    const sample = this.#watcher?.threadSample(w);
-    const ns = this.threadCpuNs(w);
-    if (!sample || ns < 0) return -1;
-    const windowMs = performance.now() - sample.at;
-    if (windowMs < minWindowMs) return -1;
-    return (ns - sample.ns) / (windowMs * 1e6);
-  }
-
-  /**
    * Set while a timed-out invocation's Worker has not acknowledged its cancel: the process may be
    * about to be killed, so new requests wait for the verdict instead of joining it.
    */
