@@ -2,7 +2,7 @@
  * @module The composition root: builds the database, routing, executor pool, control plane and
  * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
  */
-import { trimFreedMemory } from "./common/malloc_trim.ts";
+import { mmapLargeAllocations, trimFreedMemory } from "./common/c_heap.ts";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { type Config, ConfigError } from "./common/config.ts";
@@ -89,7 +89,11 @@ export async function createPlatform(
   const log = opts.log ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const db = opts.db ??
-    await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      thread: config.memoryProfile === "large",
+    });
   const migrations = await loadMigrations();
   const applied = await migrate(db.sql, migrations);
   if (applied.length > 0) log.info("migrations applied", { versions: applied });
@@ -269,6 +273,8 @@ export async function createPlatform(
 export async function serve(config: Config): Promise<void> {
   const started = performance.now();
   const log = createLogger(config.logLevel);
+  // Before the embedded database's large buffers come and go (see common/c_heap.ts).
+  mmapLargeAllocations();
   const platform = await createPlatform(config, { log });
   const where = platform.db.kind === "embedded"
     ? `embedded database in ${config.dataDir}`

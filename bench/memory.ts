@@ -45,6 +45,8 @@ export interface MemoryResult {
   requests: number;
   windowS: number;
   embedded: ModeMemory;
+  /** Embedded with `PICLOUD_MEMORY_PROFILE=large`: the database in a thread of its own. */
+  embeddedLarge: ModeMemory;
   /** Embedded, without the server's V8 flags (`SERVER_V8_FLAGS`): the untuned process. */
   embeddedUntuned: ModeMemory;
   postgres: ModeMemory;
@@ -149,6 +151,13 @@ export async function measureMemory(
     // As `deno task start` runs the server (SERVER_V8_FLAGS), and the embedded one without.
     const modes = {
       embedded: { env: { PICLOUD_DATA_DIR: dataDir }, v8Flags: SERVER_V8_FLAGS },
+      embeddedLarge: {
+        env: {
+          PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-large-" }),
+          PICLOUD_MEMORY_PROFILE: "large",
+        },
+        v8Flags: SERVER_V8_FLAGS,
+      },
       embeddedUntuned: {
         env: {
           PICLOUD_DATA_DIR: await Deno.makeTempDir({ dir: tmpDir, prefix: "memory-untuned-" }),
@@ -166,7 +175,7 @@ export async function measureMemory(
     const out: Partial<Record<keyof typeof modes, ModeMemory>> = {};
     const live: { mode: keyof typeof modes; server: Started; m: Partial<ModeMemory> }[] = [];
     // Starts one after the other (clean peaks), loaded one after the other, then one shared window.
-    for (const mode of ["embedded", "embeddedUntuned", "postgres"] as const) {
+    for (const mode of ["embedded", "embeddedLarge", "embeddedUntuned", "postgres"] as const) {
       console.error(`  memory: ${mode} first start …`);
       const s = await startServer(`PiCloud (${mode})`, modes[mode], opts.onStart);
       running.push(s.server);
@@ -204,6 +213,7 @@ export async function measureMemory(
       requests: opts.requests,
       windowS: opts.windowS,
       embedded: out.embedded!,
+      embeddedLarge: out.embeddedLarge!,
       embeddedUntuned: out.embeddedUntuned!,
       postgres: out.postgres!,
       bareDenoMb,
@@ -220,45 +230,33 @@ export const MEMORY_TARGETS = { embeddedIdleMb: 150, firstStartPeakMb: 300 };
 
 const f = (n: number) => Number.isFinite(n) ? n.toFixed(0) : "n/a";
 
-/** The part's tables: both modes side by side, then the breakdown of the embedded main process. */
+/** The part's tables: the modes side by side, then the breakdown of the embedded main process. */
 export function formatMemory(r: MemoryResult): string[] {
-  const e = r.embedded, u = r.embeddedUntuned, p = r.postgres;
-  const row = (label: string, a: string, c: string, b: string) =>
-    `| ${label} | ${a} | ${c} | ${b} |`;
-  const load = (m: ModeMemory) =>
-    `${f(m.afterLoadMb)} (${m.requests.ok}/${m.requests.sent}, ${m.requests.seconds.toFixed(1)})`;
+  const e = r.embedded, p = r.postgres;
+  const cols = [e, r.embeddedLarge, r.embeddedUntuned, p];
+  const row = (label: string, cell: (m: ModeMemory) => string) =>
+    `| ${label} | ${cols.map(cell).join(" | ")} |`;
   return [
     `Memory, main process RSS MB (${r.requests} requests to GET /, idle window ${r.windowS} s):`,
     "",
-    "| | embedded | embedded, no server V8 flags | PostgreSQL |",
-    "| --- | --- | --- | --- |",
+    "| | embedded | embedded, large profile | embedded, no server V8 flags | PostgreSQL |",
+    "| --- | --- | --- | --- | --- |",
     row(
       "first start peak, tree (main)",
-      `${f(e.firstStartPeakTreeMb)} (${f(e.firstStartPeakMainMb)})`,
-      `${f(u.firstStartPeakTreeMb)} (${f(u.firstStartPeakMainMb)})`,
-      `${f(p.firstStartPeakTreeMb)} (${f(p.firstStartPeakMainMb)})`,
+      (m) => `${f(m.firstStartPeakTreeMb)} (${f(m.firstStartPeakMainMb)})`,
     ),
-    row("ready after, ms", f(e.readyMs), f(u.readyMs), f(p.readyMs)),
-    row("idle after start", f(e.idleMb), f(u.idleMb), f(p.idleMb)),
-    row("after the requests (200s / sent, s)", load(e), load(u), load(p)),
+    row("ready after, ms", (m) => f(m.readyMs)),
+    row("idle after start", (m) => f(m.idleMb)),
     row(
-      `after ${r.windowS} s idle`,
-      f(e.afterIdleWindowMb),
-      f(u.afterIdleWindowMb),
-      f(p.afterIdleWindowMb),
+      "after the requests (200s / sent, s)",
+      (m) =>
+        `${f(m.afterLoadMb)} (${m.requests.ok}/${m.requests.sent}, ${
+          m.requests.seconds.toFixed(1)
+        })`,
     ),
-    row(
-      "anonymous / file-backed then",
-      `${f(e.anonMb)} / ${f(e.fileMb)}`,
-      `${f(u.anonMb)} / ${f(u.fileMb)}`,
-      `${f(p.anonMb)} / ${f(p.fileMb)}`,
-    ),
-    row(
-      "second start, idle",
-      f(e.secondStartIdleMb),
-      f(u.secondStartIdleMb),
-      f(p.secondStartIdleMb),
-    ),
+    row(`after ${r.windowS} s idle`, (m) => f(m.afterIdleWindowMb)),
+    row("anonymous / file-backed then", (m) => `${f(m.anonMb)} / ${f(m.fileMb)}`),
+    row("second start, idle", (m) => f(m.secondStartIdleMb)),
     "",
     "Where the embedded main process's memory goes (idle after the window, MB):",
     "",
@@ -268,9 +266,12 @@ export function formatMemory(r: MemoryResult): string[] {
     `| PiCloud's code, servers, executor pool | ${
       f(p.afterIdleWindowMb - r.bareDenoMb)
     } | PostgreSQL-mode main process − bare deno |`,
-    `| embedded database thread | ${
+    `| embedded database, on the main thread | ${
       f(e.afterIdleWindowMb - p.afterIdleWindowMb)
     } | embedded main − PostgreSQL-mode main |`,
+    `| the database's own thread (large profile) | ${
+      f(r.embeddedLarge.afterIdleWindowMb - e.afterIdleWindowMb)
+    } | large-profile main − embedded main |`,
     `| PGlite alone, in a bare process (server V8 flags) | ${
       f(r.barePgliteMb - r.bareDenoMb)
     } | bare PGlite process (same settings, 1,000 queries) − bare deno |`,

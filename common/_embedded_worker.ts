@@ -1,11 +1,9 @@
 /**
- * @module The embedded database in its own thread: PGlite (WebAssembly PostgreSQL) and its
- * loopback socket server (`embedded_socket.ts`) run here so their CPU work never blocks the main thread's event loop.
+ * @module The embedded database in its own thread (the large memory profile): PGlite and its
+ * socket server (`embedded_pglite.ts`) run here so their CPU work runs beside the main thread's
+ * event loop, on another core, at the cost of a second JavaScript isolate (~28 MB).
  */
-import { PGlite } from "@electric-sql/pglite";
-import { type EmbeddedSocketServer, serveEmbeddedSocket } from "./embedded_socket.ts";
-import { unpackTemplate } from "./embedded_template.ts";
-import { EMBEDDED_POSTGRESQL_CONF } from "./embedded_settings.ts";
+import { type EmbeddedPglite, openPglite } from "./embedded_pglite.ts";
 
 /** Messages from the opener. */
 export type EmbeddedRequest =
@@ -25,33 +23,18 @@ interface WorkerScope {
 }
 const scope = globalThis as unknown as WorkerScope;
 
-let db: PGlite | undefined;
-let server: EmbeddedSocketServer | undefined;
+let db: EmbeddedPglite | undefined;
 const post = (m: EmbeddedReply) => scope.postMessage(m);
 
 scope.onmessage = async (event: MessageEvent<EmbeddedRequest>) => {
   const msg = event.data;
   try {
     if (msg.t === "open") {
-      // A template (a dumped data directory) skips initdb: ~0.5 s instead of ~3 s (tests).
-      const loadDataDir = msg.template
-        ? new Blob([msg.template as Uint8Array<ArrayBuffer>])
-        : undefined;
-      // A fresh data directory starts from the built template instead of PGlite's initdb.
-      if (msg.dataDir && !loadDataDir) await unpackTemplate(msg.dataDir);
-      db = await PGlite.create({
-        dataDir: msg.dataDir ?? undefined,
-        loadDataDir,
-        postgresqlconf: [...EMBEDDED_POSTGRESQL_CONF],
-      });
-      // PGlite is one backend; a second connection is allowed only for a reconnect.
-      server = serveEmbeddedSocket(db, { hostname: "127.0.0.1", maxConnections: 2 });
-      post({ t: "ready", port: server.port });
+      db = await openPglite(msg.dataDir, msg.template);
+      post({ t: "ready", port: db.port });
     } else if (msg.t === "dump") {
-      const tar = new Uint8Array(await (await db!.dumpDataDir("none")).arrayBuffer());
-      scope.postMessage({ t: "dumped", tar });
+      post({ t: "dumped", tar: await db!.dump() });
     } else if (msg.t === "close") {
-      await server?.stop();
       await db?.close();
       post({ t: "closed" });
     }

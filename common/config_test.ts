@@ -31,6 +31,7 @@ Deno.test("parseConfig() - a bad value names the variable", async (t) => {
     ["DATABASE_URL", { DATABASE_URL: "mysql://x" }],
     ["PICLOUD_TIMEOUT_MS", { PICLOUD_TIMEOUT_MS: "-1" }],
     ["PICLOUD_LOG_LEVEL", { PICLOUD_LOG_LEVEL: "loud" }],
+    ["PICLOUD_MEMORY_PROFILE", { PICLOUD_MEMORY_PROFILE: "tiny" }],
   ];
   for (const [variable, env] of cases) {
     await t.step(variable, () => {
@@ -57,6 +58,11 @@ Deno.test("defaultMaxExecutors() - the executor cap follows the machine's memory
   });
   assert.equal(set.maxExecutors, 3);
   assert.equal(set.executorQueue, 7);
+});
+
+Deno.test("config - PICLOUD_MEMORY_PROFILE: small by default, large on request", () => {
+  assert.equal(parseConfig({}).memoryProfile, "small");
+  assert.equal(parseConfig({ PICLOUD_MEMORY_PROFILE: "large" }).memoryProfile, "large");
 });
 
 Deno.test("config - PICLOUD_ROLE: all by default; manager and node need DATABASE_URL", () => {

@@ -59,3 +59,38 @@ Deno.test("openDatabase() - a fresh embedded data directory starts from the buil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openDatabase() - the embedded database runs on the main thread, or in a thread of its own (the large memory profile), on the same data", async () => {
+  // Deno names the OS thread of each Worker `worker-n`: counting them tells where PGlite runs.
+  const workerThreads = () =>
+    [...Deno.readDirSync("/proc/self/task")].filter((t) => {
+      try {
+        return Deno.readTextFileSync(`/proc/self/task/${t.name}/comm`).startsWith("worker-");
+      } catch {
+        return false; // ended meanwhile
+      }
+    }).length;
+  const dir = await Deno.makeTempDir({ prefix: "picloud-db-" });
+  try {
+    const before = workerThreads();
+    const main = await openDatabase({ dataDir: dir });
+    try {
+      assert.equal(workerThreads(), before, "the small profile starts no thread");
+      await main.sql`create table kept (v text)`;
+      await main.sql`insert into kept values ('main thread')`;
+      assert.ok((await main.dumpDataDir!()).byteLength > 1_000_000);
+    } finally {
+      await main.close();
+    }
+    const own = await openDatabase({ dataDir: dir, thread: true });
+    try {
+      assert.equal(workerThreads(), before + 1, "the large profile runs it in a Worker");
+      assert.deepEqual([...await own.sql`select v from kept`], [{ v: "main thread" }]);
+      assert.ok((await own.dumpDataDir!()).byteLength > 1_000_000);
+    } finally {
+      await own.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

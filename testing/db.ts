@@ -32,11 +32,15 @@ export async function openEmbeddedTestDatabase(dataDir: string): Promise<Databas
 
 /**
  * Opens an empty, migrated database for one test. With `DATABASE_URL` set, a new database is
- * created on that server and dropped on close; otherwise an in-memory PGlite is used.
+ * created on that server and dropped on close; otherwise an in-memory PGlite is used (`thread`:
+ * in a Worker of its own, as the large memory profile runs it).
  */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(opts: { thread?: boolean } = {}): Promise<Database> {
   const url = Deno.env.get("DATABASE_URL");
-  if (!url) return await openDatabase({ dataDir: "memory://", template: await migratedTemplate() });
+  if (!url) {
+    const template = await migratedTemplate();
+    return await openDatabase({ dataDir: "memory://", template, thread: opts.thread });
+  }
   const name = `picloud_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);

@@ -1,0 +1,71 @@
+/**
+ * @module The C heap (glibc's `malloc`, used by Deno's Rust side and V8 for buffers, WebAssembly
+ * bytes and compiler memory) of the server process, kept small:
+ * - `mmapLargeAllocations()` at start: blocks over 128 KiB get their own mapping (unless a free
+ *   hole of the heap fits them) and are given back whole when freed, as is free space over
+ *   128 KiB at the top of the heap. glibc's default raises both thresholds with the largest block
+ *   freed so far (up to 32 MiB), so after the embedded database's 9 MB WebAssembly bytes are read
+ *   and freed, later large blocks come from the heap and stay resident after use (measured:
+ *   10–12 MB of the embedded main process, idle after start and after the requests).
+ * - `trimFreedMemory()` once ready: opening the embedded database, unpacking its template and
+ *   migrating free tens of megabytes of smaller blocks that glibc keeps resident (it gives back
+ *   only the top of each arena on its own); `malloc_trim(0)` releases every free page.
+ *
+ * Hand-written rather than a package: two libc calls through `Deno.dlopen`, and no npm package
+ * does them for Deno.
+ */
+
+const LIBC = {
+  malloc_trim: { parameters: ["usize"], result: "i32" },
+  mallopt: { parameters: ["i32", "i32"], result: "i32" },
+} as const;
+/** glibc's `mallopt` options: the size from which a block gets its own mapping, and the free
+ * space at the top of the heap from which it is given back. */
+const M_TRIM_THRESHOLD = -1;
+const M_MMAP_THRESHOLD = -3;
+/** glibc's defaults for both, kept fixed (setting them turns the dynamic raising off). */
+const THRESHOLD_BYTES = 128 * 1024;
+
+/** Runs `f` with libc's symbols, or answers null where that does not apply (not Linux, no glibc such as musl, FFI refused). */
+function withLibc<T>(f: (libc: Deno.DynamicLibrary<typeof LIBC>["symbols"]) => T): T | null {
+  if (Deno.build.os !== "linux") return null;
+  let lib: Deno.DynamicLibrary<typeof LIBC>;
+  try {
+    lib = Deno.dlopen("libc.so.6", LIBC);
+  } catch {
+    return null;
+  }
+  try {
+    return f(lib.symbols);
+  } finally {
+    lib.close();
+  }
+}
+
+/** RSS of this process, MiB. */
+const rssMb = () => Deno.memoryUsage().rss / 1048576;
+
+/**
+ * Fixes glibc's mmap and trim thresholds at 128 KiB, so that large blocks and free space at the
+ * top of the heap are given back when freed; true if it applied. Call before the large
+ * allocations (the embedded database) happen.
+ */
+export function mmapLargeAllocations(): boolean {
+  return withLibc((libc) =>
+    libc.mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES) === 1 &&
+    libc.mallopt(M_TRIM_THRESHOLD, THRESHOLD_BYTES) === 1
+  ) ?? false;
+}
+
+/**
+ * Calls glibc's `malloc_trim(0)`; what it did, or null where it does not apply. Synchronous: a
+ * few ms after start, never on a timer.
+ */
+export function trimFreedMemory(): { beforeMb: number; afterMb: number; ms: number } | null {
+  return withLibc((libc) => {
+    const beforeMb = rssMb();
+    const t0 = performance.now();
+    libc.malloc_trim(0n);
+    return { beforeMb, afterMb: rssMb(), ms: performance.now() - t0 };
+  });
+}
