@@ -2,7 +2,7 @@
  * @module The composition root: builds the database, routing, executor pool, control plane and
  * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
  */
-import { mmapLargeAllocations, trimFreedMemory } from "./common/c_heap.ts";
+import { mmapLargeAllocations, trimFreedMemory, trimWhenQuiet } from "./common/c_heap.ts";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { type Config, ConfigError } from "./common/config.ts";
@@ -83,7 +83,12 @@ export interface Platform {
 /** Opens (or is given) the database, migrates, seeds, and wires every part together. */
 export async function createPlatform(
   config: Config,
-  opts: { db?: Database; log?: Logger } = {},
+  opts: {
+    db?: Database;
+    log?: Logger;
+    /** Trims the C heap once tenant traffic stopped this long (`trimWhenQuiet`; the server's). */
+    trimWhenQuietMs?: number;
+  } = {},
 ): Promise<Platform> {
   const startedAt = Date.now();
   const log = opts.log ?? createLogger(config.logLevel);
@@ -226,6 +231,14 @@ export async function createPlatform(
       startedAt,
     },
   });
+  const afterTraffic = opts.trimWhenQuietMs === undefined
+    ? null
+    : trimWhenQuiet(opts.trimWhenQuietMs, (r) =>
+      log.debug("returned freed memory after traffic", {
+        rssMb: Math.round(r.afterMb),
+        freedMb: Math.round(r.beforeMb - r.afterMb),
+        ms: Math.round(r.ms),
+      }));
   const entries: Entries = createEntries({
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
@@ -235,7 +248,12 @@ export async function createPlatform(
     routing,
     log,
     ops,
-    onTenantResponse: metrics.observeTenantResponse,
+    onTenantResponse: afterTraffic
+      ? (status) => {
+        metrics.observeTenantResponse(status);
+        afterTraffic.touch();
+      }
+      : metrics.observeTenantResponse,
   });
   return {
     ...entries,
@@ -253,6 +271,7 @@ export async function createPlatform(
     endStreams: () => closing.abort(),
     async close(closeOpts = {}) {
       closing.abort();
+      afterTraffic?.stop();
       const schedulerClosed = scheduler.close();
       if (closeOpts.deadline !== undefined) {
         await untilDeadline(schedulerClosed, closeOpts.deadline);
@@ -275,7 +294,8 @@ export async function serve(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
   // Before the embedded database's large buffers come and go (see common/c_heap.ts).
   mmapLargeAllocations();
-  const platform = await createPlatform(config, { log });
+  // Busy spells leave freed blocks in the C heap: given back 10 s after the traffic stops.
+  const platform = await createPlatform(config, { log, trimWhenQuietMs: 10_000 });
   const where = platform.db.kind === "embedded"
     ? `embedded database in ${config.dataDir}`
     : "PostgreSQL";

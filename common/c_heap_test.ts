@@ -1,6 +1,6 @@
 /** @module Tests of the C-heap calls: they run for real here (Linux, glibc). */
 import assert from "node:assert/strict";
-import { trimFreedMemory } from "./c_heap.ts";
+import { trimFreedMemory, type Trimmed, trimWhenQuiet } from "./c_heap.ts";
 
 Deno.test("trimFreedMemory() - gives freed C-heap pages back to the system", () => {
   // 40 MB of the C heap, written (so resident), then freed below a block kept at the top:
@@ -56,4 +56,31 @@ Deno.test("mmapLargeAllocations() - large blocks go back to the system when free
   assert.ok(def.after - def.before >= 30, `default: ${show(def)}`);
   // … and with the thresholds fixed they are given back.
   assert.ok(fixed.after - fixed.before <= 5, `fixed: ${show(fixed)}: freed blocks stayed`);
+});
+
+Deno.test("trimWhenQuiet() - trims once traffic stops, not during it, and leaves no timer behind", async () => {
+  const trims: Trimmed[] = [];
+  const quiet = trimWhenQuiet(60, (r) => trims.push(r));
+  try {
+    // 300 ms of traffic, a request every 10 ms: never quiet for 60 ms.
+    for (let i = 0; i < 30; i++) {
+      quiet.touch();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(trims.length, 0, "no trim while requests keep coming");
+    for (let i = 0; i < 200 && trims.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(trims.length, 1, "one trim after the traffic");
+    // Quiet from here on: no further trim (no timer runs until the next request).
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(trims.length, 1);
+    quiet.touch();
+    for (let i = 0; i < 200 && trims.length === 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(trims.length, 2, "the next spell ends with a trim again");
+  } finally {
+    quiet.stop();
+  }
 });
