@@ -1,7 +1,7 @@
 /**
  * @module The embedded database in its own thread (the large memory profile): PGlite and its
  * socket server (`embedded_pglite.ts`) run here so their CPU work runs beside the main thread's
- * event loop, on another core, at the cost of a second JavaScript isolate (~28 MB).
+ * event loop, on another core, at the cost of a second JavaScript isolate (~11–16 MB).
  */
 import { type EmbeddedPglite, openPglite } from "./embedded_pglite.ts";
 

@@ -33,7 +33,7 @@ export const configSchema = z.object({
     .optional(),
   PICLOUD_DATA_DIR: z.string().min(1).default("./.picloud/data"),
   // Where the embedded database runs: `small`, on the main thread; `large`, in a thread of its
-  // own (parallel to request handling on another core, ~28 MB more). Not used with DATABASE_URL.
+  // own (parallel to request handling on another core, ~11–16 MB more). Not used with DATABASE_URL.
   PICLOUD_MEMORY_PROFILE: z.enum(["small", "large"]).default("small"),
   // What this process serves (`picloud serve --role` wins over it); see `Role`.
   PICLOUD_ROLE: z.enum(["all", "manager", "node"]).default("all"),

@@ -35,7 +35,7 @@ export interface OpenOptions {
   template?: Uint8Array;
   /**
    * The embedded database in its own Worker thread (the large memory profile) instead of the
-   * main thread: its queries run beside request handling, on another core, for ~28 MB more.
+   * main thread: its queries run beside request handling, on another core, for ~11–16 MB more.
    */
   thread?: boolean;
 }
