@@ -104,29 +104,40 @@ Deno.test("limits - a timeout restarts the executor: same-app in-flight requests
   }
 });
 
+/**
+ * A request of `s` that waits forever times out (504 `timeout`) while `other` (a request of the
+ * same app, started by `startOther`) runs: nothing was stuck, so `other` answers 200 and the
+ * executor is the same process.
+ */
+async function timeoutKeepsExecutor(
+  pool: ExecutorPool,
+  s: ReturnType<typeof script>,
+  startOther: () => Promise<Invocation>,
+): Promise<void> {
+  await answersAgain(pool, s);
+  const pid = pool.stats()[0].pid;
+  const never = pool.fetch(s, get("/?mode=never"), opts());
+  const other = startOther();
+  const inv = await never;
+  assert.equal(inv.response.status, 504);
+  assert.equal((await errorBody(inv)).code, "timeout");
+  const o = await other;
+  if (o.response.status !== 200) {
+    throw new Error(
+      `other ${o.response.status}: ${await o.response.text()} (${JSON.stringify(o.outcome)})`,
+    );
+  }
+  await o.response.body?.cancel();
+  assert.equal(pool.stats()[0].pid, pid);
+}
+
 Deno.test("limits - a never-resolving promise answers 504 without restarting the idle executor", async () => {
   const pool = testPool();
   try {
     const s = script("app-never", fixture("faults.js"), { limits: FAULT_LIMITS });
-    const slow = script("app-never", fixture("faults.js"), {
-      limits: { ...TEST_LIMITS, timeoutMs: 20_000 },
-    });
-    await answersAgain(pool, s);
-    const pid = pool.stats()[0].pid;
-    const never = pool.fetch(s, get("/?mode=never"), opts());
-    const neighbour = pool.fetch(slow, get("/?mode=hang"), opts());
-    const inv = await never;
-    assert.equal(inv.response.status, 504);
-    assert.equal((await errorBody(inv)).code, "timeout");
+    const slow = { ...s, limits: { ...TEST_LIMITS, timeoutMs: 20_000 } };
     // Nothing was spinning, so the same-app neighbour finishes normally.
-    const n = await neighbour;
-    if (n.response.status !== 200) {
-      throw new Error(
-        `neighbour ${n.response.status}: ${await n.response.text()} (${JSON.stringify(n.outcome)})`,
-      );
-    }
-    await n.response.body?.cancel();
-    assert.equal(pool.stats()[0].pid, pid);
+    await timeoutKeepsExecutor(pool, s, () => pool.fetch(slow, get("/?mode=hang"), opts()));
   } finally {
     await pool.close();
   }
@@ -140,22 +151,10 @@ Deno.test("limits - a Worker busy for a moment at another request's deadline is 
   try {
     const s = script("app-burn", fixture("faults.js"), { limits: FAULT_LIMITS });
     const busy = { ...s, limits: { ...TEST_LIMITS, timeoutMs: 20_000 } };
-    await answersAgain(pool, s);
-    const pid = pool.stats()[0].pid;
-    const never = pool.fetch(s, get("/?mode=never"), opts());
-    await new Promise((r) => setTimeout(r, FAULT_TIMEOUT_MS - 150));
-    const burn = pool.fetch(busy, get("/?mode=burn&ms=250"), opts());
-    const inv = await never;
-    assert.equal(inv.response.status, 504);
-    assert.equal((await errorBody(inv)).code, "timeout");
-    const b = await burn;
-    if (b.response.status !== 200) {
-      throw new Error(
-        `busy ${b.response.status}: ${await b.response.text()} (${JSON.stringify(b.outcome)})`,
-      );
-    }
-    await b.response.body?.cancel();
-    assert.equal(pool.stats()[0].pid, pid);
+    await timeoutKeepsExecutor(pool, s, async () => {
+      await new Promise((r) => setTimeout(r, FAULT_TIMEOUT_MS - 150));
+      return await pool.fetch(busy, get("/?mode=burn&ms=250"), opts());
+    });
   } finally {
     await pool.close();
   }
