@@ -52,7 +52,7 @@ export const SERVER_V8_FLAGS = "--liftoff-only,--max-semi-space-size=2";
 export const COMPILE_INCLUDE: readonly string[] = [
   // The executor child's loader Worker: its main module is a URL, not an import.
   ...LOADER_FILES.map((f) => `executor/${f}`),
-  // The embedded database's Worker (PGlite runs off the main thread).
+  // The embedded database's Worker (the large memory profile runs PGlite there).
   "common/_embedded_worker.ts",
   // The embedded database's template data directory (`deno task build`): a first start
   // unpacks it instead of running initdb.
