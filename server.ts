@@ -2,7 +2,12 @@
  * @module The composition root: builds the database, routing, executor pool, control plane and
  * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
  */
-import { mmapLargeAllocations, trimFreedMemory, trimWhenQuiet } from "./common/c_heap.ts";
+import {
+  mmapLargeAllocations,
+  trimFields,
+  trimFreedMemory,
+  trimWhenQuiet,
+} from "./common/c_heap.ts";
 import type { Hono } from "hono";
 import { resolve } from "node:path";
 import { type Config, ConfigError } from "./common/config.ts";
@@ -231,14 +236,10 @@ export async function createPlatform(
       startedAt,
     },
   });
-  const afterTraffic = opts.trimWhenQuietMs === undefined
-    ? null
-    : trimWhenQuiet(opts.trimWhenQuietMs, (r) =>
-      log.debug("returned freed memory after traffic", {
-        rssMb: Math.round(r.afterMb),
-        freedMb: Math.round(r.beforeMb - r.afterMb),
-        ms: Math.round(r.ms),
-      }));
+  const afterTraffic = opts.trimWhenQuietMs === undefined ? null : trimWhenQuiet(
+    opts.trimWhenQuietMs,
+    (r) => log.debug("returned freed memory after traffic", trimFields(r)),
+  );
   const entries: Entries = createEntries({
     consoleHosts: config.consoleHosts,
     trustedProxies: config.trustedProxies,
@@ -314,13 +315,7 @@ export async function serve(config: Config): Promise<void> {
   }
   // Start-up's garbage in the C heap (database open, template, migrations) back to the system.
   const trimmed = trimFreedMemory();
-  if (trimmed) {
-    log.debug("returned start-up's freed memory", {
-      rssMb: Math.round(trimmed.afterMb),
-      freedMb: Math.round(trimmed.beforeMb - trimmed.afterMb),
-      ms: Math.round(trimmed.ms),
-    });
-  }
+  if (trimmed) log.debug("returned start-up's freed memory", trimFields(trimmed));
 
   const signal = await stop;
   const deadline = Date.now() + config.shutdownGraceMs;

@@ -57,11 +57,27 @@ export function mmapLargeAllocations(): boolean {
   ) ?? false;
 }
 
+/** What a trim did: RSS before and after, MiB, and how long it took. */
+export interface Trimmed {
+  beforeMb: number;
+  afterMb: number;
+  ms: number;
+}
+
+/** A trim's figures as log fields, whole numbers: RSS after, MiB given back, ms. */
+export function trimFields(r: Trimmed): { rssMb: number; freedMb: number; ms: number } {
+  return {
+    rssMb: Math.round(r.afterMb),
+    freedMb: Math.round(r.beforeMb - r.afterMb),
+    ms: Math.round(r.ms),
+  };
+}
+
 /**
- * Calls glibc's `malloc_trim(0)`; what it did, or null where it does not apply. Synchronous: a
- * few ms after start, never on a timer.
+ * Calls glibc's `malloc_trim(0)`; what it did, or null where it does not apply. Synchronous and
+ * ~1–15 ms: once ready, and after a spell of traffic (`trimWhenQuiet`), never periodically.
  */
-export function trimFreedMemory(): { beforeMb: number; afterMb: number; ms: number } | null {
+export function trimFreedMemory(): Trimmed | null {
   return withLibc((libc) => {
     const beforeMb = rssMb();
     const t0 = performance.now();
@@ -69,9 +85,6 @@ export function trimFreedMemory(): { beforeMb: number; afterMb: number; ms: numb
     return { beforeMb, afterMb: rssMb(), ms: performance.now() - t0 };
   });
 }
-
-/** What `trimWhenQuiet` hands its callback after each trim. */
-export type Trimmed = NonNullable<ReturnType<typeof trimFreedMemory>>;
 
 /**
  * Trims the C heap once traffic has stopped for `quietMs`: busy spells leave freed blocks in the

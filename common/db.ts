@@ -115,6 +115,9 @@ async function openEmbedded(
   };
 }
 
+/** The error of an embedded database that did not open, on either thread. */
+const openFailed = (why: string) => new Error(`Embedded database failed to open: ${why}`);
+
 /**
  * Opens PGlite and its socket server in this thread (the small memory profile). Loaded only
  * here, so a process on PostgreSQL or with the database thread does not hold PGlite's code.
@@ -124,9 +127,7 @@ async function startEmbedded(dataDir: string | null, template?: Uint8Array) {
   try {
     return await openPglite(dataDir, template);
   } catch (err) {
-    throw new Error(
-      `Embedded database failed to open: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw openFailed(err instanceof Error ? err.message : String(err));
   }
 }
 
@@ -153,9 +154,7 @@ async function startEmbeddedThread(
   });
   if (reply.t !== "ready") {
     worker.terminate();
-    throw new Error(
-      `Embedded database failed to open: ${reply.t === "error" ? reply.message : reply.t}`,
-    );
+    throw openFailed(reply.t === "error" ? reply.message : reply.t);
   }
   return {
     port: reply.port,
