@@ -3,6 +3,7 @@
  * HTTP entry, and serves them. `main.ts` loads it lazily so the executor role never loads it.
  */
 import {
+  collectGarbage,
   mmapLargeAllocations,
   trimFields,
   trimFreedMemory,
@@ -313,7 +314,9 @@ export async function serve(config: Config): Promise<void> {
     await platform.close();
     throw err;
   }
-  // Start-up's garbage in the C heap (database open, template, migrations) back to the system.
+  // Start-up's garbage (database open, template, migrations) collected, and the C heap's freed
+  // pages back to the system.
+  collectGarbage();
   const trimmed = trimFreedMemory();
   if (trimmed) log.debug("returned start-up's freed memory", trimFields(trimmed));
 

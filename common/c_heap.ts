@@ -10,10 +10,16 @@
  * - `trimFreedMemory()` once ready: opening the embedded database, unpacking its template and
  *   migrating free tens of megabytes of smaller blocks that glibc keeps resident (it gives back
  *   only the top of each arena on its own); `malloc_trim(0)` releases every free page.
+ *   `collectGarbage()` first, once ready: a full collection of the JavaScript heap frees
+ *   start-up's garbage now rather than whenever V8 next collects (measured: idle after start
+ *   146–154 → 137 MB in embedded mode).
  *
- * Hand-written rather than a package: two libc calls through `Deno.dlopen`, and no npm package
- * does them for Deno.
+ * Hand-written rather than a package: two libc calls through `Deno.dlopen` and one V8 call, and
+ * no npm package does them for Deno.
  */
+
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const LIBC = {
   malloc_trim: { parameters: ["usize"], result: "i32" },
@@ -84,6 +90,25 @@ export function trimFreedMemory(): Trimmed | null {
     libc.malloc_trim(0n);
     return { beforeMb, afterMb: rssMb(), ms: performance.now() - t0 };
   });
+}
+
+/**
+ * Runs one full garbage collection of this isolate now, then hides the means again; true if it
+ * ran. Once ready, start-up's garbage (the database's template and migrations, the module
+ * graph's compilation) is otherwise collected whenever V8 next decides to, often well after the
+ * server idles. V8's `gc` is reachable only through `node:v8`'s runtime flags: the flag is set
+ * for the one context that fetches it, then unset.
+ */
+export function collectGarbage(): boolean {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    v8.setFlagsFromString("--no-expose-gc");
+    gc();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 /** @module Tests of the C-heap calls: they run for real here (Linux, glibc). */
 import assert from "node:assert/strict";
-import { trimFreedMemory, type Trimmed, trimWhenQuiet } from "./c_heap.ts";
+import { collectGarbage, trimFreedMemory, type Trimmed, trimWhenQuiet } from "./c_heap.ts";
+import vm from "node:vm";
 
 Deno.test("trimFreedMemory() - gives freed C-heap pages back to the system", () => {
   // 40 MB of the C heap, written (so resident), then freed below a block kept at the top:
@@ -83,4 +84,18 @@ Deno.test("trimWhenQuiet() - trims once traffic stops, not during it, and leaves
   } finally {
     quiet.stop();
   }
+});
+
+Deno.test("collectGarbage() - collects now, and leaves no gc() behind", () => {
+  // ~30 MB of objects, dropped: garbage until the next full collection.
+  let junk: unknown[] = [];
+  for (let i = 0; i < 300_000; i++) junk.push({ i, s: `item ${i}`, list: [i, i + 1] });
+  const held = Deno.memoryUsage().heapUsed;
+  junk = [];
+  assert.equal(junk.length, 0);
+  assert.equal(collectGarbage(), true);
+  const after = Deno.memoryUsage().heapUsed;
+  assert.ok(held - after >= 20 * 1048576, `heap used ${held >> 20} → ${after >> 20} MB`);
+  assert.equal(typeof (globalThis as Record<string, unknown>).gc, "undefined");
+  assert.equal(vm.runInNewContext("typeof gc"), "undefined", "a new context has no gc() either");
 });
