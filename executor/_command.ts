@@ -16,6 +16,7 @@ export const LOADER_FILES: readonly string[] = [
   "_protocol.ts",
   "_words.ts",
   "_loader_cache.ts",
+  "_frames.ts",
 ];
 
 /** A ready-to-spawn executor command. */
@@ -41,6 +42,8 @@ export function childCommand(
     denoDir: string;
     /** Defaults to `isCompiledBinary()`. */
     compiled?: boolean;
+    /** The supervisor's loopback port each Worker connects to (its link). */
+    linkPort: number;
   },
 ): ChildCommand {
   // No memory reducer: it runs a GC 20-30 s after the last request (idle CPU); an idle
@@ -64,7 +67,8 @@ export function childCommand(
         "--socket",
         opts.socketPath,
         "--compiled",
-        ...(opts.netGrant.some(isHost) ? [] : ["--no-net"]),
+        "--link-port",
+        String(opts.linkPort),
       ],
       env,
       cwd: "/",
@@ -87,12 +91,20 @@ export function childCommand(
       `--location=${appLocation(opts.appId, opts.job)}`,
       `--allow-read=${[...loaderPaths, opts.socketPath].join(",")}`,
       // The child may only pass to its Workers the outbound hosts its app's scripts declare.
-      `--allow-net=${[`unix:${opts.socketPath}`, ...opts.netGrant.filter(isHost)].join(",")}`,
+      `--allow-net=${
+        [
+          `unix:${opts.socketPath}`,
+          `127.0.0.1:${opts.linkPort}`,
+          ...opts.netGrant.filter(isHost),
+        ].join(",")
+      }`,
       `--allow-write=${opts.socketPath}`,
       `--v8-flags=${heapFlags}`,
       childPath,
       "--socket",
       opts.socketPath,
+      "--link-port",
+      String(opts.linkPort),
     ],
     env,
     cwd: dir.pathname,

@@ -5,6 +5,7 @@ import { appLocation, childCommand, isHost, LOADER_FILES } from "./_command.ts";
 
 const base = {
   socketPath: "/run/pc/ab.sock",
+  linkPort: 40123,
   memoryLimitMb: 96,
   appId: "app-1",
   denoDir: "/data/executors/deno-1",
@@ -36,16 +37,17 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
           "_protocol.ts",
           "_words.ts",
           "_loader_cache.ts",
+          "_frames.ts",
         ]
           .map((f) => new URL(`./${f}`, import.meta.url).pathname).join(",")
       },/run/pc/ab.sock`,
-      "--allow-net=unix:/run/pc/ab.sock,api.example.com:443",
+      "--allow-net=unix:/run/pc/ab.sock,127.0.0.1:40123,api.example.com:443",
       "--allow-write=/run/pc/ab.sock",
       "--v8-flags=--max-old-space-size=96,--max-semi-space-size=4,--no-memory-reducer",
       new URL("./child.ts", import.meta.url).pathname,
     ]
   ) assert.ok(cmd.args.includes(flag), `missing ${flag}`);
-  assert.deepEqual(cmd.args.slice(-2), ["--socket", "/run/pc/ab.sock"]);
+  assert.deepEqual(cmd.args.slice(-4), ["--socket", "/run/pc/ab.sock", "--link-port", "40123"]);
   assert.equal(cmd.args.some((a) => a.startsWith("--allow-env") || a === "-A"), false);
   assert.equal(cmd.env.DENO_NO_PACKAGE_JSON, "1");
   // Never the parent's Deno cache: Workers can make Deno write there.
@@ -56,7 +58,14 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
 
 Deno.test("childCommand() - compiled mode re-executes the binary with heap flags in the env", () => {
   const cmd = childCommand({ ...base, netGrant: [], compiled: true });
-  assert.deepEqual(cmd.args, ["executor", "--socket", "/run/pc/ab.sock", "--compiled", "--no-net"]);
+  assert.deepEqual(cmd.args, [
+    "executor",
+    "--socket",
+    "/run/pc/ab.sock",
+    "--compiled",
+    "--link-port",
+    "40123",
+  ]);
   assert.equal(
     cmd.env.DENO_V8_FLAGS,
     "--max-old-space-size=96,--max-semi-space-size=4,--no-memory-reducer",

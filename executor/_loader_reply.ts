@@ -40,6 +40,38 @@ export function createOutbox(post: (message: unknown, transfer: Transferable[]) 
   };
 }
 
+/**
+ * A `post` for `createOutbox` that writes each batch to a socket, in order. The write starts in
+ * the call itself (Deno makes the system call when the write begins if the socket has room), so a
+ * reply is out even if the script then blocks its thread, as a posted message would be.
+ */
+export function socketPost(
+  conn: { write(p: Uint8Array): Promise<number> },
+): (batch: unknown) => void {
+  const waiting: Uint8Array[] = [];
+  let busy = false;
+  const pump = async () => {
+    busy = true;
+    try {
+      for (let batch = waiting.shift(); batch; batch = waiting.shift()) {
+        let offset = 0;
+        while (offset < batch.byteLength) {
+          offset += await conn.write(offset === 0 ? batch : batch.subarray(offset));
+        }
+      }
+    } catch {
+      // The supervisor is gone: nothing more can be said, and the process ends with it.
+      waiting.length = 0;
+    } finally {
+      busy = false;
+    }
+  };
+  return (batch) => {
+    waiting.push(batch as Uint8Array);
+    if (!busy) pump();
+  };
+}
+
 /** The `ctx.waitUntil` counter. */
 export interface Background {
   pending: number;

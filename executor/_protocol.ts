@@ -19,6 +19,8 @@ export interface LoadMessage {
   netAllow: string[];
   /** The version's entry file name, shown in stack traces. */
   entry?: string;
+  /** The token the Worker presents when it connects to the supervisor's link port. */
+  link?: string;
 }
 
 /**
@@ -111,6 +113,7 @@ export type WorkerOut =
     | Omit<FailMessage, "w">
     | StreamMessage
     | { t: "bg"; pending: boolean }
+    | { t: "hello"; token: string }
   )
   & { body?: Uint8Array | null };
 

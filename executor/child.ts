@@ -1,47 +1,49 @@
-/** @module Executor child process: relays frames from the supervisor's Unix socket to permission-locked loader Workers. */
-
-import { type Frame, FrameWriter, MAX_HEADER_BYTES, readFrames } from "./_frames.ts";
-import {
-  CHUNK_BYTES,
-  concatBytes,
-  decodeBatch,
-  INLINE_BYTES,
-  KIND_CALL,
-  KIND_CONTROL,
-  type LoadMessage,
-  scanBatch,
-} from "./_protocol.ts";
-
-/** Delay before a used spare loader is replaced, so its spawn does not compete with the first import. */
 /**
- * A used spare loader is replaced only once the child has been quiet this long (no frame in or
- * out) and every new Worker has answered once: creating a Worker blocks this thread for ~15 ms,
- * which would otherwise land on a request in flight (often the new script's first one).
+ * @module Executor child process: starts and stops permission-locked loader Workers as the
+ * supervisor's Unix socket tells it; each Worker then carries its requests over its own link
+ * (a loopback connection to the supervisor, opened with a token before any script code runs).
  */
-const SPARE_QUIET_MS = 10;
-/** A Worker's frame carries a chunk or a whole small response at most. */
-const MAX_REPLY_BODY_BYTES = Math.max(CHUNK_BYTES, INLINE_BYTES);
+
+import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
+import { KIND_CONTROL, type LoadMessage } from "./_protocol.ts";
+
+/**
+ * A used spare loader is replaced once every new Worker has answered its first request (checked
+ * this often): creating a Worker takes ~15 ms of CPU, which would otherwise compete with the new
+ * script's first import and request.
+ */
+const SPARE_WAIT_MS = 10;
 
 type Permissions = "none" | { net: string[] } & Record<string, boolean | string[]>;
 
 interface Options {
   socket: string;
   compiled: boolean;
-  noNet: boolean;
+  /** The supervisor's loopback port each Worker connects to (its link). */
+  linkPort: number;
 }
 
 function parseArgs(args: string[]): Options {
   const at = args.indexOf("--socket");
   const socket = at >= 0 ? args[at + 1] : undefined;
   if (!socket) throw new Error("Usage: child.ts --socket <path>");
-  return { socket, compiled: args.includes("--compiled"), noNet: args.includes("--no-net") };
+  const port = args.indexOf("--link-port");
+  const linkPort = port >= 0 ? Number(args[port + 1]) : 0;
+  if (!Number.isInteger(linkPort) || linkPort < 1 || linkPort > 65535) {
+    throw new Error("Usage: child.ts --socket <path> --link-port <port>");
+  }
+  return {
+    socket,
+    compiled: args.includes("--compiled"),
+    linkPort,
+  };
 }
 
-function permissionsFor(netAllow: string[]): Permissions {
-  if (netAllow.length === 0) return "none";
+/** A Worker's permissions: its link to the supervisor and its script's outbound hosts, no more. */
+function permissionsFor(netAllow: string[], linkPort: number): Permissions {
   // Every key explicit: an omitted key would inherit the child's permissions.
   return {
-    net: netAllow,
+    net: [`127.0.0.1:${linkPort}`, ...netAllow],
     read: false,
     write: false,
     env: false,
@@ -54,12 +56,14 @@ function permissionsFor(netAllow: string[]): Permissions {
 
 /**
  * Drops what a compiled binary (built with -A) grants but the child does not need. Read stays
- * (Workers load the embedded loader) and net stays when scripts need outbound hosts: Deno cannot
- * revoke "all but these", so there each Worker's own permission list is the only net boundary.
+ * (Workers load the embedded loader) and net stays (every Worker's link, and the scripts'
+ * outbound hosts): Deno cannot revoke "all but these", so each Worker's own permission list is
+ * the net boundary there.
  */
-async function dropPermissions(noNet: boolean): Promise<void> {
-  const names = ["run", "env", "ffi", "sys", "write", ...(noNet ? ["net"] as const : [])] as const;
-  for (const name of names) await Deno.permissions.revoke({ name }).catch(() => {});
+async function dropPermissions(): Promise<void> {
+  for (const name of ["run", "env", "ffi", "sys", "write"] as const) {
+    await Deno.permissions.revoke({ name }).catch(() => {});
+  }
 }
 
 /** Runs the executor child until the supervisor closes the socket. */
@@ -67,7 +71,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   const opts = parseArgs(args);
   const loaderUrl = new URL("./loader.ts", import.meta.url);
   const conn = await Deno.connect({ transport: "unix", path: opts.socket });
-  if (opts.compiled) await dropPermissions(opts.noNet);
+  if (opts.compiled) await dropPermissions();
   const out = new FrameWriter(conn);
   const workers = new Map<number, Worker>();
 
@@ -82,7 +86,7 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   const spawn = (netAllow: string[]): Worker => {
     const worker = new Worker(loaderUrl, {
       type: "module",
-      deno: { permissions: permissionsFor(netAllow) },
+      deno: { permissions: permissionsFor(netAllow, opts.linkPort) },
     } as WorkerOptions);
     threadOf.set(worker, ++created);
     // An uncaught error in user code must not take the process down.
@@ -98,92 +102,31 @@ export async function runExecutorChild(args: string[]): Promise<void> {
   };
   let spare: Worker | null = spawnSpare();
   let refill: ReturnType<typeof setTimeout> | undefined;
-  let lastActivity = performance.now();
   /** Workers that have not answered yet (their first import and request are under way). */
   const starting = new Set<number>();
-  const refillWhenQuiet = () => {
+  const refillWhenStarted = () => {
     clearTimeout(refill);
     refill = setTimeout(() => {
-      const quietFor = performance.now() - lastActivity;
       if (spare) return;
-      if (quietFor < SPARE_QUIET_MS || starting.size > 0) return refillWhenQuiet();
+      if (starting.size > 0) return refillWhenStarted();
       spare = spawnSpare();
-    }, SPARE_QUIET_MS);
+    }, SPARE_WAIT_MS);
   };
   const takeSpare = (): Worker => {
     const worker = spare ?? spawn([]);
     spare = null;
-    refillWhenQuiet();
+    refillWhenStarted();
     return worker;
   };
 
-  /** Frames for each Worker gathered from one socket read, posted as one buffer. */
-  const inbox = new Map<number, Uint8Array[]>();
-  const deliver = (w: number) => {
-    const frames = inbox.get(w);
-    if (!frames) return;
-    inbox.delete(w);
-    const worker = workers.get(w);
-    if (!worker) return;
-    const batch = frames.length === 1 ? frames[0] : concatBytes(frames);
-    try {
-      // The frames were copied out of the read buffer: ours to hand over without another copy.
-      worker.postMessage(batch, [batch.buffer as ArrayBuffer]);
-    } catch (err) {
-      for (const { header } of decodeBatch(batch)) {
-        if (header.t === "invoke") {
-          fail(header.id as number, w, `Executor could not deliver the request: ${err}`);
-        }
-      }
-    }
-  };
-  const fail = (id: number, w: number, message: string) =>
-    out.send({ t: "fail", id, code: "script_error", message, logs: [], producedBytes: 0 }, null, w);
-  /** An invocation's frame, routed to its Worker unparsed. */
-  const route = (bytes: Uint8Array, w: number) => {
-    lastActivity = performance.now();
-    if (workers.has(w)) {
-      let frames = inbox.get(w);
-      if (!frames) inbox.set(w, frames = []);
-      frames.push(bytes);
-      return;
-    }
-    // No such Worker: an invocation fails at once, a cancel is acknowledged, the rest is dropped.
-    for (const { header } of decodeBatch(bytes)) {
-      if (typeof header.id !== "number") continue;
-      if (header.t === "invoke") {
-        fail(header.id, w, broken.get(w) ?? "Script version is not loaded");
-      } else if (header.t === "cancel") out.send({ t: "ack", id: header.id }, null, w);
-    }
-  };
-
-  /**
-   * Relays a Worker's batch of frames to the socket as they are, after checking that they are
-   * whole frames of bounded size and stamping each with the Worker's id: whatever runs inside a
-   * Worker can only ever speak for that Worker.
-   */
-  const relay = (w: number, data: unknown) => {
-    lastActivity = performance.now();
-    starting.delete(w);
-    if (!(data instanceof Uint8Array)) return;
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const whole = scanBatch(data, MAX_HEADER_BYTES, MAX_REPLY_BODY_BYTES, (offset) => {
-      view.setUint32(offset + 8, w);
-      view.setUint32(offset + 12, KIND_CALL);
-    });
-    if (!whole) {
-      console.error(`Worker ${w} sent a malformed batch of ${data.byteLength} bytes; dropped`);
-      return;
-    }
-    out.sendRaw(data);
-  };
-
-  // Workers that could not be created: their invocations fail instead of hanging.
-  const broken = new Map<number, string>();
   const load = (w: number, msg: LoadMessage, body: Uint8Array | null) => {
     try {
       const worker = msg.netAllow.length === 0 ? takeSpare() : spawn(msg.netAllow);
-      worker.onmessage = (e) => relay(w, e.data);
+      // A linked Worker tells the child only that it answered its first request, or could not link.
+      worker.onmessage = (e) => {
+        if (e.data?.t === "broken") broken(w, String(e.data.message));
+        else starting.delete(w);
+      };
       workers.set(w, worker);
       starting.add(w);
       announce(w, worker);
@@ -193,35 +136,30 @@ export async function runExecutorChild(args: string[]): Promise<void> {
         env: msg.env,
         app: { id: msg.appId, slug: msg.appSlug },
         entry: msg.entry,
+        link: { port: opts.linkPort, token: msg.link },
       });
     } catch (err) {
-      broken.set(w, `Executor could not start the script's Worker: ${err}`);
+      broken(w, `Executor could not start the script's Worker: ${err}`);
     }
   };
-  /** Frames for the child itself: `load` and `unload`. */
+  /** The supervisor holds a Worker's requests until it links: told this, it fails them instead. */
+  const broken = (w: number, message: string) => {
+    starting.delete(w);
+    out.send({ t: "broken", w, message }, null, w, KIND_CONTROL);
+  };
+  /** The supervisor's frames: `load` and `unload` (requests go to each Worker's own link). */
   const control = ({ header, body, w }: Frame) => {
-    if (header.t === "load") {
-      // Frames already gathered for other Workers keep their order relative to this one.
-      return load(w, header as unknown as LoadMessage, body);
-    }
+    if (header.t === "load") return load(w, header as unknown as LoadMessage, body);
     if (header.t === "unload") {
-      deliver(w);
       workers.get(w)?.terminate();
       workers.delete(w);
-      broken.delete(w);
       starting.delete(w);
     }
-  };
-  const flushInbox = () => {
-    for (const w of [...inbox.keys()]) deliver(w);
   };
 
   out.send({ t: "ready" }, null, 0, KIND_CONTROL);
   try {
-    await readFrames(conn, control, {
-      raw: (_w, kind) => kind === KIND_CALL,
-      onRaw: route,
-    }, flushInbox);
+    await readFrames(conn, control);
   } catch (err) {
     console.error("Executor child failed:", err);
     Deno.exit(1);

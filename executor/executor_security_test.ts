@@ -428,3 +428,88 @@ Deno.test("stdio - process.stdout and stderr writes land in the execution log, n
     await pool.close();
   }
 });
+
+/** The executor's link port, as anyone on the machine could read it from the process list. */
+function linkPortOf(pid: number): number {
+  const args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+  return Number(args[args.indexOf("--link-port") + 1]);
+}
+
+/** Connects to the loopback port, sends `bytes`, and says how the other side ended it. */
+async function probeLink(port: number, bytes: Uint8Array): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let timedOut = false;
+  // Past the 2 s a connection has to say hello: a connection still open then was let in.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, 3_500);
+  try {
+    if (bytes.byteLength > 0) await conn.write(bytes);
+    const n = await conn.read(new Uint8Array(1024));
+    return n === null ? "closed" : `answered ${n} bytes`;
+  } catch (err) {
+    return timedOut ? "still open" : `closed (${(err as Error).name})`;
+  } finally {
+    clearTimeout(timer);
+    if (!timedOut) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  }
+}
+
+/** A frame as a Worker's link speaks them: a 16-byte prefix, then the JSON header. */
+function helloFrame(token: string): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify({ t: "hello", token }));
+  const out = new Uint8Array(16 + json.byteLength);
+  new DataView(out.buffer).setUint32(0, json.byteLength);
+  out.set(json, 16);
+  return out;
+}
+
+Deno.test("link - the Workers' loopback port serves only a Worker's own token, from no one else", async () => {
+  const { pool } = loggedPool();
+  const appId = "app-link";
+  try {
+    const hello = script(appId, `export default { fetch: () => new Response("hi") }`);
+    assert.equal(await text(pool, hello), "200 hi");
+    const pid = pidOf(pool, appId);
+    const port = linkPortOf(pid);
+    assert.ok(port > 0, "the executor has a link port");
+    // From outside: a made-up token, an HTTP request, silence (closed after the hello's time).
+    assert.match(await probeLink(port, helloFrame(crypto.randomUUID())), /^closed/);
+    assert.match(
+      await probeLink(port, new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")),
+      /^closed/,
+    );
+    assert.match(await probeLink(port, new Uint8Array()), /^closed/);
+    // From a script of the app: the port is reachable (its Worker's link), but not usable, and
+    // no other loopback port is.
+    const prober = script(
+      appId,
+      `const hello = ${helloFrame.toString()};
+      export default { async fetch(req) {
+        const port = Number(new URL(req.url).searchParams.get("port"));
+        const out = [];
+        try {
+          const c = await Deno.connect({ hostname: "127.0.0.1", port });
+          await c.write(hello("00000000-0000-4000-8000-000000000000"));
+          out.push("link " + (await c.read(new Uint8Array(64)) === null ? "closed" : "answered"));
+        } catch (e) { out.push("link " + e.name); }
+        try {
+          await Deno.connect({ hostname: "127.0.0.1", port: port === 65535 ? 65534 : port + 1 });
+          out.push("other connected");
+        } catch (e) { out.push("other " + e.name); }
+        return new Response(out.join(", "));
+      } }`,
+    );
+    assert.equal(await text(pool, prober, `/?port=${port}`), "200 link closed, other NotCapable");
+    // Nothing of that reached the executor: same process, still answering.
+    assert.equal(await text(pool, hello), "200 hi");
+    assert.equal(pidOf(pool, appId), pid);
+  } finally {
+    await pool.close();
+  }
+});

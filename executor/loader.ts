@@ -6,6 +6,7 @@
  */
 
 import { decodeBatch, type InvokeMessage, WINDOW_BYTES, type WorkerIn } from "./_protocol.ts";
+import { readFrames } from "./_frames.ts";
 import { ExitCalled, neuterGlobals } from "./_loader_sandbox.ts";
 import { installWorkersGlobals } from "./_loader_cache.ts";
 import {
@@ -21,6 +22,8 @@ import {
   type Ending,
   type Live,
   respond,
+  type Send,
+  socketPost,
   streamedBody,
 } from "./_loader_reply.ts";
 import { DEFAULT_ENTRY, inWords, type WordsContext } from "./_words.ts";
@@ -41,7 +44,30 @@ const capture = captureStore();
 // script can hand a blob: URL to another script of its process.
 const createObjectURL = URL.createObjectURL;
 const revokeObjectURL = URL.revokeObjectURL;
-const send = createOutbox(post);
+const outbox = createOutbox(post);
+// Taken before any script runs: a script cannot replace what the link is made with.
+const connect = Deno.connect;
+/** The Worker's own connection to the supervisor, once made; until then replies go by message. */
+let link: Send | null = null;
+let answered = false;
+const send: Send = (msg) => {
+  if (!link) return outbox(msg);
+  link(msg);
+  if (answered) return;
+  // The child's only message from a linked Worker: it may start the next spare now.
+  answered = true;
+  post("answered", []);
+};
+
+/** Connects to the supervisor's link port and presents the token; frames then come and go there. */
+async function openLink(port: number, token: string): Promise<void> {
+  const conn = await connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  link = createOutbox(socketPost(conn));
+  link({ t: "hello", token });
+  readFrames(conn, (f) => onMessage({ ...f.header, body: f.body } as unknown as WorkerIn))
+    .catch(() => {});
+}
 const background = createBackground(send, (err) => worded(err));
 
 let loaded: Promise<Loaded> | null = null;
@@ -57,13 +83,21 @@ function load(
     env: Record<string, string>;
     app: { id: string; slug: string };
     entry?: string;
+    link?: { port: number; token: string };
   },
 ) {
   if (loaded) return;
   wordsCtx.entry = msg.entry || DEFAULT_ENTRY;
   ctxBase = { env: Object.freeze({ ...msg.env }), app: Object.freeze({ ...msg.app }) };
   const url = createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
-  loaded = import(url).then(
+  const linked = msg.link
+    ? openLink(msg.link.port, msg.link.token).catch((err) => {
+      // The supervisor holds this Worker's requests until it links: the child tells it to fail them.
+      post({ t: "broken", message: `Executor could not link the script's Worker: ${err}` }, []);
+      throw err;
+    })
+    : Promise.resolve();
+  loaded = linked.then(() => import(url)).then(
     (mod: Record<string, unknown>) => {
       const target = mod.default;
       const ok = typeof target === "function" || (typeof target === "object" && target !== null);

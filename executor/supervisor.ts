@@ -1,7 +1,11 @@
-/** @module One executor child process per app: spawn, Unix-socket framing, limits at all times, freeze when quiet, kill and death classification. */
+/**
+ * @module One executor child process per app: spawn, its Unix socket (Workers started and
+ * stopped), each Worker's own link (a loopback connection that presents a token, carrying that
+ * Worker's requests), limits at all times, freeze when quiet, kill and death classification.
+ */
 
 import { type Frame, FrameWriter, readFrames } from "./_frames.ts";
-import { CHUNK_BYTES, INLINE_BYTES, KIND_CALL, KIND_CONTROL } from "./_protocol.ts";
+import { CHUNK_BYTES, INLINE_BYTES, KIND_CALL, KIND_CONTROL, PREFIX_BYTES } from "./_protocol.ts";
 import { UsageMeter } from "./_usage.ts";
 import { childCommand } from "./_command.ts";
 import { drainStderr, exitDeath, spawnConnected } from "./_spawn.ts";
@@ -15,6 +19,21 @@ import type { JobKind } from "./types.ts";
 import { RecentMap } from "../common/recent_map.ts";
 
 const SOCKET_CLOSE_GRACE_MS = 2_000;
+/** A Worker's link must present its token this soon after connecting. */
+const LINK_HELLO_MS = 2_000;
+/** Link handshakes under way at once; a further connection ends the oldest (see `#link`). */
+const LINK_HANDSHAKES_MAX = 64;
+
+/** Reads exactly `n` bytes (throws if the connection ends first). */
+async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array<ArrayBuffer>> {
+  const buf = new Uint8Array(n);
+  for (let at = 0; at < n;) {
+    const got = await conn.read(buf.subarray(at));
+    if (got === null) throw new Error("connection ended");
+    at += got;
+  }
+  return buf;
+}
 
 /** Options for one executor process. */
 export interface ExecutorProcessOptions {
@@ -80,6 +99,18 @@ export class ExecutorProcess {
   #started = false;
   /** Settles `closed`. */
   #lifecycle: () => void = () => {};
+  /** Loopback listener the Workers connect to, each with its own token (see `#link`). */
+  #linkListener: Deno.TcpListener | null = null;
+  /** Worker ids by the token each was given and has not presented yet. */
+  #linkTokens = new Map<string, number>();
+  /** Link handshakes under way, oldest first: each one's `close`. */
+  #handshakes = new Set<() => void>();
+  /** Workers that could not start or whose link ended, with what their invocations are told. */
+  #gone = new Map<number, string>();
+  /** Each connected Worker's writer. */
+  #links = new Map<number, FrameWriter>();
+  /** Frames for Workers not connected yet, in order. */
+  #linkQueue = new Map<number, [Record<string, unknown>, Uint8Array | null][]>();
 
   constructor(opts: ExecutorProcessOptions) {
     this.appId = opts.appId;
@@ -139,6 +170,8 @@ export class ExecutorProcess {
 
   async #start(): Promise<void> {
     this.#denoDir = prepareDenoDir(this.#opts.stateDir ?? this.#opts.socketDir);
+    const linkListener = this.#linkListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.#acceptLinks(linkListener);
     const conn = await spawnConnected({
       socketDir: this.#opts.socketDir,
       command: (socketPath) =>
@@ -149,6 +182,7 @@ export class ExecutorProcess {
           appId: this.appId,
           job: this.job,
           denoDir: this.#denoDir,
+          linkPort: linkListener.addr.port,
         }),
       onSpawn: (child) => {
         this.#child = child;
@@ -228,9 +262,104 @@ export class ExecutorProcess {
     }
   }
 
+  async #acceptLinks(listener: Deno.TcpListener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#link(conn);
+    } catch { /* closed */ }
+  }
+
+  /**
+   * A Worker's own connection (its link): its first frame must be the `hello` with the token its
+   * Worker was given at load, within LINK_HELLO_MS; anything else is closed unheard. From then on
+   * everything on it is that Worker's: its frames are stamped with its id, whatever they say.
+   */
+  async #link(conn: Deno.TcpConn): Promise<void> {
+    const close = () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    };
+    if (this.#death) return close();
+    // A flood of connections that never say hello ends the oldest of them, never a new one: a
+    // Worker's hello follows its connect at once, so the port cannot be held shut against it.
+    if (this.#handshakes.size >= LINK_HANDSHAKES_MAX) {
+      const [oldest] = this.#handshakes;
+      this.#handshakes.delete(oldest);
+      oldest();
+    }
+    this.#handshakes.add(close);
+    const timer = setTimeout(close, LINK_HELLO_MS);
+    let w: number | undefined;
+    try {
+      w = await this.#hello(conn);
+    } catch { /* closed, or not a hello */ }
+    clearTimeout(timer);
+    this.#handshakes.delete(close);
+    if (w === undefined || this.#death) return close();
+    conn.setNoDelay(true);
+    const writer = new FrameWriter(conn);
+    this.#links.set(w, writer);
+    for (const [header, body] of this.#linkQueue.get(w) ?? []) {
+      writer.send(header, body, w, KIND_CALL);
+    }
+    this.#linkQueue.delete(w);
+    const limits = { maxBodyBytes: () => Math.max(CHUNK_BYTES, INLINE_BYTES) };
+    try {
+      await readFrames(
+        conn,
+        (frame) => this.#onFrame({ ...frame, w: w!, kind: KIND_CALL }),
+        limits,
+        () => this.#usage?.batch(),
+      );
+    } catch (err) {
+      this.#opts.log("error", "Worker link protocol violation; link closed", {
+        appId: this.appId,
+        error: String(err),
+      });
+    }
+    if (this.#links.get(w) === writer) this.#links.delete(w);
+    // Unloaded, its id is never used again; still loaded, what is sent to it is answered here.
+    if ([...this.versions.values()].includes(w)) this.#gone.set(w, "The script's Worker ended");
+    await writer.close();
+    close();
+  }
+
+  /** Reads a link's first frame; the Worker id its token was given to, or throws. */
+  async #hello(conn: Deno.TcpConn): Promise<number> {
+    const prefix = await readExactly(conn, PREFIX_BYTES);
+    const view = new DataView(prefix.buffer);
+    const headerLength = view.getUint32(0);
+    if (headerLength > 512 || view.getUint32(4) !== 0) throw new Error("not a hello");
+    const header = JSON.parse(new TextDecoder().decode(await readExactly(conn, headerLength)));
+    const w = typeof header?.token === "string" && header.t === "hello"
+      ? this.#linkTokens.get(header.token)
+      : undefined;
+    if (w === undefined) throw new Error("unknown token");
+    this.#linkTokens.delete(header.token);
+    return w;
+  }
+
+  /**
+   * What the child would have answered for a Worker that is not there (it could not be started,
+   * or it ended): an invocation fails at once, a cancel is acknowledged, the rest is dropped.
+   */
+  #answerForGone(header: Record<string, unknown>, w: number, message: string): void {
+    const id = header.id;
+    if (typeof id !== "number") return;
+    const reply = header.t === "invoke"
+      ? { t: "fail", id, code: "script_error", message, logs: [], producedBytes: 0 }
+      : header.t === "cancel"
+      ? { t: "ack", id }
+      : null;
+    if (reply) {
+      queueMicrotask(() => this.#onFrame({ header: reply, body: null, w, kind: KIND_CALL }));
+    }
+  }
+
   #onFrame({ header, body, w, kind }: Frame): void {
     const t = header.t;
     if (kind === KIND_CONTROL) {
+      if (t === "broken") return this.#broken(w, String(header.message));
       // The child's own frames: which thread runs which Worker.
       if (t !== "thread") return;
       this.#usage?.announce(header.w, header.n);
@@ -263,6 +392,15 @@ export class ExecutorProcess {
     tail.sink.onFrame(header, body, null);
   }
 
+  /** The child could not start Worker `w`: what waits for it, and what comes later, fails. */
+  #broken(w: number, message: string): void {
+    this.#gone.set(w, message);
+    for (const [token, id] of this.#linkTokens) if (id === w) this.#linkTokens.delete(token);
+    const queued = this.#linkQueue.get(w) ?? [];
+    this.#linkQueue.delete(w);
+    for (const [header] of queued) this.#answerForGone(header, w, message);
+  }
+
   /** Sends a script version's source once and returns its Worker id. */
   load(
     fingerprint: string,
@@ -281,7 +419,9 @@ export class ExecutorProcess {
     this.versions.set(fingerprint, w);
     this.#watcher?.label(w, fingerprint);
     this.#watcher?.wake();
-    this.#write({ t: "load", ...msg }, new TextEncoder().encode(source), w, KIND_CONTROL);
+    const link = crypto.randomUUID();
+    this.#linkTokens.set(link, w);
+    this.#write({ t: "load", ...msg, link }, new TextEncoder().encode(source), w, KIND_CONTROL);
     return w;
   }
 
@@ -293,6 +433,9 @@ export class ExecutorProcess {
     this.#watcher?.wake();
     this.#usage?.forgetWorker(w);
     this.#write({ t: "unload" }, null, w, KIND_CONTROL);
+    for (const [token, id] of this.#linkTokens) if (id === w) this.#linkTokens.delete(token);
+    this.#linkQueue.delete(w);
+    this.#gone.delete(w);
   }
 
   /** Whether Worker `w` has invocations in flight. */
@@ -332,6 +475,25 @@ export class ExecutorProcess {
 
   #write(header: Record<string, unknown>, body: Uint8Array | null, w: number, kind: number) {
     try {
+      if (kind === KIND_CALL) {
+        const link = this.#links.get(w);
+        if (link) {
+          try {
+            return link.send(header, body, w, kind);
+          } catch {
+            // That Worker's link broke (it ended): the others and the process are unharmed.
+            this.#links.delete(w);
+            this.#gone.set(w, "The script's Worker ended");
+            return this.#answerForGone(header, w, "The script's Worker ended");
+          }
+        }
+        const gone = this.#gone.get(w);
+        if (gone !== undefined) return this.#answerForGone(header, w, gone);
+        let queue = this.#linkQueue.get(w);
+        if (!queue) this.#linkQueue.set(w, queue = []);
+        queue.push([header, body]);
+        return;
+      }
       this.#writer!.send(header, body, w, kind);
     } catch (err) {
       this.kill({
@@ -392,6 +554,11 @@ export class ExecutorProcess {
     if (this.#death) return;
     this.#death = death;
     this.#watcher?.stop();
+    try {
+      this.#linkListener?.close();
+    } catch { /* closed */ }
+    this.#linkQueue.clear();
+    this.#linkTokens.clear();
     try {
       this.#child?.kill("SIGKILL");
     } catch { /* already exited */ }
