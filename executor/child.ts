@@ -14,7 +14,7 @@ import { KIND_CONTROL, type LoadMessage } from "./_protocol.ts";
  */
 const SPARE_WAIT_MS = 10;
 
-type Permissions = "none" | { net: string[] } & Record<string, boolean | string[]>;
+type Permissions = { net: string[] } & Record<string, boolean | string[]>;
 
 interface Options {
   socket: string;

@@ -23,6 +23,8 @@ const SOCKET_CLOSE_GRACE_MS = 2_000;
 const LINK_HELLO_MS = 2_000;
 /** Link handshakes under way at once; a further connection ends the oldest (see `#link`). */
 const LINK_HANDSHAKES_MAX = 64;
+/** What a request for a Worker whose link ended is answered. */
+const WORKER_ENDED = "The script's Worker ended";
 
 /** Reads exactly `n` bytes (throws if the connection ends first). */
 async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array<ArrayBuffer>> {
@@ -319,7 +321,7 @@ export class ExecutorProcess {
     }
     if (this.#links.get(w) === writer) this.#links.delete(w);
     // Unloaded, its id is never used again; still loaded, what is sent to it is answered here.
-    if ([...this.versions.values()].includes(w)) this.#gone.set(w, "The script's Worker ended");
+    if ([...this.versions.values()].includes(w)) this.#gone.set(w, WORKER_ENDED);
     await writer.close();
     close();
   }
@@ -395,10 +397,15 @@ export class ExecutorProcess {
   /** The child could not start Worker `w`: what waits for it, and what comes later, fails. */
   #broken(w: number, message: string): void {
     this.#gone.set(w, message);
+    for (const [header] of this.#unlinked(w)) this.#answerForGone(header, w, message);
+  }
+
+  /** Forgets Worker `w`'s unused token; returns the frames that were waiting for its link. */
+  #unlinked(w: number): [Record<string, unknown>, Uint8Array | null][] {
     for (const [token, id] of this.#linkTokens) if (id === w) this.#linkTokens.delete(token);
     const queued = this.#linkQueue.get(w) ?? [];
     this.#linkQueue.delete(w);
-    for (const [header] of queued) this.#answerForGone(header, w, message);
+    return queued;
   }
 
   /** Sends a script version's source once and returns its Worker id. */
@@ -433,8 +440,7 @@ export class ExecutorProcess {
     this.#watcher?.wake();
     this.#usage?.forgetWorker(w);
     this.#write({ t: "unload" }, null, w, KIND_CONTROL);
-    for (const [token, id] of this.#linkTokens) if (id === w) this.#linkTokens.delete(token);
-    this.#linkQueue.delete(w);
+    this.#unlinked(w);
     this.#gone.delete(w);
   }
 
@@ -483,8 +489,8 @@ export class ExecutorProcess {
           } catch {
             // That Worker's link broke (it ended): the others and the process are unharmed.
             this.#links.delete(w);
-            this.#gone.set(w, "The script's Worker ended");
-            return this.#answerForGone(header, w, "The script's Worker ended");
+            this.#gone.set(w, WORKER_ENDED);
+            return this.#answerForGone(header, w, WORKER_ENDED);
           }
         }
         const gone = this.#gone.get(w);
