@@ -92,7 +92,13 @@ export async function runExecutorChild(args: string[]): Promise<void> {
     // An uncaught error in user code must not take the process down.
     worker.onerror = (e) => e.preventDefault();
     worker.onmessageerror = () => {};
+    worker.onmessage = (e) => warmed(e.data);
     return worker;
+  };
+  /** A loader's warm-up that did not answer as it should is said on stderr (the supervisor keeps its tail). */
+  const warmed = (data: { t?: string; status?: number; body?: string; error?: string }) => {
+    if (data?.t !== "warm" || (data.status === 200 && data.body === "warm")) return;
+    console.error(`Loader warm-up ended short of its response: ${JSON.stringify(data)}`);
   };
   const spawnSpare = (): Worker => {
     const worker = spawn([]);
@@ -124,8 +130,9 @@ export async function runExecutorChild(args: string[]): Promise<void> {
       const worker = msg.netAllow.length === 0 ? takeSpare() : spawn(msg.netAllow);
       // A linked Worker tells the child only that it answered its first request, or could not link.
       worker.onmessage = (e) => {
-        if (e.data?.t === "broken") broken(w, String(e.data.message));
-        else starting.delete(w);
+        if (e.data === "answered") starting.delete(w);
+        else if (e.data?.t === "broken") broken(w, String(e.data.message));
+        else warmed(e.data);
       };
       workers.set(w, worker);
       starting.add(w);

@@ -75,7 +75,14 @@ let loaded: Promise<Loaded> | null = null;
 const wordsCtx: WordsContext = { entry: DEFAULT_ENTRY };
 /** An error in PiCloud's words, its frames under the entry's name. */
 const worded = (err: unknown) => inWords(errorText(err), wordsCtx);
-let ctxBase: { env: Readonly<Record<string, string>>; app: Readonly<{ id: string; slug: string }> };
+/** The script's vars and app, set at load; the warm-up runs with none. */
+let ctxBase: {
+  env: Readonly<Record<string, string>>;
+  app: Readonly<{ id: string; slug: string }>;
+} = {
+  env: Object.freeze({}),
+  app: Object.freeze({ id: "", slug: "" }),
+};
 
 function load(
   msg: {
@@ -227,11 +234,12 @@ async function run(
   return await respond(res, msg, state, send);
 }
 
+/** Runs one invocation and sends its ending (unless `reply` is false); resolves to that ending. */
 async function invoke(
   msg: InvokeMessage & { body?: Uint8Array | null },
   module: Promise<Loaded>,
   reply = true,
-): Promise<void> {
+): Promise<Ending> {
   const cap: Capture = { logs: [] };
   const state: Live = {
     id: msg.id,
@@ -264,7 +272,10 @@ async function invoke(
         producedBytes: 0,
       };
   }
-  if (reply && !state.cancelled && state.waits > 0) return tail(state, ending, cap, markCompleted);
+  if (reply && !state.cancelled && state.waits > 0) {
+    await tail(state, ending, cap, markCompleted);
+    return ending;
+  }
   live.delete(msg.id);
   if (reply && !state.cancelled) {
     if (ending.t === "result") {
@@ -274,6 +285,7 @@ async function invoke(
     else send({ t: "end", id: msg.id, logs: cap.logs });
   }
   markCompleted();
+  return ending;
 }
 
 /**
@@ -353,7 +365,9 @@ function onMessage(m: WorkerIn): void {
 
 /**
  * Runs the whole invocation path once with a platform handler (and one blob import) while this
- * Worker is still a spare, so a new script's first request finds it compiled and warm.
+ * Worker is still a spare, so a new script's first request finds it compiled and warm: the first
+ * `new Request` alone costs a new Worker 10-20 ms. It tells the child how it ended (`warm`), so a
+ * warm-up that stops short of the response is seen, not silently paid for by the next script.
  */
 async function warmUp(): Promise<void> {
   const url = createObjectURL(
@@ -380,7 +394,13 @@ async function warmUp(): Promise<void> {
     maxBodyBytes: 1024,
     body: new TextEncoder().encode("warm"),
   };
-  await invoke(msg, Promise.resolve({ target }), false);
+  const ending = await invoke(msg, Promise.resolve({ target }), false);
+  post({
+    t: "warm",
+    status: ending.t === "result" ? ending.status : 0,
+    body: ending.t === "result" && ending.body ? new TextDecoder().decode(ending.body) : "",
+    error: ending.t === "fail" ? ending.message : "",
+  }, []);
 }
 
 neuterGlobals();
