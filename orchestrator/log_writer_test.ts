@@ -3,7 +3,7 @@ import { createLogger } from "../common/logging.ts";
 import type { Database } from "../common/db.ts";
 import { DEFAULT_TEST_APP, insertTestApp, openTestDatabase, testLogRow } from "../testing/db.ts";
 import { createLogFeed } from "./log_feed.ts";
-import { createLogWriter, estimateRowBytes } from "./log_writer.ts";
+import { createLogWriter, ENCODE_SLICE_ROWS, estimateRowBytes } from "./log_writer.ts";
 import { type ExecutionLogRow, readExecutionLogs } from "./repo.ts";
 
 function row(appId: string, i: number): ExecutionLogRow {
@@ -37,6 +37,41 @@ Deno.test("createLogWriter() - batches rows in order, by size and by time", asyn
       "rows pushed after close are not written",
     );
     assert.equal(w.stats().dropped, 1, "but counted");
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test("createLogWriter() - a large batch is encoded a slice per turn, each app's rows in order", async () => {
+  const db = await openTestDatabase();
+  try {
+    const { appId: a } = await insertTestApp(db.sql, DEFAULT_TEST_APP);
+    const { appId: b } = await insertTestApp(db.sql, { slug: "b", host: "b.test", source: "" });
+    const n = ENCODE_SLICE_ROWS * 2 + 10;
+    const w = createLogWriter(db.sql, {
+      flushMs: 60_000,
+      batchSize: n,
+      log: createLogger("error", () => {}),
+    });
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    for (let i = 0; i < n; i++) w.push(row(i % 3 ? a : b, i));
+    await w.close();
+    clearInterval(ticking);
+    assert.equal(w.stats().batches, 1, "one statement");
+    assert.ok(turns >= 3, `timers ran between the slices (${turns} turns)`);
+    const blocks = await db.sql<{ app_id: string; n: number }[]>`
+      select app_id, n from execution_log_blocks order by first_id`;
+    assert.equal(blocks.length, 6, "a block per app per slice");
+    assert.equal(blocks.reduce((t, x) => t + x.n, 0), n);
+    const rows = await readExecutionLogs(db.sql);
+    assert.equal(rows.length, n);
+    for (const app of [a, b]) {
+      const mine = rows.filter((r) => r.app_id === app).map((r) => Number(r.request_id.slice(1)));
+      assert.deepEqual(mine, [...mine].sort((x, y) => x - y), "in push order");
+    }
+    const ids = rows.map((r) => Number(r.id));
+    assert.equal(new Set(ids).size, n, "every row has an id of its own");
   } finally {
     await db.close();
   }

@@ -159,6 +159,30 @@ export function logBlocks(
 }
 
 /**
+ * Blocks encoded from consecutive slices of one batch, as one {@link LogBlocks}: an app's rows
+ * then span several blocks, in order (ids are allocated by block order).
+ */
+export function mergeLogBlocks(parts: readonly LogBlocks[]): LogBlocks {
+  if (parts.length === 1) return parts[0];
+  const out: LogBlocks = {
+    appIds: [],
+    counts: [],
+    minAt: [],
+    maxAt: [],
+    text: parts.map((p) => p.text).join("\n"),
+    codec: parts[0]?.codec ?? LogCodec.deflate,
+  };
+  for (const p of parts) {
+    if (p.codec !== out.codec) throw new Error("Log blocks of one statement share their codec");
+    out.appIds.push(...p.appIds);
+    out.counts.push(...p.counts);
+    out.minAt.push(...p.minAt);
+    out.maxAt.push(...p.maxAt);
+  }
+  return out;
+}
+
+/**
  * Writes a batch as one block per app (see log_block.ts) and returns how many rows were written.
  * Embedded PGlite's CPU goes to the bytes it is sent (~20 ns each) and a fixed cost per
  * statement, not to its tuples (bench/log_path.ts): a deflated block carries ~50-70 bytes per
