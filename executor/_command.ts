@@ -17,6 +17,7 @@ export const LOADER_FILES: readonly string[] = [
   "_words.ts",
   "_loader_cache.ts",
   "_frames.ts",
+  "_loader_shapes.ts",
 ];
 
 /** A ready-to-spawn executor command. */

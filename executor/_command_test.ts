@@ -38,6 +38,7 @@ Deno.test("childCommand() - deno run mode is locked down", () => {
           "_words.ts",
           "_loader_cache.ts",
           "_frames.ts",
+          "_loader_shapes.ts",
         ]
           .map((f) => new URL(`./${f}`, import.meta.url).pathname).join(",")
       },/run/pc/ab.sock`,

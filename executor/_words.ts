@@ -161,8 +161,9 @@ function rewriteMessage(head: string, hint: { fetch: boolean; specifier?: string
   if ((x = /Requires env access to "([^"]*)", run again with the --allow-env flag/.exec(rest))) {
     return say(
       "NotCapable",
-      `Deno.env and process.env are not available to scripts ("${x[1]}"): read vars and ` +
-        `secrets from env, the handler's second argument (env.${x[1]})`,
+      `the process environment is not available to scripts ("${x[1]}"): a script's ` +
+        `environment is its vars and secrets (env.${x[1]}, Deno.env.get("${x[1]}"), ` +
+        `process.env.${x[1]})`,
     );
   }
   if (/Requires run access|^Failed to spawn '/.test(rest)) {

@@ -107,3 +107,149 @@ Deno.test("contract - ctx has PiCloud's fields; the first contract fetch(req, ct
     await pool.close();
   }
 });
+
+/** A Supabase Edge Function / Deno Deploy script: a top-level Deno.serve, settings from Deno.env. */
+const DENO_SERVE_CALL = `const server = Deno.serve(async (req, info) => {
+  const { name } = await req.json();
+  return Response.json({
+    hello: name,
+    url: Deno.env.get("PROJECT_URL"),
+    key: process.env.SERVICE_KEY,
+    listed: Object.keys(Deno.env.toObject()).sort(),
+    home: Deno.env.get("HOME") ?? null,
+    client: info.remoteAddr.hostname,
+    port: server.addr.port,
+  });
+});`;
+
+Deno.test("contract - a module that calls Deno.serve() runs unchanged: its handler answers", async (t) => {
+  const pool = testPool();
+  const env = { PROJECT_URL: "https://p.example", SERVICE_KEY: "k1" };
+  try {
+    await t.step(
+      "Deno.serve(handler): Deno.env and process.env are the script's vars",
+      async () => {
+        const inv = await pool.fetch(
+          script("app-serve-call", DENO_SERVE_CALL, { env }),
+          new Request("http://x.test/fn", { method: "POST", body: '{"name":"Ada"}' }),
+          opts(),
+        );
+        assert.deepEqual(await inv.response.json(), {
+          hello: "Ada",
+          url: "https://p.example",
+          key: "k1",
+          listed: ["PROJECT_URL", "SERVICE_KEY"],
+          home: null,
+          client: "203.0.113.7",
+          port: 8000,
+        });
+      },
+    );
+    await t.step("Deno.serve(options, handler) and Deno.serve({ handler, onError })", async () => {
+      const withOptions = script(
+        "app-serve-opts",
+        `Deno.serve({ port: 3000, hostname: "0.0.0.0" }, () => new Response("options"));`,
+      );
+      assert.equal(await (await pool.fetch(withOptions, get(), opts())).response.text(), "options");
+      const onError = script(
+        "app-serve-onerror",
+        `Deno.serve({
+          handler() { throw new Error("boom"); },
+          onError(err) { return new Response("handled " + err.message, { status: 503 }); },
+        });`,
+      );
+      const inv = await pool.fetch(onError, get(), opts());
+      assert.equal(inv.response.status, 503);
+      assert.equal(await inv.response.text(), "handled boom");
+    });
+    await t.step("a second Deno.serve(), and serving after shutdown(), are said", async () => {
+      const twice = await pool.fetch(
+        script("app-serve-twice", `Deno.serve(() => new Response("a")); Deno.serve(() => 1);`),
+        get(),
+        opts(),
+      );
+      assert.equal(twice.response.status, 500);
+      assert.match(
+        twice.outcome.kind === "rejected" ? twice.outcome.error : "",
+        /Deno\.serve\(\) was already called: a script answers its requests with one handler/,
+      );
+      const shut = script(
+        "app-serve-shut",
+        `const s = Deno.serve((req) => {
+          if (new URL(req.url).pathname === "/stop") s.shutdown();
+          return new Response("up");
+        });`,
+      );
+      assert.equal(await (await pool.fetch(shut, get("/stop"), opts())).response.text(), "up");
+      const after = await pool.fetch(shut, get(), opts());
+      assert.equal(after.response.status, 500);
+      assert.match(
+        after.outcome.kind === "rejected" ? after.outcome.error : "",
+        /shut its Deno\.serve\(\) server down/,
+      );
+    });
+  } finally {
+    await pool.close();
+  }
+});
+
+/** A Workers service-worker script: listeners, event.waitUntil, vars as globals. */
+const SERVICE_WORKER = `addEventListener("fetch", (event) => {
+  event.waitUntil(Promise.resolve().then(() => console.log("after", GREETING)));
+  event.respondWith(handle(event.request));
+});
+addEventListener("scheduled", (event) => {
+  event.waitUntil(Promise.resolve().then(() => console.log("cron", event.cron, API_KEY)));
+});
+async function handle(request) {
+  return new Response(GREETING + " " + typeof fetch + " " + new URL(request.url).pathname);
+}`;
+
+Deno.test("contract - a service-worker script runs unchanged: listeners, waitUntil, vars as globals", async (t) => {
+  const pool = testPool();
+  try {
+    // A var named like a global never shadows it: `fetch` stays the platform's.
+    const env = { GREETING: "hi", API_KEY: "k", fetch: "not a function" };
+    const s = script("app-sw", SERVICE_WORKER, { env });
+    await t.step("fetch: respondWith answers; waitUntil runs after it", async () => {
+      const inv = await pool.fetch(s, get("/p"), opts());
+      assert.equal(await inv.response.text(), "hi function /p");
+      const done = await inv.completed;
+      assert.deepEqual(done.logs.map((l) => l.message), ["after hi"]);
+    });
+    await t.step("scheduled: the listener's waitUntil work is the run", async () => {
+      const cron = await pool.scheduled(s, { cron: "*/5 * * * *", scheduledTime: 7 }, {
+        ...opts(),
+        trigger: "cron",
+      });
+      const done = await cron.completed;
+      assert.deepEqual(done.logs.map((l) => l.message), ["cron */5 * * * * k"]);
+    });
+    await t.step(
+      "a listener that never calls respondWith is the script's fault, said so",
+      async () => {
+        const inv = await pool.fetch(
+          script("app-sw-silent", `addEventListener("fetch", () => console.log("seen"));`),
+          get(),
+          opts(),
+        );
+        assert.equal(inv.response.status, 500);
+        assert.match(
+          inv.outcome.kind === "rejected" ? inv.outcome.error : "",
+          /did not call event\.respondWith\(\)/,
+        );
+      },
+    );
+    await t.step("a module with no handler of any shape names all three", async () => {
+      const [d] = await pool.check({
+        appId: "app-none",
+        source: "const x = 1;",
+        timeoutMs: 10_000,
+        memoryLimitMb: 128,
+      });
+      assert.match(d.message, /export default \{ fetch.*Deno\.serve\(handler\).*addEventListener/);
+    });
+  } finally {
+    await pool.close();
+  }
+});

@@ -27,6 +27,19 @@ import {
   streamedBody,
 } from "./_loader_reply.ts";
 import { DEFAULT_ENTRY, inWords, type WordsContext } from "./_words.ts";
+import {
+  callServed,
+  defineVarGlobals,
+  dispatchFetch,
+  dispatchScheduled,
+  type Listener,
+  readServeArgs,
+  scriptDenoEnv,
+  scriptProcessEnv,
+  type Served,
+  servedServer,
+  usesServiceWorkerSyntax,
+} from "./_loader_shapes.ts";
 
 interface WorkerScope {
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -71,6 +84,9 @@ async function openLink(port: number, token: string): Promise<void> {
 const background = createBackground(send, (err) => worded(err));
 
 let loaded: Promise<Loaded> | null = null;
+/** A script without a default export registers its handler instead (see _loader_shapes.ts). */
+let served: Served | null = null;
+const listeners: { fetch: Listener[]; scheduled: Listener[] } = { fetch: [], scheduled: [] };
 // What error texts are rewritten with: the version's entry name (set when the source loads).
 const wordsCtx: WordsContext = { entry: DEFAULT_ENTRY };
 /** An error in PiCloud's words, its frames under the entry's name. */
@@ -96,6 +112,17 @@ function load(
   if (loaded) return;
   wordsCtx.entry = msg.entry || DEFAULT_ENTRY;
   ctxBase = { env: Object.freeze({ ...msg.env }), app: Object.freeze({ ...msg.app }) };
+  // The environment other shapes read: the script's own vars and secrets, nothing of the process.
+  Object.defineProperty(Deno, "env", { value: scriptDenoEnv(ctxBase.env), configurable: false });
+  const proc = (globalThis as { process?: object }).process;
+  if (proc) {
+    Object.defineProperty(proc, "env", {
+      value: scriptProcessEnv(ctxBase.env),
+      writable: true,
+      configurable: false,
+    });
+  }
+  if (usesServiceWorkerSyntax(msg.source)) defineVarGlobals(ctxBase.env);
   const url = createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
   const linked = msg.link
     ? openLink(msg.link.port, msg.link.token).catch((err) => {
@@ -119,18 +146,46 @@ function load(
   loaded.catch(() => {});
 }
 
+/**
+ * The script's handler for `name`: its default export's (a function is a fetch handler), else,
+ * for a module without one, what it registered with `Deno.serve()` or `addEventListener()`.
+ */
 function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
   if (typeof target === "function" && name === "fetch") return target;
   const obj = target as Record<string, unknown> | null;
   const fn = obj && typeof obj === "object" ? obj[name] : undefined;
-  if (typeof fn !== "function") {
-    throw new ScriptFault(
-      name === "fetch"
-        ? "Script has no fetch handler: export default { fetch(request, env, ctx) } or a function"
-        : "Script has no scheduled handler: export default { scheduled(controller, env, ctx) }",
-    );
+  if (typeof fn === "function") return (...args: unknown[]) => Reflect.apply(fn, obj, args);
+  if (name === "fetch" && served) {
+    const s = served;
+    return (req, info) => callServed(s, req as Request, info);
   }
-  return (...args: unknown[]) => Reflect.apply(fn, obj, args);
+  const registered = listeners[name];
+  if (registered.length > 0) {
+    return name === "fetch"
+      ? (req, _env, ctx) => dispatchFetch(registered, req as Request, (ctx as Ctx).waitUntil)
+      : (controller, _env, ctx) =>
+        dispatchScheduled(registered, controller as ScheduledController, (ctx as Ctx).waitUntil);
+  }
+  throw new ScriptFault(
+    name === "fetch"
+      ? "Script has no fetch handler: export default { fetch(request, env, ctx) } or a " +
+        'function, call Deno.serve(handler), or addEventListener("fetch", …)'
+      : "Script has no scheduled handler: export default { scheduled(controller, env, ctx) } " +
+        'or addEventListener("scheduled", …)',
+  );
+}
+
+type Ctx = { waitUntil: (promise: unknown) => void };
+type ScheduledController = { cron: string; scheduledTime: number };
+
+/** Whether the script has a handler of each kind, whatever its shape. */
+function handles(target: Loaded["target"]): { fetch: boolean; scheduled: boolean } {
+  const obj = target as Record<string, unknown> | null;
+  return {
+    fetch: typeof target === "function" || typeof obj?.fetch === "function" || served !== null ||
+      listeners.fetch.length > 0,
+    scheduled: typeof obj?.scheduled === "function" || listeners.scheduled.length > 0,
+  };
 }
 
 /**
@@ -197,11 +252,11 @@ async function run(
   });
   const env = envFor({ remoteAddr, completed, params, requestId: msg.requestId, waitUntil });
   if (msg.kind === "check") {
-    const obj = target as Record<string, unknown> | null;
-    const hasFetch = typeof target === "function" || typeof obj?.fetch === "function";
-    if (!hasFetch && typeof obj?.scheduled !== "function") {
+    const has = handles(target);
+    if (!has.fetch && !has.scheduled) {
       throw new ScriptFault(
-        "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }",
+        "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }, " +
+          'call Deno.serve(handler), or addEventListener("fetch", …)',
       );
     }
     return noContent();
@@ -364,6 +419,57 @@ function onMessage(m: WorkerIn): void {
 }
 
 /**
+ * Lets the other script shapes register their handlers: `Deno.serve()` keeps its handler (one per
+ * script) instead of listening, and `addEventListener("fetch" | "scheduled", …)` keeps the
+ * listener; every other event type goes to the Worker's own `addEventListener` as before.
+ */
+function installShapes(): void {
+  Object.defineProperty(Deno, "serve", {
+    value: function serve(...args: unknown[]) {
+      const { served: next, port } = readServeArgs(args);
+      if (served) {
+        throw new TypeError(
+          "Deno.serve() was already called: a script answers its requests with one handler",
+        );
+      }
+      served = next;
+      return servedServer(next, port);
+    },
+    writable: false,
+    configurable: false,
+  });
+  const g = globalThis as unknown as {
+    addEventListener: (type: string, listener: unknown, options?: unknown) => void;
+    removeEventListener: (type: string, listener: unknown, options?: unknown) => void;
+  };
+  const add = g.addEventListener.bind(globalThis);
+  const remove = g.removeEventListener.bind(globalThis);
+  const mine = (type: unknown): type is "fetch" | "scheduled" =>
+    type === "fetch" || type === "scheduled";
+  const usable = (l: unknown): l is Listener =>
+    typeof l === "function" ||
+    (typeof l === "object" && l !== null &&
+      typeof (l as { handleEvent?: unknown }).handleEvent === "function");
+  Object.defineProperty(globalThis, "addEventListener", {
+    value: function addEventListener(type: string, listener: unknown, options?: unknown) {
+      if (!mine(type)) return add(type, listener, options);
+      if (usable(listener) && !listeners[type].includes(listener)) listeners[type].push(listener);
+    },
+    writable: true,
+    configurable: true,
+  });
+  Object.defineProperty(globalThis, "removeEventListener", {
+    value: function removeEventListener(type: string, listener: unknown, options?: unknown) {
+      if (!mine(type)) return remove(type, listener, options);
+      const at = listeners[type].indexOf(listener as Listener);
+      if (at >= 0) listeners[type].splice(at, 1);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
  * Runs the whole invocation path once with a platform handler (and one blob import) while this
  * Worker is still a spare, so a new script's first request finds it compiled and warm: the first
  * `new Request` alone costs a new Worker 10-20 ms. It tells the child how it ended (`warm`), so a
@@ -410,6 +516,7 @@ installWorkersGlobals();
 captureConsole(capture, (text) => inWords(text, wordsCtx));
 scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
+installShapes();
 scope.addEventListener("message", (event) => {
   const data = (event as MessageEvent).data;
   if (data instanceof Uint8Array) {

@@ -33,8 +33,6 @@ Deno.test("sandbox - forbidden capabilities fail closed", async (t) => {
     const blocked = [
       "read",
       "nodeRead",
-      "env",
-      "processEnv",
       "run",
       "connect",
       "fetchLocal",
@@ -68,6 +66,15 @@ Deno.test("sandbox - forbidden capabilities fail closed", async (t) => {
       await t.step(`${name} is blocked`, async () => {
         const result = await probe(pool, "app-sandbox", name, port);
         assert.equal(result.ok, false, `${name} succeeded: ${result.value}`);
+      });
+    }
+    // Deno.env and process.env are the script's own vars and secrets (none here), never the
+    // process's environment.
+    for (const name of ["env", "processEnv", "nodeHomedir"]) {
+      await t.step(`${name} shows nothing of the process environment`, async () => {
+        const result = await probe(pool, "app-sandbox", name, port);
+        const shown = JSON.stringify(result);
+        assert.equal(/HOME|PATH|DENO_|PICLOUD|\/root|\/home/.test(shown), false, shown);
       });
     }
     await t.step("no connection reached the local listener", () => assert.equal(accepted, 0));

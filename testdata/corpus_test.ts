@@ -74,6 +74,58 @@ Deno.test("corpus - published script shapes deploy through the API and answer (n
       });
     });
 
+    await tc.step(
+      "Supabase Edge Function: Deno.serve, Deno.env.get, CORS (JSON files)",
+      async () => {
+        const d = await deployEntry(t, token, "supabase_function", {
+          form: "json-files",
+          entry: "index.ts",
+          vars: { SUPABASE_URL: "https://abc.supabase.co", SUPABASE_ANON_KEY: "anon" },
+        });
+        record("supabase_function", d);
+        const preflight = await d.fetch("/", { method: "OPTIONS" });
+        assert.equal(preflight.status, 200);
+        assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+        await preflight.body?.cancel();
+        const res = await d.fetch("/", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "Functions" }),
+        });
+        assert.equal(res.status, 200);
+        assert.deepEqual(await res.json(), {
+          message: "Hello Functions!",
+          project: "https://abc.supabase.co",
+          keyed: true,
+        });
+        const bad = await d.fetch("/", { method: "POST", body: "not json" });
+        assert.equal(bad.status, 400);
+        await bad.body?.cancel();
+      },
+    );
+
+    await tc.step(
+      "Workers service-worker syntax: respondWith, waitUntil, var globals (multipart)",
+      async () => {
+        const d = await deployEntry(t, token, "workers_service_worker", {
+          form: "multipart",
+          vars: { GREETING: "Howdy" },
+        });
+        record("workers_service_worker", d);
+        assert.equal(await text(await d.fetch("/there")), "200 Howdy from /there");
+        assert.equal(
+          await text(await d.fetch("/", { method: "POST", body: "abc" })),
+          "201 Howdy: 3 bytes",
+        );
+        let hits = 0;
+        for (let i = 0; i < 100 && hits < 2; i++) {
+          hits = (await (await d.fetch("/hits")).json()).hits;
+          if (hits < 2) await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.ok(hits >= 2, `the waitUntil work ran (${hits})`);
+      },
+    );
+
     await tc.step("Hono from npm with zod validation (JSON files)", async () => {
       const d = await deployEntry(t, token, "hono_zod", { form: "json-files" });
       record("hono_zod", d);

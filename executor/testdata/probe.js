@@ -4,6 +4,7 @@ const probes = {
   nodeRead: async () => (await import("node:fs")).readFileSync("/etc/hostname", "utf8"),
   env: () => Deno.env.get("HOME") ?? Deno.env.toObject(),
   processEnv: () => JSON.stringify(globalThis.process?.env ?? {}),
+  nodeHomedir: async () => (await import("node:os")).homedir(),
   run: () => new Deno.Command("/bin/echo", { args: ["pwned"] }).output(),
   connect: () => Deno.connect({ hostname: "127.0.0.1", port: Number(PORT) }),
   fetchLocal: () => fetch(`http://127.0.0.1:${PORT}/`).then((r) => r.text()),
