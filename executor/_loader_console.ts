@@ -14,6 +14,8 @@ const LEVELS = ["debug", "info", "log", "warn", "error"] as const;
 /** One invocation's captured console output. */
 export interface Capture {
   logs: LogLine[];
+  /** The invocation's `ctx.waitUntil`, for the globals that reach it (`EdgeRuntime.waitUntil`). */
+  waitUntil?: (promise: unknown) => void;
 }
 
 /** Runs code with its invocation's capture as the current one, across awaits and callbacks. */

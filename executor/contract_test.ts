@@ -162,6 +162,27 @@ Deno.test("contract - a module that calls Deno.serve() runs unchanged: its handl
       assert.equal(inv.response.status, 503);
       assert.equal(await inv.response.text(), "handled boom");
     });
+    await t.step("Supabase's EdgeRuntime.waitUntil is the request's waitUntil", async () => {
+      const s = script(
+        "app-serve-edge",
+        `Deno.serve(() => {
+          EdgeRuntime.waitUntil(new Promise((r) => setTimeout(r, 20)).then(() => console.log("later")));
+          return new Response("now");
+        });`,
+      );
+      const inv = await pool.fetch(s, get(), opts());
+      assert.equal(await inv.response.text(), "now");
+      assert.deepEqual((await inv.completed).logs.map((l) => l.message), ["later"]);
+      const outside = await pool.fetch(
+        script("app-serve-edge-top", `EdgeRuntime.waitUntil(Promise.resolve());`),
+        get(),
+        opts(),
+      );
+      assert.match(
+        outside.outcome.kind === "rejected" ? outside.outcome.error : "",
+        /EdgeRuntime\.waitUntil\(\) is called while a request runs/,
+      );
+    });
     await t.step("a second Deno.serve(), and serving after shutdown(), are said", async () => {
       const twice = await pool.fetch(
         script("app-serve-twice", `Deno.serve(() => new Response("a")); Deno.serve(() => 1);`),

@@ -241,6 +241,8 @@ async function run(
       if (--state.waits === 0) state.settle?.();
     });
   };
+  const cap = capture.getStore();
+  if (cap) cap.waitUntil = waitUntil;
   // Workers' third argument, with PiCloud's own fields.
   const ctx = Object.freeze({
     waitUntil,
@@ -421,7 +423,8 @@ function onMessage(m: WorkerIn): void {
 /**
  * Lets the other script shapes register their handlers: `Deno.serve()` keeps its handler (one per
  * script) instead of listening, and `addEventListener("fetch" | "scheduled", …)` keeps the
- * listener; every other event type goes to the Worker's own `addEventListener` as before.
+ * listener; every other event type goes to the Worker's own `addEventListener` as before. Also
+ * gives Supabase's `EdgeRuntime.waitUntil`.
  */
 function installShapes(): void {
   Object.defineProperty(Deno, "serve", {
@@ -435,6 +438,23 @@ function installShapes(): void {
       served = next;
       return servedServer(next, port);
     },
+    writable: false,
+    configurable: false,
+  });
+  // Supabase Edge Functions' way to keep work going after the response: the running request's
+  // ctx.waitUntil, found from the async context like its console lines.
+  Object.defineProperty(globalThis, "EdgeRuntime", {
+    value: Object.freeze({
+      waitUntil(promise: unknown) {
+        const waitUntil = capture.getStore()?.waitUntil;
+        if (!waitUntil) {
+          throw new TypeError(
+            "EdgeRuntime.waitUntil() is called while a request runs: call it from the handler",
+          );
+        }
+        waitUntil(promise);
+      },
+    }),
     writable: false,
     configurable: false,
   });
