@@ -162,6 +162,21 @@ export function usesServiceWorkerSyntax(source: string): boolean {
   return /addEventListener\s*\(\s*["'`](fetch|scheduled)["'`]/.test(source);
 }
 
+const IMPORT_META_MAIN = /(?<![\w$.])import\.meta\.main(?![\w$])/g;
+
+/**
+ * The source as the entry module it is: `import.meta.main` is true, as `deno run`, `deno serve`,
+ * Deno Deploy and Supabase have it for the entry (the loader imports the script, so V8 would say
+ * false and `if (import.meta.main) Deno.serve(…)` would never serve). Written over in place with
+ * `true` and spaces, so every line and column of the source stays where it was. A bundle keeps
+ * the expression only in its entry's code (the bundler writes `false` for the other modules').
+ */
+export function asEntryModule(source: string): string {
+  return source.includes("import.meta.main")
+    ? source.replace(IMPORT_META_MAIN, "true".padEnd("import.meta.main".length))
+    : source;
+}
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /**

@@ -162,6 +162,22 @@ Deno.test("contract - a module that calls Deno.serve() runs unchanged: its handl
       assert.equal(inv.response.status, 503);
       assert.equal(await inv.response.text(), "handled boom");
     });
+    await t.step("behind if (import.meta.main), positions kept", async () => {
+      const source = `const other = "import.meta.mainly";
+if (import.meta.main) Deno.serve((req) => { if (import.meta.main && new URL(req.url).pathname === "/throw") throw new Error("here"); return new Response(import.meta.main + " " + other); });`;
+      const s = script("app-serve-main", source);
+      assert.equal(
+        await (await pool.fetch(s, get(), opts())).response.text(),
+        "true import.meta.mainly",
+      );
+      const thrown = await pool.fetch(s, get("/throw"), opts());
+      // The throw is reported at its own line and column of the source as written.
+      const column = source.split("\n")[1].indexOf("new Error") + 1;
+      assert.match(
+        thrown.outcome.kind === "rejected" ? thrown.outcome.error : "",
+        new RegExp(`main\\.ts:2:${column}\\)`),
+      );
+    });
     await t.step("Supabase's EdgeRuntime.waitUntil is the request's waitUntil", async () => {
       const s = script(
         "app-serve-edge",

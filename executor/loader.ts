@@ -28,6 +28,7 @@ import {
 } from "./_loader_reply.ts";
 import { DEFAULT_ENTRY, inWords, type WordsContext } from "./_words.ts";
 import {
+  asEntryModule,
   callServed,
   defineVarGlobals,
   dispatchFetch,
@@ -123,7 +124,9 @@ function load(
     });
   }
   if (usesServiceWorkerSyntax(msg.source)) defineVarGlobals(ctxBase.env);
-  const url = createObjectURL(new Blob([msg.source], { type: "application/typescript" }));
+  const url = createObjectURL(
+    new Blob([asEntryModule(msg.source)], { type: "application/typescript" }),
+  );
   const linked = msg.link
     ? openLink(msg.link.port, msg.link.token).catch((err) => {
       // The supervisor holds this Worker's requests until it links: the child tells it to fail them.
