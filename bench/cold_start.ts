@@ -7,7 +7,7 @@ import {
   type ScriptRef,
 } from "../executor/mod.ts";
 import { waitReady } from "./_http.ts";
-import { freePort, serveArgs, spawn, type Started } from "./_proc.ts";
+import { freePort, sampleTree, serveArgs, spawn, type Started } from "./_proc.ts";
 import { SERVER_V8_FLAGS } from "../deploy/compile.ts";
 import { median } from "./_wrk.ts";
 import {
@@ -133,6 +133,22 @@ async function poolPaths(tmpDir: string, samples: number): Promise<Record<string
   }
 }
 
+/**
+ * Waits (at most `maxMs`) until the server's process tree used no CPU tick over 250 ms: what a
+ * deploy's first request costs is then measured on a settled server, not on the tail of its
+ * start (the spare executor, the first check executor, start-up collection) or of the previous
+ * sample's background work. Returns the ms waited.
+ */
+async function settled(pid: number, maxMs: number): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < maxMs) {
+    const before = sampleTree(pid).ticks;
+    await pause(250);
+    if (sampleTree(pid).ticks === before) break;
+  }
+  return performance.now() - t0;
+}
+
 /** Deploys through the admin API of a real server and times each new script's first response. */
 async function httpPath(
   tmpDir: string,
@@ -165,6 +181,7 @@ async function httpPath(
     const warm: number[] = [];
     for (let i = 0; i < samples; i++) {
       await pause(150);
+      await settled(server.pid, 5_000);
       const path = `/cold-${i}`;
       await deployer.deploy({ name: `cold-${i}`, source: source(String(i)), method: "GET", path });
       const r = await firstResponse(port, { host: "localhost", path });
