@@ -1,22 +1,12 @@
-/** @module Tests of the loader Worker on its own (a real Worker, locked as the child locks it). */
+/** @module Tests of the loader Worker on its own (a real Worker, with no permission at all). */
 
 import assert from "node:assert/strict";
 
 Deno.test("loader - a spare's warm-up runs the whole invocation path to its response", async () => {
+  // No permission at all: a spare's warm-up needs none (its link comes with the script).
   const worker = new Worker(new URL("./loader.ts", import.meta.url), {
     type: "module",
-    deno: {
-      permissions: {
-        net: false,
-        read: false,
-        write: false,
-        env: false,
-        run: false,
-        ffi: false,
-        sys: false,
-        import: false,
-      },
-    },
+    deno: { permissions: "none" },
   } as WorkerOptions);
   try {
     const warm = await new Promise<Record<string, unknown>>((resolve, reject) => {
