@@ -132,7 +132,9 @@ export function dispatchFetch(
   }
   if (!answer) {
     throw new ScriptFault(
-      'The fetch listener did not call event.respondWith(): with no origin behind PiCloud, every request needs a response (addEventListener("fetch", (event) => event.respondWith(…)))',
+      "The fetch listener did not call event.respondWith() while it ran: call it at once, with " +
+        "a promise if the answer comes later (event.respondWith(handle(event.request))); with no " +
+        "origin behind PiCloud, every request needs a response",
     );
   }
   return answer;
