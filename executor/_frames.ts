@@ -79,20 +79,6 @@ export class FrameWriter {
     this.#schedule();
   }
 
-  /** Queues bytes that already hold whole frames (relayed as they are). */
-  sendRaw(frames: Uint8Array): void {
-    if (this.#failed) throw this.#failed;
-    if (frames.byteLength < DIRECT_WRITE_BYTES) {
-      this.#room(frames.byteLength);
-      this.#buf.set(frames, this.#len);
-      this.#len += frames.byteLength;
-    } else {
-      this.#seal();
-      this.#queue.push(frames);
-    }
-    this.#schedule();
-  }
-
   /** Queues the frames encoded since the last seal (a view: never written over until sent). */
   #seal(): void {
     if (this.#len === this.#sealed) return;
@@ -145,12 +131,7 @@ export class FrameWriter {
         if (this.#queue.length === 0) break;
         const parts = this.#queue;
         this.#queue = [];
-        for (const chunk of parts) {
-          let offset = 0;
-          while (offset < chunk.byteLength) {
-            offset += await this.#conn.write(offset === 0 ? chunk : chunk.subarray(offset));
-          }
-        }
+        for (const chunk of parts) await writeAll(this.#conn, chunk);
       }
     } catch (err) {
       this.#failed ??= err;
@@ -172,16 +153,18 @@ export class FrameWriter {
   }
 }
 
+/** Writes all of `bytes`, however many writes the socket takes. */
+export async function writeAll(conn: Pick<ByteConn, "write">, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.byteLength) {
+    offset += await conn.write(offset === 0 ? bytes : bytes.subarray(offset));
+  }
+}
+
 /** Limits of a frame reader; `maxBodyBytes` is read per frame (it may grow over time). */
 export interface ReadLimits {
   maxHeaderBytes?: number;
   maxBodyBytes?: () => number;
-  /**
-   * Frames this returns true for are handed over whole and unparsed (prefix included, copied out
-   * of the read buffer) to `onRaw`, instead of `onFrame`.
-   */
-  raw?: (w: number, kind: number) => boolean;
-  onRaw?: (bytes: Uint8Array, w: number) => void;
 }
 
 /**
@@ -245,21 +228,6 @@ export async function readFrames(
         throw new RangeError(`Frame too large (header ${headerLength}, body ${bodyLength})`);
       }
       const total = PREFIX_BYTES + headerLength + bodyLength;
-      if (limits.raw?.(w, kind)) {
-        if (end - start < total) {
-          if (buf.byteLength - start < total && total > READ_BUFFER_BYTES) {
-            // A large raw frame: copied out once, the rest read straight into the copy.
-            const whole = new Uint8Array(total);
-            await readExact(whole);
-            limits.onRaw!(whole, w);
-            continue;
-          }
-          break;
-        }
-        limits.onRaw!(buf.slice(start, start + total), w);
-        start += total;
-        continue;
-      }
       if (end - start < total) {
         if (bodyLength < DIRECT_READ_BYTES || end - start < PREFIX_BYTES + headerLength) break;
         // A large body: the header is here, the body is read straight into its own buffer.
@@ -287,11 +255,7 @@ export async function readFrames(
     if (pending >= PREFIX_BYTES) {
       const headerLength = view.getUint32(start);
       const bodyLength = view.getUint32(start + 4);
-      const whole = PREFIX_BYTES + headerLength + bodyLength;
-      const raw = limits.raw?.(view.getUint32(start + 8), view.getUint32(start + 12)) ?? false;
-      need = raw
-        ? Math.min(whole, READ_BUFFER_BYTES)
-        : PREFIX_BYTES + headerLength + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
+      need = PREFIX_BYTES + headerLength + (bodyLength < DIRECT_READ_BYTES ? bodyLength : 0);
     }
     if (!(await fill(need))) {
       if (end - start > 0) throw new Error("Stream ended inside a frame");

@@ -16,6 +16,7 @@ import {
   type WorkerOut,
 } from "./_protocol.ts";
 import { errorText, ScriptFault } from "./_loader_console.ts";
+import { writeAll } from "./_frames.ts";
 
 /** Queues a reply to the executor. */
 export type Send = (msg: WorkerOut) => void;
@@ -53,12 +54,7 @@ export function socketPost(
   const pump = async () => {
     busy = true;
     try {
-      for (let batch = waiting.shift(); batch; batch = waiting.shift()) {
-        let offset = 0;
-        while (offset < batch.byteLength) {
-          offset += await conn.write(offset === 0 ? batch : batch.subarray(offset));
-        }
-      }
+      for (let batch = waiting.shift(); batch; batch = waiting.shift()) await writeAll(conn, batch);
     } catch {
       // The supervisor is gone: nothing more can be said, and the process ends with it.
       waiting.length = 0;
