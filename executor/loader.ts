@@ -150,10 +150,11 @@ function load(
 }
 
 /**
- * The script's handler for `name`: its default export's (a function is a fetch handler), else,
- * for a module without one, what it registered with `Deno.serve()` or `addEventListener()`.
+ * The script's handler for `name`, or null: its default export's (a function is a fetch
+ * handler), else, for a module without one, what it registered with `Deno.serve()` or
+ * `addEventListener()`.
  */
-function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
+function handlerOf(target: Loaded["target"], name: "fetch" | "scheduled"): Handler | null {
   if (typeof target === "function" && name === "fetch") return target;
   const obj = target as Record<string, unknown> | null;
   const fn = obj && typeof obj === "object" ? obj[name] : undefined;
@@ -163,12 +164,17 @@ function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
     return (req, info) => callServed(s, req as Request, info);
   }
   const registered = listeners[name];
-  if (registered.length > 0) {
-    return name === "fetch"
-      ? (req, _env, ctx) => dispatchFetch(registered, req as Request, (ctx as Ctx).waitUntil)
-      : (controller, _env, ctx) =>
-        dispatchScheduled(registered, controller as ScheduledController, (ctx as Ctx).waitUntil);
-  }
+  if (registered.length === 0) return null;
+  return name === "fetch"
+    ? (req, _env, ctx) => dispatchFetch(registered, req as Request, (ctx as Ctx).waitUntil)
+    : (controller, _env, ctx) =>
+      dispatchScheduled(registered, controller as ScheduledController, (ctx as Ctx).waitUntil);
+}
+
+/** The script's handler for `name`; a script without one is told which shapes provide it. */
+function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
+  const handler = handlerOf(target, name);
+  if (handler) return handler;
   throw new ScriptFault(
     name === "fetch"
       ? "Script has no fetch handler: export default { fetch(request, env, ctx) } or a " +
@@ -180,16 +186,6 @@ function pick(target: Loaded["target"], name: "fetch" | "scheduled"): Handler {
 
 type Ctx = { waitUntil: (promise: unknown) => void };
 type ScheduledController = { cron: string; scheduledTime: number };
-
-/** Whether the script has a handler of each kind, whatever its shape. */
-function handles(target: Loaded["target"]): { fetch: boolean; scheduled: boolean } {
-  const obj = target as Record<string, unknown> | null;
-  return {
-    fetch: typeof target === "function" || typeof obj?.fetch === "function" || served !== null ||
-      listeners.fetch.length > 0,
-    scheduled: typeof obj?.scheduled === "function" || listeners.scheduled.length > 0,
-  };
-}
 
 /**
  * The second argument of every handler. Its own, enumerable properties are the script's vars and
@@ -257,8 +253,7 @@ async function run(
   });
   const env = envFor({ remoteAddr, completed, params, requestId: msg.requestId, waitUntil });
   if (msg.kind === "check") {
-    const has = handles(target);
-    if (!has.fetch && !has.scheduled) {
+    if (!handlerOf(target, "fetch") && !handlerOf(target, "scheduled")) {
       throw new ScriptFault(
         "Script has no fetch or scheduled handler: export default { fetch(request, env, ctx) }, " +
           'call Deno.serve(handler), or addEventListener("fetch", …)',

@@ -120,7 +120,6 @@ const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** A batch's blocks, encoded {@link ENCODE_SLICE_ROWS} rows per turn. */
 async function encodeInSlices(batch: readonly ExecutionLogRow[]): Promise<LogBlocks> {
-  if (batch.length <= ENCODE_SLICE_ROWS) return logBlocks(batch);
   const parts: LogBlocks[] = [];
   for (let i = 0; i < batch.length; i += ENCODE_SLICE_ROWS) {
     if (i > 0) await nextTurn();
