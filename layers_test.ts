@@ -32,7 +32,7 @@ const all = sources().map((file) => ({ file, imports: importsOf(file) }));
  */
 const KNOWN: Record<string, string[]> = {
   "main.ts": ["executor/child.ts"],
-  "bench/loader_worker.ts": ["executor/_protocol.ts"],
+  "bench/loader_worker.ts": ["executor/_frames.ts", "executor/_protocol.ts"],
   "bench/log_path.ts": [
     "orchestrator/log_writer.ts",
     "orchestrator/repo.ts",

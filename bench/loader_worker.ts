@@ -1,40 +1,47 @@
-/** @module The loader Worker alone: feeds it batches of invoke frames as the executor child would and prints the Worker thread's CPU µs per request (Hello World). Usage: `deno run -A --unstable-worker-options bench/loader_worker.ts [requests] [batch]`. */
-import { decodeBatch, encodeBatch } from "../executor/_protocol.ts";
+/** @module The loader Worker alone: acts as its supervisor (a loopback link, a token, batches of invoke frames written in one turn) and prints the Worker thread's CPU µs per request (Hello World). Usage: `deno run -A --unstable-worker-options bench/loader_worker.ts [requests] [batch]`. */
+import { FrameWriter, readFrames } from "../executor/_frames.ts";
+import { KIND_CALL } from "../executor/_protocol.ts";
+
 const N = Number(Deno.args[0] ?? 20000), B = Number(Deno.args[1] ?? 16);
+const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+const token = crypto.randomUUID();
 const w = new Worker(new URL("../executor/loader.ts", import.meta.url), { type: "module" });
-let got = 0;
-let resolveBatch = () => {};
-w.onmessage = (e) => {
-  if (e.data instanceof Uint8Array) {
-    got += decodeBatch(e.data).filter((f) => f.header.t === "result").length;
-    if (got % B === 0) resolveBatch();
-  }
-};
 w.postMessage({
   t: "load",
   source: `export default { fetch: () => new Response("Hello World") };`,
   env: {},
   app: { id: "a", slug: "a" },
+  link: { port: listener.addr.port, token },
 });
+const conn = await listener.accept();
+conn.setNoDelay(true);
+const out = new FrameWriter(conn);
+let got = 0;
+let resolveBatch = () => {};
+let hello = false;
+readFrames(conn, ({ header }) => {
+  if (!hello) {
+    if (header.t !== "hello" || header.token !== token) throw new Error("expected the hello");
+    hello = true;
+  } else if (header.t === "result" && ++got % B === 0) resolveBatch();
+}).catch(() => {});
 await new Promise((r) => setTimeout(r, 500));
 let id = 1;
-const inv = () => ({
-  header: {
-    t: "invoke",
-    id: id++,
-    kind: "fetch",
-    method: "GET",
-    url: "http://localhost:8000/",
-    headers: [["host", "localhost:8000"], ["user-agent", "wrk"]],
-    params: {},
-    requestId: crypto.randomUUID(),
-    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1234 },
-    trigger: "http",
-    maxBodyBytes: 10485760,
-    cron: "",
-    scheduledTime: 0,
-    stream: false,
-  },
+const invoke = () => ({
+  t: "invoke",
+  id: id++,
+  kind: "fetch",
+  method: "GET",
+  url: "http://localhost:8000/",
+  headers: [["host", "localhost:8000"], ["user-agent", "wrk"]],
+  params: {},
+  requestId: crypto.randomUUID(),
+  remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port: 1234 },
+  trigger: "http",
+  maxBodyBytes: 10485760,
+  cron: "",
+  scheduledTime: 0,
+  stream: false,
 });
 const threadCpu = () => {
   for (const t of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
@@ -50,8 +57,8 @@ const run = async (n: number) => {
   got = 0;
   for (let i = 0; i < n; i += B) {
     const done = new Promise<void>((r) => resolveBatch = r);
-    const buf = encodeBatch(Array.from({ length: B }, inv));
-    w.postMessage(buf, [buf.buffer]);
+    // One turn's frames go out in one write, as the supervisor's are.
+    for (let j = 0; j < B; j++) out.send(invoke(), null, 1, KIND_CALL);
     await done;
   }
 };
@@ -65,3 +72,5 @@ console.log(
   } µs/req`,
 );
 w.terminate();
+conn.close();
+listener.close();

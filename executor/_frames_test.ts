@@ -159,3 +159,27 @@ Deno.test("FrameWriter - a refused header leaves nothing behind: the next frame 
     done();
   }
 });
+
+Deno.test("encodeBatch() - headers of any text and bodies round-trip through readFrames", async () => {
+  // What a Worker's link carries: its replies encoded by encodeBatch, read by the supervisor.
+  const { a, b, done } = await socketPair();
+  try {
+    const msgs = [
+      { header: { t: "a", s: "plain" }, body: null },
+      { header: { t: "b", s: "é😀\u2028" }, body: new Uint8Array([1, 2, 3]) },
+      { header: { t: "c", s: "x".repeat(70_000) }, body: new Uint8Array(100_000).fill(9) },
+      { header: { t: "d" }, body: new Uint8Array(0) },
+    ];
+    const decoded: Frame[] = [];
+    const reading = readFrames(b, (f) => decoded.push(f));
+    const bytes = encodeBatch(msgs);
+    for (let at = 0; at < bytes.byteLength;) at += await a.write(bytes.subarray(at));
+    a.closeWrite();
+    await reading;
+    assert.deepEqual(decoded.map((m) => m.header), msgs.map((m) => m.header));
+    assert.deepEqual(decoded.map((m) => m.body?.byteLength ?? 0), [0, 3, 100_000, 0]);
+    assert.ok(decoded[2].body!.every((x) => x === 9));
+  } finally {
+    done();
+  }
+});

@@ -22,16 +22,16 @@ import { writeAll } from "./_frames.ts";
 export type Send = (msg: WorkerOut) => void;
 
 /**
- * The reply queue over the Worker's own `postMessage`: everything queued in one microtask goes
- * to the executor as one buffer.
+ * The reply queue over `post` (the Worker's link, `socketPost`): everything queued in one
+ * microtask goes to the supervisor as one buffer.
  */
-export function createOutbox(post: (message: unknown, transfer: Transferable[]) => void): Send {
-  /** Replies queued during this microtask; sent to the executor as one message. */
+export function createOutbox(post: (batch: Uint8Array) => void): Send {
+  /** Replies queued during this microtask; sent to the supervisor as one buffer. */
   let outbox: { header: Record<string, unknown>; body?: Uint8Array | null }[] = [];
   const flushOut = (): void => {
     const batch = encodeBatch(outbox);
     outbox = [];
-    post(batch, [batch.buffer]);
+    post(batch);
   };
   return (msg: WorkerOut): void => {
     if (outbox.length === 0) queueMicrotask(flushOut);
@@ -48,7 +48,7 @@ export function createOutbox(post: (message: unknown, transfer: Transferable[]) 
  */
 export function socketPost(
   conn: { write(p: Uint8Array): Promise<number> },
-): (batch: unknown) => void {
+): (batch: Uint8Array) => void {
   const waiting: Uint8Array[] = [];
   let busy = false;
   const pump = async () => {
@@ -63,7 +63,7 @@ export function socketPost(
     }
   };
   return (batch) => {
-    waiting.push(batch as Uint8Array);
+    waiting.push(batch);
     if (!busy) pump();
   };
 }

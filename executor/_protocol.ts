@@ -127,13 +127,12 @@ export type WorkerIn = (InvokeMessage | StreamMessage) & { body?: Uint8Array | n
  * them, and stamps the id on what a Worker sends (a Worker cannot answer for another).
  */
 export const PREFIX_BYTES = 16;
-/** A frame of one invocation (or a Worker's `bg`): routed by Worker id, not parsed by the child. */
+/** A frame of one invocation (or a Worker's `bg`): carried on that Worker's link. */
 export const KIND_CALL = 0;
 /** A frame for the child itself (`load`, `unload`, `ready`, `thread`). */
 export const KIND_CONTROL = 1;
 
 const frameEncoder = new TextEncoder();
-const frameDecoder = new TextDecoder();
 
 /**
  * A `Headers`' pairs (names lower-case, in its iteration order): what frames carry. `forEach`
@@ -171,7 +170,7 @@ export function putFrameHead(
 
 /**
  * Encodes messages (header + optional body) as consecutive frames in one buffer: one allocation
- * per batch (the buffer is transferred to the receiver), each body copied once.
+ * per batch (written to the link as it is), each body copied once.
  */
 export function encodeBatch(
   msgs: { header: Record<string, unknown>; body?: Uint8Array | null }[],
@@ -210,46 +209,5 @@ export function concatBytes(parts: readonly Uint8Array[], total = -1): Uint8Arra
     out.set(part, offset);
     offset += part.byteLength;
   }
-  return out;
-}
-
-/**
- * Walks the frames of a batch buffer, calling `visit` with each frame's offset and lengths.
- * Returns false (having visited only the valid prefix of it) if the buffer is not exactly a
- * sequence of whole frames within the size bounds.
- */
-export function scanBatch(
-  buf: Uint8Array,
-  maxHeaderBytes: number,
-  maxBodyBytes: number,
-  visit: (offset: number, headerLength: number, bodyLength: number) => void,
-): boolean {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let offset = 0;
-  while (offset < buf.byteLength) {
-    if (buf.byteLength - offset < PREFIX_BYTES) return false;
-    const headerLength = view.getUint32(offset);
-    const bodyLength = view.getUint32(offset + 4);
-    if (headerLength > maxHeaderBytes || bodyLength > maxBodyBytes) return false;
-    if (buf.byteLength - offset < PREFIX_BYTES + headerLength + bodyLength) return false;
-    visit(offset, headerLength, bodyLength);
-    offset += PREFIX_BYTES + headerLength + bodyLength;
-  }
-  return true;
-}
-
-/** Decodes a batch buffer into headers and bodies (bodies are views into `buf`). */
-export function decodeBatch(
-  buf: Uint8Array,
-): { header: Record<string, unknown>; body: Uint8Array | null }[] {
-  const out: { header: Record<string, unknown>; body: Uint8Array | null }[] = [];
-  scanBatch(buf, buf.byteLength, buf.byteLength, (offset, headerLength, bodyLength) => {
-    const at = offset + PREFIX_BYTES;
-    const header = JSON.parse(frameDecoder.decode(buf.subarray(at, at + headerLength)));
-    const body = bodyLength > 0
-      ? buf.subarray(at + headerLength, at + headerLength + bodyLength)
-      : null;
-    out.push({ header, body });
-  });
   return out;
 }

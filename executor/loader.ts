@@ -5,7 +5,7 @@
  * capture store, the invocations in flight) lives only in this module's scope.
  */
 
-import { decodeBatch, type InvokeMessage, WINDOW_BYTES, type WorkerIn } from "./_protocol.ts";
+import { type InvokeMessage, WINDOW_BYTES, type WorkerIn } from "./_protocol.ts";
 import { readFrames } from "./_frames.ts";
 import { ExitCalled, neuterGlobals } from "./_loader_sandbox.ts";
 import { installWorkersGlobals } from "./_loader_cache.ts";
@@ -58,14 +58,16 @@ const capture = captureStore();
 // script can hand a blob: URL to another script of its process.
 const createObjectURL = URL.createObjectURL;
 const revokeObjectURL = URL.revokeObjectURL;
-const outbox = createOutbox(post);
 // Taken before any script runs: a script cannot replace what the link is made with.
 const connect = Deno.connect;
-/** The Worker's own connection to the supervisor, once made; until then replies go by message. */
+/**
+ * The Worker's own connection to the supervisor, once made. Every request comes over it, so
+ * nothing is sent before it is: no reply could be owed.
+ */
 let link: Send | null = null;
 let answered = false;
 const send: Send = (msg) => {
-  if (!link) return outbox(msg);
+  if (!link) return;
   link(msg);
   if (answered) return;
   // The child's only message from a linked Worker: it may start the next spare now.
@@ -107,7 +109,7 @@ function load(
     env: Record<string, string>;
     app: { id: string; slug: string };
     entry?: string;
-    link?: { port: number; token: string };
+    link: { port: number; token: string };
   },
 ) {
   if (loaded) return;
@@ -127,13 +129,11 @@ function load(
   const url = createObjectURL(
     new Blob([asEntryModule(msg.source)], { type: "application/typescript" }),
   );
-  const linked = msg.link
-    ? openLink(msg.link.port, msg.link.token).catch((err) => {
-      // The supervisor holds this Worker's requests until it links: the child tells it to fail them.
-      post({ t: "broken", message: `Executor could not link the script's Worker: ${err}` }, []);
-      throw err;
-    })
-    : Promise.resolve();
+  const linked = openLink(msg.link.port, msg.link.token).catch((err) => {
+    // The supervisor holds this Worker's requests until it links: the child tells it to fail them.
+    post({ t: "broken", message: `Executor could not link the script's Worker: ${err}` }, []);
+    throw err;
+  });
   loaded = linked.then(() => import(url)).then(
     (mod: Record<string, unknown>) => {
       const target = mod.default;
@@ -535,12 +535,9 @@ captureConsole(capture, (text) => inWords(text, wordsCtx));
 scope.addEventListener("unhandledrejection", (e) => e.preventDefault());
 scope.addEventListener("error", (e) => e.preventDefault());
 installShapes();
+// The child's one message: the script to load (its requests then come over the link).
 scope.addEventListener("message", (event) => {
   const data = (event as MessageEvent).data;
-  if (data instanceof Uint8Array) {
-    for (const { header, body } of decodeBatch(data)) {
-      onMessage({ ...header, body } as unknown as WorkerIn);
-    }
-  } else if (data?.t === "load") load(data);
+  if (data?.t === "load") load(data);
 });
 warmUp();
