@@ -99,4 +99,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # The start task's command without its build step (the islands were built above): no work,
 # and no write to /app, at each start.
-CMD ["deno", "run", "-A", "--unstable-worker-options", "--v8-flags=--liftoff-only,--max-semi-space-size=2,--memory-reducer-delay-ms=2000,--gc-memory-reducer-start-delay-ms=2000", "main.ts", "serve"]
+CMD ["deno", "run", "-A", "--unstable-worker-options", "--v8-flags=--liftoff-only,--max-semi-space-size=2,--memory-reducer-delay-ms=2000,--gc-memory-reducer-start-delay-ms=2000,--single-threaded-gc", "main.ts", "serve"]

@@ -61,7 +61,9 @@ const text = new TextDecoder().decode(out.stdout);
 const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
 const total = Number(/(\d+) requests in/.exec(text)?.[1]);
 console.log(
-  text.split("\n").filter((l) => /Latency|50%|99%|Requests\/sec|Non-2xx/.test(l)).join("\n"),
+  text.split("\n").filter((l) => /Latency|50%|75%|90%|99%|Requests\/sec|Non-2xx/.test(l)).join(
+    "\n",
+  ),
 );
 let sum = 0;
 const rows: [string, number][] = [];
