@@ -35,7 +35,7 @@ export const RUN_FLAGS: readonly string[] = ["-A", "--unstable-worker-options"];
  *   runs no tenant code, whose WebAssembly runs in executors with V8's defaults.
  * - `--max-semi-space-size=2` (MB): the young generation of the main isolate and of the embedded
  *   database's Worker stays small instead of growing to 2 × 16 MB each under load.
- * - `--memory-reducer-delay-ms=2000`, `--gc-memory-reducer-start-delay-ms=2000,--single-threaded-gc`: V8's memory
+ * - `--memory-reducer-delay-ms=2000`, `--gc-memory-reducer-start-delay-ms=2000`: V8's memory
  *   reducer (the garbage collections that shrink the heap once allocation stops) starts 2 s after
  *   traffic instead of 8-30 s, so a server is done settling ~6 s after its last request and then
  *   uses no CPU at all. With V8's delays it collected ~24 s after traffic: the idle bench (window
